@@ -1,0 +1,543 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import { MetricsError, type MetricsErrorCode, type MetricsProblem } from './errors.js';
+import { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, SECONDS_BUCKETS, type ViewSettings } from './views.js';
+
+/** Exporter names accepted in `exporters` and `OTEL_METRICS_EXPORTER`. */
+export type ExporterName = 'prometheus' | 'none';
+export const EXPORTER_NAMES: readonly ExporterName[] = ['prometheus', 'none'];
+
+/** `OTEL_LOG_LEVEL` values, as the OTel spec spells them (lower case). */
+export type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+export const LOG_LEVELS: readonly LogLevel[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
+
+/** The pull endpoint's options. */
+export interface PrometheusOptions {
+  /** Interface to bind. Default `localhost` (the spec default; use `0.0.0.0` in containers). Env `OTEL_EXPORTER_PROMETHEUS_HOST`. */
+  host?: string;
+  /** TCP port; `0` picks a free one (read it from `handle.metricsUrl`). Default `9464`. Env `OTEL_EXPORTER_PROMETHEUS_PORT`. */
+  port?: number;
+  /** Path of the metrics endpoint. Default `/metrics`. Env `OMB_PROMETHEUS_PATH`. */
+  path?: string;
+  /** Emit `target_info` with the resource attributes. Default `true`. Env `OMB_PROMETHEUS_TARGET_INFO`. */
+  targetInfo?: boolean;
+  /** Add `otel_scope_name` / `otel_scope_version` labels to every series. Default `true`. Env `OMB_PROMETHEUS_SCOPE_INFO`. */
+  scopeInfo?: boolean;
+}
+
+/** Everything `initMeter()` accepts. Every field is optional; explicit option > environment variable > default. */
+export interface MetricsConfig {
+  /** `service.name`. Env `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES`. Default `unknown_service:node`. */
+  serviceName?: string;
+  /** `service.version`. Env `OMB_SERVICE_VERSION`, then `npm_package_version` (set by `npm run`). */
+  serviceVersion?: string;
+  /** `deployment.environment.name`. Env `OMB_ENVIRONMENT`, then `NODE_ENV`. */
+  environment?: string;
+  /** Extra resource attributes; they win over `OTEL_RESOURCE_ATTRIBUTES` for the same key. */
+  resourceAttributes?: Attributes;
+  /** Turn the SDK off: `initMeter()` returns a working no-op handle. Default `false`. Env `OTEL_SDK_DISABLED`. */
+  disabled?: boolean;
+  /** Where metrics go. Default `['prometheus']`. Env `OTEL_METRICS_EXPORTER` (comma list; `none` wins). */
+  exporters?: ExporterName[];
+  /** The Prometheus pull endpoint; `false` turns it off. */
+  prometheus?: PrometheusOptions | false;
+  /** Bucket boundaries per instrument name, e.g. `{ 'checkout.duration': [0.1, 0.5, 1, 5] }`. Strictly increasing. */
+  histograms?: Record<string, number[]>;
+  /** Default boundaries per unit for histograms created without advice. Defaults: `s` → semconv HTTP buckets, `By` → 128 B … 64 MiB. Env `OMB_SECONDS_BUCKETS` (comma list) for `s`. */
+  unitBuckets?: Record<string, number[]>;
+  /** Attribute allow-list per instrument name: other attribute keys are dropped before aggregation. */
+  attributes?: Record<string, string[]>;
+  /** Distinct attribute sets per metric stream, overflow series included. Default `2000`. Env `OMB_CARDINALITY_LIMIT`. */
+  cardinalityLimit?: number;
+  /** Cardinality limit per instrument name, overriding `cardinalityLimit`. */
+  cardinalityLimits?: Record<string, number>;
+  /** Raw SDK views, applied after ours. A view that matches an instrument named above adds a second stream. */
+  views?: ViewOptions[];
+  /** Diagnostic log level for OTel's `diag` logger. Default `warn`. Env `OTEL_LOG_LEVEL`. */
+  logLevel?: LogLevel;
+}
+
+/** The resolved, validated, frozen configuration. */
+export interface ResolvedConfig {
+  readonly disabled: boolean;
+  readonly serviceName: string | undefined;
+  readonly serviceVersion: string | undefined;
+  readonly environment: string | undefined;
+  readonly resourceAttributes: Readonly<Attributes>;
+  readonly exporters: readonly ExporterName[];
+  /** `undefined` when the Prometheus endpoint is off. */
+  readonly prometheus: Readonly<Required<PrometheusOptions>> | undefined;
+  readonly cardinalityLimit: number;
+  readonly logLevel: LogLevel;
+  readonly views: ViewSettings;
+}
+
+export const DEFAULTS = Object.freeze({
+  exporters: ['prometheus'] as readonly ExporterName[],
+  prometheus: Object.freeze({
+    host: 'localhost',
+    port: 9464,
+    path: '/metrics',
+    targetInfo: true,
+    scopeInfo: true,
+  }),
+  cardinalityLimit: DEFAULT_CARDINALITY_LIMIT,
+  logLevel: 'warn' as LogLevel,
+  unitBuckets: Object.freeze({ s: SECONDS_BUCKETS, By: BYTES_BUCKETS }) as Readonly<
+    Record<string, readonly number[]>
+  >,
+});
+
+/** The project's own environment variables all start with this prefix. */
+export const ENV_PREFIX = 'OMB_';
+
+/**
+ * Every environment variable read, with the option it feeds. The README's configuration table lists the same
+ * rows (a test checks that each variable is documented).
+ */
+export const ENV = Object.freeze({
+  OTEL_SDK_DISABLED: 'disabled',
+  OTEL_SERVICE_NAME: 'serviceName',
+  OTEL_RESOURCE_ATTRIBUTES: 'resourceAttributes',
+  OTEL_METRICS_EXPORTER: 'exporters',
+  OTEL_EXPORTER_PROMETHEUS_HOST: 'prometheus.host',
+  OTEL_EXPORTER_PROMETHEUS_PORT: 'prometheus.port',
+  OTEL_LOG_LEVEL: 'logLevel',
+  OMB_SERVICE_VERSION: 'serviceVersion',
+  OMB_ENVIRONMENT: 'environment',
+  OMB_PROMETHEUS_PATH: 'prometheus.path',
+  OMB_PROMETHEUS_TARGET_INFO: 'prometheus.targetInfo',
+  OMB_PROMETHEUS_SCOPE_INFO: 'prometheus.scopeInfo',
+  OMB_CARDINALITY_LIMIT: 'cardinalityLimit',
+  OMB_SECONDS_BUCKETS: 'unitBuckets.s',
+} as const);
+
+const TOP_LEVEL_KEYS = new Set<string>([
+  'serviceName',
+  'serviceVersion',
+  'environment',
+  'resourceAttributes',
+  'disabled',
+  'exporters',
+  'prometheus',
+  'histograms',
+  'unitBuckets',
+  'attributes',
+  'cardinalityLimit',
+  'cardinalityLimits',
+  'views',
+  'logLevel',
+]);
+const PROMETHEUS_KEYS = new Set<string>(['host', 'port', 'path', 'targetInfo', 'scopeInfo']);
+
+/** The OTel API's instrument-name syntax; wildcards are for raw `views`, not for our per-name maps. */
+const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Resolves explicit options, environment variables and defaults (in that order, with `??` so an explicit `0` or
+ * `false` is kept), validates everything, and either returns a frozen config or throws one `MetricsError` that
+ * lists every problem. Validation is written by hand rather than with a schema library because most inputs are
+ * environment strings that need parsing first, and each problem needs a stable code and the name of the
+ * option or variable it came from.
+ */
+export function resolveConfig(options: MetricsConfig = {}, env: Env = process.env): ResolvedConfig {
+  const problems: MetricsProblem[] = [];
+  const report = (code: MetricsErrorCode, source: string, message: string) =>
+    problems.push({ code, source, message });
+  const r = new Reader(env, report);
+
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new MetricsError([{ code: 'ERR_INVALID_CONFIG', source: 'config', message: 'must be an object' }]);
+  }
+  for (const key of Object.keys(options)) {
+    if (!TOP_LEVEL_KEYS.has(key))
+      report('ERR_UNKNOWN_OPTION', key, `unknown option${suggest(key, TOP_LEVEL_KEYS)}`);
+  }
+
+  const disabled = r.bool('disabled', options.disabled, 'OTEL_SDK_DISABLED', false, true);
+  const serviceName = r.str('serviceName', options.serviceName, 'OTEL_SERVICE_NAME');
+  const serviceVersion =
+    r.str('serviceVersion', options.serviceVersion, 'OMB_SERVICE_VERSION') ??
+    nonEmpty(env['npm_package_version']);
+  const environment =
+    r.str('environment', options.environment, 'OMB_ENVIRONMENT') ?? nonEmpty(env['NODE_ENV']);
+  const resourceAttributes = r.attributes('resourceAttributes', options.resourceAttributes);
+  const exporters = r.exporters(options.exporters);
+  const prometheus = r.prometheus(options.prometheus, exporters);
+  const histograms = r.instrumentMap('histograms', options.histograms, (v, src) => r.buckets(src, v));
+  const attributes = r.instrumentMap('attributes', options.attributes, (v, src) => r.keyList(src, v));
+  const cardinalityLimit =
+    r.limit('cardinalityLimit', options.cardinalityLimit, 'OMB_CARDINALITY_LIMIT') ??
+    DEFAULTS.cardinalityLimit;
+  const cardinalityLimits = r.instrumentMap('cardinalityLimits', options.cardinalityLimits, (v, src) =>
+    r.limit(src, v),
+  );
+  const unitBuckets = r.unitBuckets(options.unitBuckets);
+  const logLevel = r.logLevel(options.logLevel);
+  let views: ViewOptions[] = [];
+  if (options.views !== undefined) {
+    if (!Array.isArray(options.views) || options.views.some((v) => v === null || typeof v !== 'object')) {
+      report('ERR_INVALID_VIEWS', 'views', 'must be an array of SDK ViewOptions objects');
+    } else {
+      views = [...options.views];
+    }
+  }
+
+  if (problems.length > 0) throw new MetricsError(problems);
+
+  // The user's view objects are passed to the SDK as they are, unfrozen: they may hold stateful processors.
+  return deepFreeze(
+    {
+      disabled,
+      serviceName,
+      serviceVersion,
+      environment,
+      resourceAttributes,
+      exporters,
+      prometheus,
+      cardinalityLimit,
+      logLevel,
+      views: { histograms, attributes, cardinalityLimits, views, unitBuckets },
+    },
+    new Set<unknown>(views),
+  );
+}
+
+/** Reads one value from option or environment, reporting problems instead of throwing. */
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly report: (code: MetricsErrorCode, source: string, message: string) => void,
+  ) {}
+
+  private envValue(name: keyof typeof ENV | undefined): string | undefined {
+    return name === undefined ? undefined : nonEmpty(this.env[name]?.trim());
+  }
+
+  str(option: string, value: unknown, envName?: keyof typeof ENV): string | undefined {
+    if (value !== undefined) {
+      if (typeof value !== 'string' || value.trim() === '') {
+        this.report('ERR_INVALID_STRING', option, `must be a non-empty string, got ${show(value)}`);
+        return undefined;
+      }
+      return value;
+    }
+    return this.envValue(envName);
+  }
+
+  /**
+   * `lenient` follows the spec for OTEL_SDK_DISABLED: only `true` (any case) is true, anything else is false
+   * with a warning, never an error.
+   */
+  bool(
+    option: string,
+    value: unknown,
+    envName: keyof typeof ENV,
+    fallback: boolean,
+    lenient = false,
+  ): boolean {
+    if (value !== undefined) {
+      if (typeof value === 'boolean') return value;
+      this.report('ERR_INVALID_BOOLEAN', option, `must be true or false, got ${show(value)}`);
+      return fallback;
+    }
+    const raw = this.envValue(envName)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    if (lenient) {
+      console.warn(
+        `otel-metrics-bootstrap: ${envName}=${show(raw)} is not "true" or "false"; treating it as false`,
+      );
+      return false;
+    }
+    this.report('ERR_INVALID_BOOLEAN', envName, `must be "true" or "false", got ${show(raw)}`);
+    return fallback;
+  }
+
+  port(value: unknown): number {
+    const fallback = DEFAULTS.prometheus.port;
+    const fix = 'use an integer from 0 to 65535 (0 picks a free port)';
+    if (value !== undefined) {
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65535) return value;
+      this.report('ERR_INVALID_PORT', 'prometheus.port', `${show(value)} is not a port; ${fix}`);
+      return fallback;
+    }
+    const raw = this.envValue('OTEL_EXPORTER_PROMETHEUS_PORT');
+    if (raw === undefined) return fallback;
+    const n = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (n >= 0 && n <= 65535) return n;
+    this.report('ERR_INVALID_PORT', 'OTEL_EXPORTER_PROMETHEUS_PORT', `${show(raw)} is not a port; ${fix}`);
+    return fallback;
+  }
+
+  limit(source: string, value: unknown, envName?: keyof typeof ENV): number | undefined {
+    let v: unknown = value;
+    let src = source;
+    if (v === undefined && envName) {
+      const raw = this.envValue(envName);
+      if (raw === undefined) return undefined;
+      v = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+      src = envName;
+    }
+    if (v === undefined) return undefined;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 1) return v;
+    this.report(
+      'ERR_INVALID_CARDINALITY_LIMIT',
+      src,
+      `${show(v)} is not a valid cardinality limit; use a positive integer (default ${DEFAULT_CARDINALITY_LIMIT})`,
+    );
+    return undefined;
+  }
+
+  buckets(source: string, value: unknown): number[] | undefined {
+    if (!Array.isArray(value) || value.length === 0) {
+      this.report('ERR_INVALID_BUCKETS', source, `must be a non-empty array of numbers, got ${show(value)}`);
+      return undefined;
+    }
+    const bad = value.findIndex((b) => typeof b !== 'number' || !Number.isFinite(b));
+    if (bad !== -1) {
+      this.report(
+        'ERR_INVALID_BUCKETS',
+        source,
+        `boundary ${bad} is ${show(value[bad])}; boundaries must be finite numbers`,
+      );
+      return undefined;
+    }
+    for (let i = 1; i < value.length; i++) {
+      if (value[i] <= value[i - 1]) {
+        this.report(
+          'ERR_INVALID_BUCKETS',
+          source,
+          `boundaries must be strictly increasing, but ${value[i]} follows ${value[i - 1]} at index ${i}`,
+        );
+        return undefined;
+      }
+    }
+    return [...value];
+  }
+
+  keyList(source: string, value: unknown): string[] | undefined {
+    if (!Array.isArray(value) || value.some((k) => typeof k !== 'string' || k === '')) {
+      this.report('ERR_INVALID_ATTRIBUTES', source, `must be an array of attribute keys, got ${show(value)}`);
+      return undefined;
+    }
+    return [...value];
+  }
+
+  attributes(source: string, value: unknown): Attributes {
+    if (value === undefined) return {};
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.report(
+        'ERR_INVALID_RESOURCE_ATTRIBUTES',
+        source,
+        `must be an object of attribute values, got ${show(value)}`,
+      );
+      return {};
+    }
+    const out: Attributes = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (['string', 'number', 'boolean'].includes(typeof v)) out[k] = v as string | number | boolean;
+      else
+        this.report(
+          'ERR_INVALID_RESOURCE_ATTRIBUTES',
+          `${source}.${k}`,
+          `must be a string, number or boolean`,
+        );
+    }
+    return out;
+  }
+
+  instrumentMap<T>(source: string, value: unknown, each: (v: unknown, source: string) => T | undefined) {
+    const out: Record<string, T> = {};
+    if (value === undefined) return out;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.report(
+        'ERR_INVALID_CONFIG',
+        source,
+        `must be an object keyed by instrument name, got ${show(value)}`,
+      );
+      return out;
+    }
+    for (const [name, v] of Object.entries(value)) {
+      const src = `${source}[${JSON.stringify(name)}]`;
+      if (!INSTRUMENT_NAME.test(name)) {
+        this.report(
+          'ERR_INVALID_INSTRUMENT_NAME',
+          src,
+          'is not an instrument name (letters, digits, "_", ".", "-", "/"; no wildcards — use `views` for those)',
+        );
+        continue;
+      }
+      const parsed = each(v, src);
+      if (parsed !== undefined) out[name] = parsed;
+    }
+    return out;
+  }
+
+  unitBuckets(value: unknown): Record<string, readonly number[]> {
+    const out: Record<string, readonly number[]> = { ...DEFAULTS.unitBuckets };
+    const raw = this.envValue('OMB_SECONDS_BUCKETS');
+    if (raw !== undefined) {
+      const parsed = this.buckets(
+        'OMB_SECONDS_BUCKETS',
+        raw.split(',').map((s) => (s.trim() === '' ? Number.NaN : Number(s))),
+      );
+      if (parsed) out['s'] = parsed;
+    }
+    if (value === undefined) return out;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.report(
+        'ERR_INVALID_BUCKETS',
+        'unitBuckets',
+        `must be an object keyed by unit, got ${show(value)}`,
+      );
+      return out;
+    }
+    for (const [unit, v] of Object.entries(value)) {
+      const parsed = this.buckets(`unitBuckets[${JSON.stringify(unit)}]`, v);
+      if (parsed) out[unit] = parsed;
+    }
+    return out;
+  }
+
+  exporters(value: unknown): ExporterName[] {
+    let list: unknown[];
+    let source = 'exporters';
+    if (value !== undefined) {
+      if (!Array.isArray(value)) {
+        this.report(
+          'ERR_UNKNOWN_EXPORTER',
+          source,
+          `must be an array such as ['prometheus'], got ${show(value)}`,
+        );
+        return [...DEFAULTS.exporters];
+      }
+      list = value;
+    } else {
+      const raw = this.envValue('OTEL_METRICS_EXPORTER');
+      if (raw === undefined) return [...DEFAULTS.exporters];
+      source = 'OTEL_METRICS_EXPORTER';
+      list = raw.split(',').map((s) => s.trim().toLowerCase());
+    }
+    const names: ExporterName[] = [];
+    for (const name of list) {
+      if (EXPORTER_NAMES.includes(name as ExporterName)) names.push(name as ExporterName);
+      else
+        this.report(
+          'ERR_UNKNOWN_EXPORTER',
+          source,
+          `unknown exporter ${show(name)}; supported: ${EXPORTER_NAMES.join(', ')}`,
+        );
+    }
+    // Spec: `none` wins over anything else in the list.
+    return names.includes('none') ? [] : [...new Set(names)];
+  }
+
+  prometheus(value: unknown, exporters: readonly ExporterName[]): Required<PrometheusOptions> | undefined {
+    if (value === false) return undefined;
+    const opts: PrometheusOptions = {};
+    if (value !== undefined) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        this.report(
+          'ERR_INVALID_CONFIG',
+          'prometheus',
+          `must be an options object or false, got ${show(value)}`,
+        );
+      } else {
+        for (const key of Object.keys(value)) {
+          if (!PROMETHEUS_KEYS.has(key))
+            this.report(
+              'ERR_UNKNOWN_OPTION',
+              `prometheus.${key}`,
+              `unknown option${suggest(key, PROMETHEUS_KEYS)}`,
+            );
+        }
+        Object.assign(opts, value);
+      }
+    }
+    const host =
+      this.str('prometheus.host', opts.host, 'OTEL_EXPORTER_PROMETHEUS_HOST') ?? DEFAULTS.prometheus.host;
+    if (/[\s/]/.test(host))
+      this.report('ERR_INVALID_HOST', 'prometheus.host', `${show(host)} is not a host name or IP`);
+    const port = this.port(opts.port);
+    const path = this.str('prometheus.path', opts.path, 'OMB_PROMETHEUS_PATH') ?? DEFAULTS.prometheus.path;
+    if (!/^\/[^\s?#]*$/.test(path)) {
+      this.report(
+        'ERR_INVALID_PATH',
+        'prometheus.path',
+        `${show(path)} must start with "/" and hold no spaces, "?" or "#"`,
+      );
+    }
+    const targetInfo = this.bool(
+      'prometheus.targetInfo',
+      opts.targetInfo,
+      'OMB_PROMETHEUS_TARGET_INFO',
+      true,
+    );
+    const scopeInfo = this.bool('prometheus.scopeInfo', opts.scopeInfo, 'OMB_PROMETHEUS_SCOPE_INFO', true);
+    if (!exporters.includes('prometheus')) return undefined;
+    return { host, port, path, targetInfo, scopeInfo };
+  }
+
+  logLevel(value: unknown): LogLevel {
+    const raw = value ?? this.envValue('OTEL_LOG_LEVEL')?.toLowerCase();
+    if (raw === undefined) return DEFAULTS.logLevel;
+    if (LOG_LEVELS.includes(raw as LogLevel)) return raw as LogLevel;
+    this.report(
+      'ERR_INVALID_LOG_LEVEL',
+      value !== undefined ? 'logLevel' : 'OTEL_LOG_LEVEL',
+      `${show(raw)} is not a log level; use one of ${LOG_LEVELS.join(', ')}`,
+    );
+    return DEFAULTS.logLevel;
+  }
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === '' ? undefined : s;
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  try {
+    return JSON.stringify(v) ?? typeof v;
+  } catch {
+    return typeof v;
+  }
+}
+
+/** " (did you mean `port`?)" for a near-miss option name; edit distance ≤ 2. */
+function suggest(key: string, known: ReadonlySet<string>): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = distance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best ? ` (did you mean \`${best}\`?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row[j]!;
+      row[j] = next;
+    }
+  }
+  return row[b.length]!;
+}
+
+function deepFreeze<T>(value: T, skip: ReadonlySet<unknown>): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !skip.has(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v, skip);
+  }
+  return value;
+}

@@ -1,0 +1,54 @@
+/**
+ * Every problem code `initMeter()` can report. Each code has a row in the README's error table
+ * (a test fails if one is missing), and codes are never renamed once released.
+ */
+export type MetricsErrorCode =
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_UNKNOWN_OPTION'
+  | 'ERR_INVALID_PORT'
+  | 'ERR_INVALID_HOST'
+  | 'ERR_INVALID_PATH'
+  | 'ERR_INVALID_BUCKETS'
+  | 'ERR_INVALID_INSTRUMENT_NAME'
+  | 'ERR_INVALID_ATTRIBUTES'
+  | 'ERR_INVALID_CARDINALITY_LIMIT'
+  | 'ERR_UNKNOWN_EXPORTER'
+  | 'ERR_INVALID_LOG_LEVEL'
+  | 'ERR_INVALID_BOOLEAN'
+  | 'ERR_INVALID_STRING'
+  | 'ERR_INVALID_RESOURCE_ATTRIBUTES'
+  | 'ERR_INVALID_VIEWS'
+  | 'ERR_PORT_IN_USE'
+  | 'ERR_LISTEN_FAILED';
+
+/** One thing that is wrong, with where it came from (`option` or `env`) so the fix is obvious. */
+export interface MetricsProblem {
+  readonly code: MetricsErrorCode;
+  /** The option path (`prometheus.port`) or environment variable (`OTEL_EXPORTER_PROMETHEUS_PORT`). */
+  readonly source: string;
+  readonly message: string;
+}
+
+/**
+ * The only error this library throws, and only from `initMeter()` (or rejects `handle.ready` with).
+ * `problems` lists every problem found; `code` is the problem's code when there is one problem,
+ * else `ERR_INVALID_CONFIG`.
+ */
+export class MetricsError extends Error {
+  readonly code: MetricsErrorCode;
+  readonly problems: readonly MetricsProblem[];
+
+  constructor(problems: readonly MetricsProblem[], options?: ErrorOptions) {
+    const first = problems[0];
+    const code = problems.length === 1 && first ? first.code : 'ERR_INVALID_CONFIG';
+    const message =
+      problems.length === 1 && first
+        ? `${first.source}: ${first.message} (${first.code})`
+        : `${problems.length} problems in the metrics configuration:\n` +
+          problems.map((p) => `  - ${p.source}: ${p.message} (${p.code})`).join('\n');
+    super(message, options);
+    this.name = 'MetricsError';
+    this.code = code;
+    this.problems = Object.freeze([...problems]);
+  }
+}

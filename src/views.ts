@@ -1,0 +1,171 @@
+import type {
+  BatchObservableCallback,
+  Counter,
+  Gauge,
+  Histogram,
+  Meter,
+  MeterOptions,
+  MetricAttributes,
+  MetricOptions,
+  Observable,
+  ObservableCounter,
+  ObservableGauge,
+  ObservableUpDownCounter,
+  UpDownCounter,
+} from '@opentelemetry/api';
+import {
+  AggregationType,
+  createAllowListAttributesProcessor,
+  MeterProvider,
+  type MeterProviderOptions,
+  type ViewOptions,
+} from '@opentelemetry/sdk-metrics';
+
+/**
+ * Boundaries for every histogram whose unit is `s`: the stable HTTP semconv advice (5 ms … 10 s), which suits
+ * request-scale latencies. The SDK's own default (`[0, 5, 10, 25, … 10000]`) is meant for milliseconds and puts
+ * every sub-5-second measurement in one or two buckets (spec#3525).
+ */
+export const SECONDS_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+]);
+
+/** Boundaries for every histogram whose unit is `By`: powers of four from 128 B to 64 MiB (11 buckets). */
+export const BYTES_BUCKETS: readonly number[] = Object.freeze([
+  128, 512, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+]);
+
+/** The OTel spec's default cardinality limit per metric stream, overflow series included. */
+export const DEFAULT_CARDINALITY_LIMIT = 2000;
+
+/** What `views.ts` needs from the resolved configuration. */
+export interface ViewSettings {
+  readonly histograms: Readonly<Record<string, readonly number[]>>;
+  readonly attributes: Readonly<Record<string, readonly string[]>>;
+  readonly cardinalityLimits: Readonly<Record<string, number>>;
+  readonly views: readonly ViewOptions[];
+  readonly unitBuckets: Readonly<Record<string, readonly number[]>>;
+}
+
+/**
+ * One view per instrument named in `histograms`, `attributes` or `cardinalityLimits` (all settings for a name
+ * merged into a single view: two views matching one instrument would make the SDK emit two streams), followed
+ * by the user's raw views.
+ */
+export function buildViews(settings: ViewSettings): ViewOptions[] {
+  const names = new Set([
+    ...Object.keys(settings.histograms),
+    ...Object.keys(settings.attributes),
+    ...Object.keys(settings.cardinalityLimits),
+  ]);
+  const views: ViewOptions[] = [];
+  for (const name of names) {
+    const view: ViewOptions = { instrumentName: name };
+    const buckets = settings.histograms[name];
+    if (buckets) {
+      view.aggregation = {
+        type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+        options: { boundaries: [...buckets] },
+      };
+    }
+    const allowed = settings.attributes[name];
+    if (allowed) view.attributesProcessors = [createAllowListAttributesProcessor([...allowed])];
+    const limit = settings.cardinalityLimits[name];
+    if (limit !== undefined) view.aggregationCardinalityLimit = limit;
+    views.push(view);
+  }
+  return [...views, ...settings.views];
+}
+
+/**
+ * A MeterProvider that gives unit-appropriate bucket advice to histograms created without any.
+ *
+ * Why not views: the SDK applies *every* matching view, so a unit-wide view (`instrumentUnit: 's'`) plus a
+ * per-name override would create two streams for one instrument. Advice is the spec's mechanism for exactly
+ * this ("default boundaries for this instrument"), it loses to any view, and it never duplicates a stream.
+ */
+export class BucketAdvisingMeterProvider extends MeterProvider {
+  private readonly unitBuckets: Readonly<Record<string, readonly number[]>>;
+  private readonly wrapped = new WeakMap<Meter, Meter>();
+
+  constructor(options: MeterProviderOptions, unitBuckets: Readonly<Record<string, readonly number[]>>) {
+    super(options);
+    this.unitBuckets = unitBuckets;
+  }
+
+  override getMeter(name: string, version?: string, options?: MeterOptions): Meter {
+    const meter = super.getMeter(name, version, options);
+    let advised = this.wrapped.get(meter);
+    if (!advised) {
+      advised = new AdvisedMeter(meter, this.unitBuckets);
+      this.wrapped.set(meter, advised);
+    }
+    return advised;
+  }
+}
+
+class AdvisedMeter implements Meter {
+  constructor(
+    private readonly meter: Meter,
+    private readonly unitBuckets: Readonly<Record<string, readonly number[]>>,
+  ) {}
+
+  createHistogram<A extends MetricAttributes = MetricAttributes>(
+    name: string,
+    options?: MetricOptions,
+  ): Histogram<A> {
+    const buckets = options?.unit !== undefined ? this.unitBuckets[options.unit] : undefined;
+    if (buckets && options?.advice?.explicitBucketBoundaries === undefined) {
+      options = { ...options, advice: { ...options?.advice, explicitBucketBoundaries: [...buckets] } };
+    }
+    return this.meter.createHistogram<A>(name, options);
+  }
+  createGauge<A extends MetricAttributes = MetricAttributes>(
+    name: string,
+    options?: MetricOptions,
+  ): Gauge<A> {
+    return this.meter.createGauge<A>(name, options);
+  }
+  createCounter<A extends MetricAttributes = MetricAttributes>(
+    name: string,
+    options?: MetricOptions,
+  ): Counter<A> {
+    return this.meter.createCounter<A>(name, options);
+  }
+  createUpDownCounter<A extends MetricAttributes = MetricAttributes>(
+    name: string,
+    options?: MetricOptions,
+  ): UpDownCounter<A> {
+    return this.meter.createUpDownCounter<A>(name, options);
+  }
+  createObservableGauge<A extends MetricAttributes = MetricAttributes>(
+    name: string,
+    options?: MetricOptions,
+  ): ObservableGauge<A> {
+    return this.meter.createObservableGauge<A>(name, options);
+  }
+  createObservableCounter<A extends MetricAttributes = MetricAttributes>(
+    name: string,
+    options?: MetricOptions,
+  ): ObservableCounter<A> {
+    return this.meter.createObservableCounter<A>(name, options);
+  }
+  createObservableUpDownCounter<A extends MetricAttributes = MetricAttributes>(
+    name: string,
+    options?: MetricOptions,
+  ): ObservableUpDownCounter<A> {
+    return this.meter.createObservableUpDownCounter<A>(name, options);
+  }
+  addBatchObservableCallback<A extends MetricAttributes = MetricAttributes>(
+    callback: BatchObservableCallback<A>,
+    observables: Observable<A>[],
+  ): void {
+    this.meter.addBatchObservableCallback<A>(callback, observables);
+  }
+  removeBatchObservableCallback<A extends MetricAttributes = MetricAttributes>(
+    callback: BatchObservableCallback<A>,
+    observables: Observable<A>[],
+  ): void {
+    this.meter.removeBatchObservableCallback<A>(callback, observables);
+  }
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Child-process and real-server tests bind ports and spawn Node; keep the 2-core CI machine responsive.
+    maxWorkers: 2,
+  },
+});
