@@ -1,6 +1,9 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Attributes } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MetricsError, type MetricsErrorCode, type MetricsProblem } from './errors.js';
+import { RouteTable, routeTemplateProblem } from './http/route-table.js';
+import { HTTP_KNOWN_METHODS } from './semconv.js';
 import { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, SECONDS_BUCKETS, type ViewSettings } from './views.js';
 
 /** Exporter names accepted in `exporters` and `OTEL_METRICS_EXPORTER`. */
@@ -23,6 +26,67 @@ export interface PrometheusOptions {
   targetInfo?: boolean;
   /** Add `otel_scope_name` / `otel_scope_version` labels to every series. Default `true`. Env `OMB_PROMETHEUS_SCOPE_INFO`. */
   scopeInfo?: boolean;
+}
+
+/** Opt-in attributes of the HTTP server metrics (semconv "opt_in": taken from the Host header). */
+export type HttpOptInAttribute = 'server.address' | 'server.port';
+export const HTTP_OPT_IN_ATTRIBUTES: readonly HttpOptInAttribute[] = ['server.address', 'server.port'];
+
+/** Which code records the HTTP metrics. */
+export type HttpEngine = 'diagnostics-channel' | 'instrumentation-http';
+export const HTTP_ENGINES: readonly HttpEngine[] = ['diagnostics-channel', 'instrumentation-http'];
+
+/** What an `http.ignore` predicate sees: the `IncomingMessage` (HTTP/1), or method/path/headers (HTTP/2). */
+export interface HttpRequestInfo {
+  readonly method?: string | undefined;
+  /** The request target: path and query string. */
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** Automatic HTTP metrics (`http.server.*`, `http.client.*`). */
+export interface HttpOptions {
+  /** Record `http.server.request.duration`, `http.server.active_requests` and the body sizes. Default `true`. Env `OMB_HTTP_SERVER`. */
+  server?: boolean;
+  /** Record `http.client.request.duration` for `node:http`/`https` and `fetch`. Default `true`. Env `OMB_HTTP_CLIENT`. */
+  client?: boolean;
+  /**
+   * Route templates for apps without a router that reports routes (plain `node:http`): `/users/:id`,
+   * `/files/*`. A request matching none gets no `http.route`. Env `OMB_HTTP_ROUTES` (comma list).
+   */
+  routes?: string[];
+  /**
+   * Server requests to leave out: exact paths (`/healthz`), prefixes ending in `*` (`/internal/*`), regular
+   * expressions tested on the path, or one predicate. The metrics endpoint's own server is always left out.
+   * Env `OMB_HTTP_IGNORE` (comma list of paths and prefixes).
+   */
+  ignore?: (string | RegExp)[] | ((req: HttpRequestInfo) => boolean);
+  /** Opt-in attributes for the server metrics. Default none. Env `OMB_HTTP_OPT_IN_ATTRIBUTES` (comma list). */
+  optInAttributes?: HttpOptInAttribute[];
+  /** Methods kept as-is in `http.request.method`; others become `_OTHER`. Default: semconv's list plus QUERY. Env `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS`. */
+  knownMethods?: string[];
+  /**
+   * `diagnostics-channel` (default): our recorders. `instrumentation-http`: @opentelemetry/instrumentation-http
+   * records the two duration histograms (and its spans); we record only the rest. Env `OMB_HTTP_ENGINE`.
+   */
+  engine?: HttpEngine;
+}
+
+/** The resolved HTTP options. */
+export interface ResolvedHttpConfig {
+  readonly server: boolean;
+  readonly client: boolean;
+  readonly routes: readonly string[];
+  /** Exact paths to ignore. */
+  readonly ignorePaths: readonly string[];
+  /** Path prefixes to ignore (from entries ending in `*`). */
+  readonly ignorePrefixes: readonly string[];
+  /** Copies of the configured expressions without the `g`/`y` flags, so testing them is stateless. */
+  readonly ignorePatterns: readonly RegExp[];
+  readonly ignorePredicate: ((req: HttpRequestInfo) => boolean) | undefined;
+  readonly optInAttributes: readonly HttpOptInAttribute[];
+  readonly knownMethods: readonly string[];
+  readonly engine: HttpEngine;
 }
 
 /** Everything `initMeter()` accepts. Every field is optional; explicit option > environment variable > default. */
@@ -55,6 +119,8 @@ export interface MetricsConfig {
   views?: ViewOptions[];
   /** Diagnostic log level for OTel's `diag` logger. Default `warn`. Env `OTEL_LOG_LEVEL`. */
   logLevel?: LogLevel;
+  /** Automatic HTTP server and client metrics; `false` turns both off. */
+  http?: HttpOptions | false;
 }
 
 /** The resolved, validated, frozen configuration. */
@@ -70,6 +136,7 @@ export interface ResolvedConfig {
   readonly cardinalityLimit: number;
   readonly logLevel: LogLevel;
   readonly views: ViewSettings;
+  readonly http: ResolvedHttpConfig;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -86,6 +153,12 @@ export const DEFAULTS = Object.freeze({
   unitBuckets: Object.freeze({ s: SECONDS_BUCKETS, By: BYTES_BUCKETS }) as Readonly<
     Record<string, readonly number[]>
   >,
+  http: Object.freeze({
+    server: true,
+    client: true,
+    engine: 'diagnostics-channel' as HttpEngine,
+    knownMethods: HTTP_KNOWN_METHODS,
+  }),
 });
 
 /** The project's own environment variables all start with this prefix. */
@@ -110,6 +183,13 @@ export const ENV = Object.freeze({
   OMB_PROMETHEUS_SCOPE_INFO: 'prometheus.scopeInfo',
   OMB_CARDINALITY_LIMIT: 'cardinalityLimit',
   OMB_SECONDS_BUCKETS: 'unitBuckets.s',
+  OMB_HTTP_SERVER: 'http.server',
+  OMB_HTTP_CLIENT: 'http.client',
+  OMB_HTTP_ROUTES: 'http.routes',
+  OMB_HTTP_IGNORE: 'http.ignore',
+  OMB_HTTP_OPT_IN_ATTRIBUTES: 'http.optInAttributes',
+  OMB_HTTP_ENGINE: 'http.engine',
+  OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS: 'http.knownMethods',
 } as const);
 
 const TOP_LEVEL_KEYS = new Set<string>([
@@ -127,6 +207,16 @@ const TOP_LEVEL_KEYS = new Set<string>([
   'cardinalityLimits',
   'views',
   'logLevel',
+  'http',
+]);
+const HTTP_KEYS = new Set<string>([
+  'server',
+  'client',
+  'routes',
+  'ignore',
+  'optInAttributes',
+  'knownMethods',
+  'engine',
 ]);
 const PROMETHEUS_KEYS = new Set<string>(['host', 'port', 'path', 'targetInfo', 'scopeInfo']);
 
@@ -176,6 +266,7 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
   );
   const unitBuckets = r.unitBuckets(options.unitBuckets);
   const logLevel = r.logLevel(options.logLevel);
+  const http = r.http(options.http);
   let views: ViewOptions[] = [];
   if (options.views !== undefined) {
     if (!Array.isArray(options.views) || options.views.some((v) => v === null || typeof v !== 'object')) {
@@ -200,8 +291,10 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
       cardinalityLimit,
       logLevel,
       views: { histograms, attributes, cardinalityLimits, views, unitBuckets },
+      http,
     },
-    new Set<unknown>(views),
+    // The user's predicate is theirs: it is called, never frozen.
+    new Set<unknown>([...views, http.ignorePredicate]),
   );
 }
 
@@ -212,7 +305,7 @@ class Reader {
     private readonly report: (code: MetricsErrorCode, source: string, message: string) => void,
   ) {}
 
-  private envValue(name: keyof typeof ENV | undefined): string | undefined {
+  envValue(name: keyof typeof ENV | undefined): string | undefined {
     return name === undefined ? undefined : nonEmpty(this.env[name]?.trim());
   }
 
@@ -480,6 +573,161 @@ class Reader {
     const scopeInfo = this.bool('prometheus.scopeInfo', opts.scopeInfo, 'OMB_PROMETHEUS_SCOPE_INFO', true);
     if (!exporters.includes('prometheus')) return undefined;
     return { host, port, path, targetInfo, scopeInfo };
+  }
+
+  http(value: unknown): ResolvedHttpConfig {
+    const opts: HttpOptions = {};
+    if (value === false) Object.assign(opts, { server: false, client: false });
+    else if (value !== undefined) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        this.report('ERR_INVALID_CONFIG', 'http', `must be an options object or false, got ${show(value)}`);
+      } else {
+        for (const key of Object.keys(value)) {
+          if (!HTTP_KEYS.has(key))
+            this.report('ERR_UNKNOWN_OPTION', `http.${key}`, `unknown option${suggest(key, HTTP_KEYS)}`);
+        }
+        Object.assign(opts, value);
+      }
+    }
+    const server = this.bool('http.server', opts.server, 'OMB_HTTP_SERVER', DEFAULTS.http.server);
+    const client = this.bool('http.client', opts.client, 'OMB_HTTP_CLIENT', DEFAULTS.http.client);
+
+    const routes =
+      this.stringList('http.routes', opts.routes, 'OMB_HTTP_ROUTES', 'ERR_INVALID_HTTP_ROUTE') ?? [];
+    const validRoutes: string[] = [];
+    for (const [i, t] of routes.entries()) {
+      const problem = routeTemplateProblem(t);
+      if (problem) this.report('ERR_INVALID_HTTP_ROUTE', `http.routes[${i}]`, problem);
+      else validRoutes.push(t);
+    }
+    for (const t of new RouteTable(validRoutes).shadowed) {
+      this.report(
+        'ERR_INVALID_HTTP_ROUTE',
+        'http.routes',
+        `${show(t)} can never match: an earlier template has the same shape`,
+      );
+    }
+
+    const ignorePaths: string[] = [];
+    const ignorePrefixes: string[] = [];
+    const ignorePatterns: RegExp[] = [];
+    let ignorePredicate: ((req: HttpRequestInfo) => boolean) | undefined;
+    const addPath = (p: string, source: string) => {
+      if (!p.startsWith('/'))
+        this.report('ERR_INVALID_HTTP_IGNORE', source, `${show(p)} must start with "/"`);
+      else if (p.endsWith('*')) ignorePrefixes.push(p.slice(0, -1));
+      else ignorePaths.push(p);
+    };
+    if (typeof opts.ignore === 'function') {
+      ignorePredicate = opts.ignore;
+    } else if (opts.ignore !== undefined) {
+      if (!Array.isArray(opts.ignore)) {
+        this.report(
+          'ERR_INVALID_HTTP_IGNORE',
+          'http.ignore',
+          `must be an array of paths and RegExps, or a function, got ${show(opts.ignore)}`,
+        );
+      } else {
+        for (const [i, rule] of opts.ignore.entries()) {
+          if (typeof rule === 'string') addPath(rule, `http.ignore[${i}]`);
+          else if (rule instanceof RegExp)
+            ignorePatterns.push(new RegExp(rule.source, rule.flags.replace(/[gy]/g, '')));
+          else
+            this.report(
+              'ERR_INVALID_HTTP_IGNORE',
+              `http.ignore[${i}]`,
+              `must be a path or a RegExp, got ${show(rule)}`,
+            );
+        }
+      }
+    } else {
+      for (const p of this.stringList(
+        'http.ignore',
+        undefined,
+        'OMB_HTTP_IGNORE',
+        'ERR_INVALID_HTTP_IGNORE',
+      ) ?? [])
+        addPath(p, 'OMB_HTTP_IGNORE');
+    }
+
+    const optIn =
+      this.stringList(
+        'http.optInAttributes',
+        opts.optInAttributes,
+        'OMB_HTTP_OPT_IN_ATTRIBUTES',
+        'ERR_INVALID_HTTP_OPTION',
+      ) ?? [];
+    const optInAttributes: HttpOptInAttribute[] = [];
+    for (const a of optIn) {
+      if (HTTP_OPT_IN_ATTRIBUTES.includes(a as HttpOptInAttribute))
+        optInAttributes.push(a as HttpOptInAttribute);
+      else
+        this.report(
+          'ERR_INVALID_HTTP_OPTION',
+          opts.optInAttributes !== undefined ? 'http.optInAttributes' : 'OMB_HTTP_OPT_IN_ATTRIBUTES',
+          `${show(a)} is not an opt-in attribute; use ${HTTP_OPT_IN_ATTRIBUTES.join(', ')}`,
+        );
+    }
+
+    const knownMethods =
+      this.stringList(
+        'http.knownMethods',
+        opts.knownMethods,
+        'OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS',
+        'ERR_INVALID_HTTP_OPTION',
+      ) ?? DEFAULTS.http.knownMethods;
+    for (const m of knownMethods) {
+      // RFC 9110 token characters; the list is case-sensitive (semconv).
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m))
+        this.report('ERR_INVALID_HTTP_OPTION', 'http.knownMethods', `${show(m)} is not an HTTP method token`);
+    }
+
+    const engineRaw = opts.engine ?? this.envValue('OMB_HTTP_ENGINE');
+    let engine = DEFAULTS.http.engine;
+    if (engineRaw !== undefined) {
+      if (HTTP_ENGINES.includes(engineRaw as HttpEngine)) engine = engineRaw as HttpEngine;
+      else
+        this.report(
+          'ERR_UNKNOWN_HTTP_ENGINE',
+          opts.engine !== undefined ? 'http.engine' : 'OMB_HTTP_ENGINE',
+          `${show(engineRaw)} is not an HTTP engine; use ${HTTP_ENGINES.join(' or ')}`,
+        );
+    }
+
+    return {
+      server,
+      client,
+      routes: validRoutes,
+      ignorePaths,
+      ignorePrefixes,
+      ignorePatterns,
+      ignorePredicate,
+      optInAttributes: [...new Set(optInAttributes)],
+      knownMethods: [...new Set(knownMethods)],
+      engine,
+    };
+  }
+
+  /** A list option, or a comma-separated environment variable; `undefined` when neither is set. */
+  stringList(
+    option: string,
+    value: unknown,
+    envName: keyof typeof ENV,
+    code: MetricsErrorCode,
+  ): string[] | undefined {
+    if (value !== undefined) {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+        this.report(code, option, `must be an array of strings, got ${show(value)}`);
+        return undefined;
+      }
+      return [...value];
+    }
+    const raw = this.envValue(envName);
+    if (raw === undefined) return undefined;
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   }
 
   logLevel(value: unknown): LogLevel {

@@ -21,6 +21,7 @@ import {
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { HttpMetrics } from './http/instrumentation.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { PrometheusReader } from './prometheus/reader.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
@@ -94,8 +95,16 @@ export function initMeter(config: MetricsConfig = {}): MetricsHandle {
 
 function createHandle(config: ResolvedConfig): MetricsHandle {
   const readers: IMetricReader[] = [];
+  // HTTP metrics reach each reader through its own MetricProducer (pre-bound series, see src/http/series.ts).
+  const http =
+    config.http.server || config.http.client
+      ? new HttpMetrics(config.http, config.views, config.cardinalityLimit)
+      : undefined;
   const prometheusReader = config.prometheus
-    ? new PrometheusReader({ cardinalityLimit: config.cardinalityLimit })
+    ? new PrometheusReader({
+        cardinalityLimit: config.cardinalityLimit,
+        metricProducers: http ? [http.producer()] : [],
+      })
     : undefined;
   if (prometheusReader) readers.push(prometheusReader);
 
@@ -103,6 +112,8 @@ function createHandle(config: ResolvedConfig): MetricsHandle {
     { resource: buildResource(config), views: buildViews(config.views), readers },
     config.views.unitBuckets,
   );
+  // Only a missing compatibility-engine package throws here, before anything global is registered.
+  http?.start(provider);
   metrics.setGlobalMeterProvider(provider);
 
   let server: ListeningServer | undefined;
@@ -114,6 +125,8 @@ function createHandle(config: ResolvedConfig): MetricsHandle {
     ready = listen(endpoint.handle, host, port, path).then((s) => {
       server = s;
       metricsUrl = s.url;
+      // Scrapes are not application traffic.
+      http?.ignoreServer(s.server);
     });
     // A port clash must never become an unhandled rejection that kills the app; it is reported here and
     // through `ready` for callers that await it.
@@ -138,6 +151,7 @@ function createHandle(config: ResolvedConfig): MetricsHandle {
         .catch((err: unknown) => diag.error('otel-metrics-bootstrap: forceFlush failed', err)),
     shutdown: () => {
       shutdownPromise ??= (async () => {
+        http?.stop();
         await ready.catch(() => undefined);
         await Promise.allSettled([server?.close(), provider.shutdown()]).then((results) => {
           for (const r of results) {

@@ -1,0 +1,85 @@
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import type { MeterProvider } from '@opentelemetry/api';
+import { MetricsError } from '../errors.js';
+import type { RequestFilter } from './ignore.js';
+
+/** The packages the compatibility engine loads; optional peer dependencies of this one. */
+export const COMPAT_PACKAGES = [
+  '@opentelemetry/instrumentation-http',
+  '@opentelemetry/instrumentation',
+] as const;
+
+interface HttpInstrumentationModule {
+  HttpInstrumentation: new (config: {
+    ignoreIncomingRequestHook?: (req: IncomingMessage) => boolean;
+    disableIncomingRequestInstrumentation?: boolean;
+    disableOutgoingRequestInstrumentation?: boolean;
+  }) => unknown;
+}
+interface InstrumentationModule {
+  registerInstrumentations(options: {
+    instrumentations: unknown[];
+    meterProvider: MeterProvider;
+  }): () => void;
+}
+
+/**
+ * Loads both packages synchronously (initMeter() is synchronous and must patch before the app creates servers),
+ * or throws `ERR_MISSING_DEPENDENCY` naming what to install. CommonJS builds are loaded on purpose: they patch
+ * `node:http` through require-in-the-middle, and ESM apps are covered by the loader hook that
+ * `otel-metrics-bootstrap/register` registers with `module.register()`.
+ */
+function load(): [HttpInstrumentationModule, InstrumentationModule] {
+  const require = createRequire(import.meta.url);
+  try {
+    return [
+      require(COMPAT_PACKAGES[0]) as HttpInstrumentationModule,
+      require(COMPAT_PACKAGES[1]) as InstrumentationModule,
+    ];
+  } catch (err) {
+    throw new MetricsError(
+      [
+        {
+          code: 'ERR_MISSING_DEPENDENCY',
+          source: 'http.engine',
+          message:
+            `"instrumentation-http" needs ${COMPAT_PACKAGES.join(' and ')} (0.301.x, matching sdk-metrics 3.1): ` +
+            `npm install ${COMPAT_PACKAGES.map((p) => `${p}@0.301`).join(' ')}`,
+        },
+      ],
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * The compatibility engine: `@opentelemetry/instrumentation-http` records `http.server.request.duration` and
+ * `http.client.request.duration` (and creates its spans) on `meterProvider`, so views, buckets and limits
+ * apply as for any SDK instrument. The diagnostics-channel engine then records only what instrumentation-http
+ * does not (active requests, body sizes), so no metric is ever recorded twice. Returns the function that
+ * disables it.
+ */
+export function startInstrumentationHttp(
+  meterProvider: MeterProvider,
+  sides: { readonly server: boolean; readonly client: boolean },
+  ignore: RequestFilter | undefined,
+  ignoredServers: WeakSet<object>,
+): () => void {
+  const [{ HttpInstrumentation }, { registerInstrumentations }] = load();
+  const instrumentation = new HttpInstrumentation({
+    disableIncomingRequestInstrumentation: !sides.server,
+    disableOutgoingRequestInstrumentation: !sides.client,
+    ignoreIncomingRequestHook: (req) => {
+      const server = (req.socket as { server?: object } | null)?.server;
+      return (server !== undefined && ignoredServers.has(server)) || ignore?.(req) === true;
+    },
+  });
+  const unregister = registerInstrumentations({ instrumentations: [instrumentation], meterProvider });
+  // require-in-the-middle patches a core module when it is next required; requiring them here patches the
+  // shared module objects now, so servers and requests the app creates later are instrumented.
+  const require = createRequire(import.meta.url);
+  require('node:http');
+  require('node:https');
+  return unregister;
+}

@@ -1,0 +1,257 @@
+import type { Attributes, HrTime, ValueType } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  type CollectionResult,
+  type DataPoint,
+  DataPointType,
+  type Histogram,
+  type MetricCollectOptions,
+  type MetricData,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+import { ATTR_OTEL_METRIC_OVERFLOW, SCOPE_NAME } from '../semconv.js';
+
+/**
+ * Pre-bound series: the HTTP hot path resolves its attribute combination to one of these once, caches it, and
+ * from then on aggregates into it directly. The SDK's `histogram.record(value, attributes)` instead hashes the
+ * attribute object on every call (sorting keys and building a string), which was the measured cost
+ * (ARCHITECTURE.md §4.3). The data still reaches every reader as ordinary OTel `MetricData` through the
+ * `MetricProducer` below.
+ */
+export class HistogramSeries {
+  /** One more bucket than boundaries: the last counts values above the last boundary. */
+  readonly counts: Float64Array;
+  count = 0;
+  sum = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly boundaries: readonly number[],
+    /** Handed out unchanged on every collection, so serializers can cache label strings per object. */
+    readonly attributes: Attributes,
+    readonly startTime: HrTime,
+  ) {
+    this.counts = new Float64Array(boundaries.length + 1);
+  }
+
+  record(value: number): void {
+    // A linear scan beats binary search for the ≤ 16 boundaries used here; most values land in the first few.
+    const b = this.boundaries;
+    const n = b.length;
+    let i = 0;
+    while (i < n && value > b[i]!) i++;
+    this.counts[i]!++;
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+}
+
+/** A pre-bound up-down counter series. */
+export class SumSeries {
+  value = 0;
+
+  constructor(
+    readonly attributes: Attributes,
+    readonly startTime: HrTime,
+  ) {}
+}
+
+/** What one stream (one instrument after views) is: its name, unit, buckets, allow-list and limit. */
+export interface StreamDescriptor {
+  readonly name: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly valueType: ValueType;
+  /** Distinct attribute sets, the overflow series included (spec: SDK default 2000). */
+  readonly cardinalityLimit: number;
+  /** Attribute keys to keep; others are dropped before the series is chosen. `undefined` keeps all. */
+  readonly allowedKeys: readonly string[] | undefined;
+}
+
+/**
+ * All series of one instrument. `resolve()` runs only when a caller's cache misses: it applies the attribute
+ * allow-list, finds or creates the series for the remaining attributes, and enforces the cardinality limit
+ * with the spec's overflow series, exactly as the SDK does (limit − 1 regular sets, then
+ * `otel.metric.overflow=true`).
+ */
+abstract class Stream<S extends { readonly attributes: Attributes }> {
+  private readonly byKey = new Map<string, S>();
+  private overflow: S | undefined;
+
+  constructor(readonly descriptor: StreamDescriptor) {}
+
+  protected abstract create(attributes: Attributes): S;
+
+  resolve(attributes: Attributes): S {
+    const allowed = this.descriptor.allowedKeys;
+    let attrs = attributes;
+    if (allowed !== undefined) {
+      attrs = {};
+      for (const k of allowed) if (attributes[k] !== undefined) attrs[k] = attributes[k];
+    }
+    const key = attributesKey(attrs);
+    const existing = this.byKey.get(key);
+    if (existing) return existing;
+    if (this.byKey.size >= this.descriptor.cardinalityLimit - 1) {
+      this.overflow ??= this.create({ [ATTR_OTEL_METRIC_OVERFLOW]: true });
+      return this.overflow;
+    }
+    const series = this.create(Object.freeze(attrs));
+    this.byKey.set(key, series);
+    return series;
+  }
+
+  /** Every series, the overflow one last. */
+  *all(): Generator<S> {
+    yield* this.byKey.values();
+    if (this.overflow) yield this.overflow;
+  }
+
+  get size(): number {
+    return this.byKey.size + (this.overflow ? 1 : 0);
+  }
+}
+
+export class HistogramStream extends Stream<HistogramSeries> {
+  constructor(
+    descriptor: StreamDescriptor,
+    readonly boundaries: readonly number[],
+  ) {
+    super(descriptor);
+  }
+
+  protected create(attributes: Attributes): HistogramSeries {
+    return new HistogramSeries(this.boundaries, attributes, hrTime());
+  }
+}
+
+export class SumStream extends Stream<SumSeries> {
+  protected create(attributes: Attributes): SumSeries {
+    return new SumSeries(attributes, hrTime());
+  }
+}
+
+/** Order-independent key of an attribute set; computed only on a cache miss. */
+function attributesKey(attrs: Attributes): string {
+  const keys = Object.keys(attrs).sort();
+  let out = '';
+  for (const k of keys) out += `${JSON.stringify(k)}:${JSON.stringify(attrs[k])},`;
+  return out;
+}
+
+/** Where a producer finds the streams to export (the running `HttpMetrics`, or none). */
+export interface StreamSource {
+  readonly histograms: readonly HistogramStream[];
+  readonly sums: readonly SumStream[];
+}
+
+interface Previous {
+  readonly counts: Float64Array;
+  readonly count: number;
+  readonly sum: number;
+}
+
+/**
+ * Exports the pre-bound series to a reader through the SDK's `MetricProducer` extension point (readers take
+ * `metricProducers`). Output is ordinary OTel data: explicit-bucket histograms and non-monotonic sums with the
+ * semconv names, units and value types. The up-down counter is always cumulative (as the SDK's delta
+ * preference keeps it); histograms follow `temporality`, so one producer per reader is needed when readers
+ * differ. Counts are copied at collection, so an exporter that holds on to the data never sees it change.
+ */
+export class SeriesProducer implements MetricProducer {
+  private readonly previous = new WeakMap<HistogramSeries, Previous>();
+  private lastCollection: HrTime | undefined;
+
+  constructor(
+    private readonly source: () => StreamSource | undefined,
+    private readonly temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE,
+  ) {}
+
+  async collect(_options?: MetricCollectOptions): Promise<CollectionResult> {
+    const metrics: MetricData[] = [];
+    const src = this.source();
+    const endTime = hrTime();
+    if (src) {
+      for (const stream of src.histograms) {
+        const data = this.histogramData(stream, endTime);
+        if (data) metrics.push(data);
+      }
+      for (const stream of src.sums) {
+        const dataPoints: DataPoint<number>[] = [];
+        for (const s of stream.all()) {
+          dataPoints.push({ startTime: s.startTime, endTime, attributes: s.attributes, value: s.value });
+        }
+        if (dataPoints.length > 0) {
+          metrics.push({
+            descriptor: descriptorOf(stream.descriptor),
+            aggregationTemporality: AggregationTemporality.CUMULATIVE,
+            dataPointType: DataPointType.SUM,
+            isMonotonic: false,
+            dataPoints,
+          });
+        }
+      }
+    }
+    this.lastCollection = endTime;
+    return {
+      resourceMetrics: {
+        resource: emptyResource(),
+        scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics }],
+      },
+      errors: [],
+    };
+  }
+
+  private histogramData(stream: HistogramStream, endTime: HrTime): MetricData | undefined {
+    const delta = this.temporality === AggregationTemporality.DELTA;
+    const dataPoints: DataPoint<Histogram>[] = [];
+    for (const s of stream.all()) {
+      if (s.count === 0) continue;
+      const boundaries = [...s.boundaries];
+      if (!delta) {
+        dataPoints.push({
+          startTime: s.startTime,
+          endTime,
+          attributes: s.attributes,
+          value: {
+            buckets: { boundaries, counts: Array.from(s.counts) },
+            count: s.count,
+            sum: s.sum,
+            min: s.min,
+            max: s.max,
+          },
+        });
+        continue;
+      }
+      const prev = this.previous.get(s);
+      const count = s.count - (prev?.count ?? 0);
+      this.previous.set(s, { counts: s.counts.slice(), count: s.count, sum: s.sum });
+      if (count === 0) continue;
+      const counts = Array.from(s.counts, (c, i) => c - (prev?.counts[i] ?? 0));
+      // Min and max of the interval are unknown (the series keeps lifetime extremes), so they are left out,
+      // which the data model allows.
+      dataPoints.push({
+        startTime: prev ? (this.lastCollection ?? s.startTime) : s.startTime,
+        endTime,
+        attributes: s.attributes,
+        value: { buckets: { boundaries, counts }, count, sum: s.sum - (prev?.sum ?? 0) },
+      });
+    }
+    if (dataPoints.length === 0) return undefined;
+    return {
+      descriptor: descriptorOf(stream.descriptor),
+      aggregationTemporality: this.temporality,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints,
+    };
+  }
+}
+
+function descriptorOf(d: StreamDescriptor): MetricData['descriptor'] {
+  return { name: d.name, description: d.description, unit: d.unit, valueType: d.valueType };
+}

@@ -1,0 +1,395 @@
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
+import type { Attributes } from '@opentelemetry/api';
+import type { HttpRequestInfo } from '../config.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_SCHEME,
+  ERROR_TYPE_ABORTED,
+} from '../semconv.js';
+import {
+  type MethodTable,
+  PROTOCOL_1_0,
+  PROTOCOL_1_1,
+  PROTOCOL_2,
+  PROTOCOL_VERSIONS,
+  parseLength,
+} from './attributes.js';
+import { expressRoute } from './express.js';
+import type { RequestFilter } from './ignore.js';
+import { kRequestState, type RouteSlot } from './route.js';
+import type { RouteTable } from './route-table.js';
+import type { HistogramSeries, HistogramStream, SumSeries, SumStream } from './series.js';
+
+/** The streams a server recorder writes; any may be absent (e.g. the duration under the compatibility engine). */
+export interface ServerStreams {
+  readonly duration: HistogramStream | undefined;
+  readonly requestSize: HistogramStream | undefined;
+  readonly responseSize: HistogramStream | undefined;
+  readonly active: SumStream | undefined;
+}
+
+export interface ServerRecorderOptions {
+  readonly methods: MethodTable;
+  readonly routes: RouteTable | undefined;
+  readonly ignore: RequestFilter | undefined;
+  readonly serverAddress: boolean;
+  readonly serverPort: boolean;
+}
+
+/** Per-request state, one small object with a fixed shape (it lives on the request or the HTTP/2 stream). */
+class ServerRequestState implements RouteSlot {
+  route: string | undefined = undefined;
+  done = false;
+  /** HTTP/2 only: the request's content-length and route-table match, read from the headers at start. */
+  requestLength: number | undefined = undefined;
+  tableRoute: string | undefined = undefined;
+
+  constructor(
+    readonly start: number,
+    readonly method: number,
+    readonly scheme: number,
+    readonly protocol: number,
+    readonly active: SumSeries | undefined,
+    readonly address: string | undefined,
+    readonly port: number,
+  ) {}
+}
+
+/** The series one finished request lands in, for all three histograms at once. */
+class Bound {
+  constructor(
+    readonly duration: HistogramSeries | undefined,
+    readonly requestSize: HistogramSeries | undefined,
+    readonly responseSize: HistogramSeries | undefined,
+  ) {}
+}
+
+/**
+ * Beyond this many cached combinations, new ones are resolved on every request instead of cached, so a flood
+ * of distinct (opt-in) Host headers or `setHttpRoute()` values cannot grow memory without bound; the streams'
+ * cardinality limit folds them into the overflow series anyway.
+ */
+const COMBINATION_CACHE_LIMIT = 10_000;
+const SCHEMES = ['http', 'https'] as const;
+const NGHTTP2_NO_ERROR = 0;
+
+type Http1Message = {
+  readonly request: IncomingMessage & { [kRequestState]?: ServerRequestState };
+  readonly response: ServerResponse;
+  readonly server?: Server;
+};
+type Http2Message = {
+  readonly stream: ServerHttp2Stream & { [kRequestState]?: ServerRequestState };
+  readonly headers?: IncomingHttpHeaders & Record<string, string | string[] | undefined>;
+};
+
+/**
+ * Records `http.server.*` from `node:diagnostics_channel`:
+ * - HTTP/1.x (`node:http`, `node:https`): `http.server.request.start`, `http.server.response.finish`, and the
+ *   response's `close` event for requests that end without a finished response (client gone, socket
+ *   destroyed): those are recorded with `error.type=aborted`.
+ * - HTTP/2 (`node:http2`, core API and compatibility API): `http2.server.stream.start` and
+ *   `http2.server.stream.close` (Node ≥ 24.2; earlier Node versions publish no HTTP/2 server channels).
+ *
+ * The hot path: at start, one small state object and one `close` listener; at finish, a numeric key from
+ * (status, method, scheme, protocol, aborted) looked up in a map per route, then direct aggregation into the
+ * pre-bound series. Attribute objects are built only on a cache miss.
+ */
+export class ServerRecorder {
+  private readonly streams: ServerStreams;
+  private readonly options: ServerRecorderOptions;
+  private readonly methodCount: number;
+  private readonly optIn: boolean;
+  private readonly noRoute = new Map<number, Bound>();
+  private readonly byRoute = new Map<string, Map<number, Bound>>();
+  private readonly byString = new Map<string, Bound>();
+  private readonly activeByIndex: (SumSeries | undefined)[] = [];
+  private readonly activeByString = new Map<string, SumSeries>();
+  private cached = 0;
+  private readonly ignoredServers = new WeakSet<object>();
+  /** One function for every response, so adding the listener allocates no closure. */
+  private readonly onResponseClose: (this: ServerResponse) => void;
+
+  constructor(streams: ServerStreams, options: ServerRecorderOptions) {
+    this.streams = streams;
+    this.options = options;
+    this.methodCount = options.methods.size;
+    this.optIn = options.serverAddress || options.serverPort;
+    const recorder = this;
+    this.onResponseClose = function onResponseClose(this: ServerResponse) {
+      const request = (this as { req?: Http1Message['request'] }).req;
+      const state = request?.[kRequestState];
+      if (state === undefined || state.done) return;
+      state.done = true;
+      recorder.finishHttp1(state, request!, this, true);
+    };
+  }
+
+  /** Leaves every request on this server out (the metrics endpoint's own server). */
+  ignoreServer(server: object): void {
+    this.ignoredServers.add(server);
+  }
+
+  readonly onRequestStart = (message: unknown): void => {
+    const { request, response, server } = message as Http1Message;
+    if (server !== undefined && this.ignoredServers.has(server)) return;
+    if (this.options.ignore?.(request)) return;
+    const method = this.options.methods.indexOf(request.method);
+    const scheme = (request.socket as { encrypted?: boolean } | null)?.encrypted === true ? 1 : 0;
+    const protocol = request.httpVersionMinor === 0 ? PROTOCOL_1_0 : PROTOCOL_1_1;
+    let address: string | undefined;
+    let port = 0;
+    if (this.optIn) [address, port] = hostAndPort(request.headers.host, scheme);
+    const active = this.streams.active ? this.activeSeries(method, scheme, address, port) : undefined;
+    if (active) active.value++;
+    request[kRequestState] = new ServerRequestState(
+      performance.now(),
+      method,
+      scheme,
+      protocol,
+      active,
+      address,
+      port,
+    );
+    response.on('close', this.onResponseClose);
+  };
+
+  readonly onResponseFinish = (message: unknown): void => {
+    const { request, response } = message as Http1Message;
+    const state = request[kRequestState];
+    if (state === undefined || state.done) return;
+    state.done = true;
+    this.finishHttp1(state, request, response, false);
+  };
+
+  private finishHttp1(
+    state: ServerRequestState,
+    request: IncomingMessage,
+    response: ServerResponse,
+    aborted: boolean,
+  ): void {
+    const seconds = (performance.now() - state.start) / 1000;
+    if (state.active) state.active.value--;
+    const status = aborted && !response.headersSent ? 0 : response.statusCode;
+    const route = state.route ?? this.routeOf(request);
+    const bound = this.bound(state, route, status, aborted);
+    bound.duration?.record(seconds);
+    if (aborted) return; // sizes of a half-sent exchange would mislead
+    if (bound.requestSize) {
+      const size = requestBodySize(request);
+      if (size !== undefined) bound.requestSize.record(size);
+    }
+    if (bound.responseSize) {
+      const size = responseBodySize(response);
+      if (size !== undefined) bound.responseSize.record(size);
+    }
+  }
+
+  readonly onHttp2StreamStart = (message: unknown): void => {
+    const { stream, headers } = message as Http2Message;
+    if (headers === undefined) return;
+    const method = headers[':method'] as string | undefined;
+    if (this.options.ignore) {
+      const info: HttpRequestInfo = { method, url: headers[':path'] as string | undefined, headers };
+      if (this.options.ignore(info)) return;
+    }
+    const methodIndex = this.options.methods.indexOf(method);
+    const scheme = headers[':scheme'] === 'https' ? 1 : 0;
+    let address: string | undefined;
+    let port = 0;
+    if (this.optIn) {
+      const authority = headers[':authority'] ?? headers.host;
+      [address, port] = hostAndPort(typeof authority === 'string' ? authority : undefined, scheme);
+    }
+    const active = this.streams.active ? this.activeSeries(methodIndex, scheme, address, port) : undefined;
+    if (active) active.value++;
+    const state = new ServerRequestState(
+      performance.now(),
+      methodIndex,
+      scheme,
+      PROTOCOL_2,
+      active,
+      address,
+      port,
+    );
+    state.requestLength = parseLength(headers['content-length']);
+    stream[kRequestState] = state;
+    if (this.options.routes) state.tableRoute = this.options.routes.match(String(headers[':path'] ?? ''));
+  };
+
+  readonly onHttp2StreamClose = (message: unknown): void => {
+    const { stream } = message as Http2Message;
+    const state = stream[kRequestState];
+    if (state === undefined || state.done) return;
+    state.done = true;
+    const seconds = (performance.now() - state.start) / 1000;
+    if (state.active) state.active.value--;
+    const sent = stream.sentHeaders as Record<string, unknown> | undefined;
+    const sentStatus = sent?.[':status'];
+    const status = typeof sentStatus === 'number' ? sentStatus : Number(sentStatus ?? 0) || 0;
+    const aborted = status === 0 || (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR);
+    const bound = this.bound(state, state.route ?? state.tableRoute, status, aborted);
+    bound.duration?.record(seconds);
+    if (aborted) return;
+    // HTTP/2 has no chunked framing to fall back on: sizes are recorded when content-length says them.
+    if (state.requestLength !== undefined) bound.requestSize?.record(state.requestLength);
+    const responseSize = bound.responseSize ? parseLength(sent?.['content-length']) : undefined;
+    if (responseSize !== undefined) bound.responseSize?.record(responseSize);
+  };
+
+  /** Framework route (Express), then the route table; `setHttpRoute()`/Fastify/Koa already wrote `state.route`. */
+  private routeOf(request: IncomingMessage): string | undefined {
+    const express = expressRoute(request as never);
+    if (express !== undefined) return express;
+    const table = this.options.routes;
+    if (table === undefined) return undefined;
+    return table.match((request as { originalUrl?: string }).originalUrl ?? request.url ?? '/');
+  }
+
+  private activeSeries(method: number, scheme: number, address: string | undefined, port: number): SumSeries {
+    const stream = this.streams.active!;
+    if (!this.optIn) {
+      const i = method * 2 + scheme;
+      let series = this.activeByIndex[i];
+      if (series === undefined) {
+        series = stream.resolve(this.activeAttributes(method, scheme, address, port));
+        this.activeByIndex[i] = series;
+      }
+      return series;
+    }
+    const key = `${method}|${scheme}|${address}|${port}`;
+    let series = this.activeByString.get(key);
+    if (series === undefined) {
+      series = stream.resolve(this.activeAttributes(method, scheme, address, port));
+      if (this.cached < COMBINATION_CACHE_LIMIT) {
+        this.activeByString.set(key, series);
+        this.cached++;
+      }
+    }
+    return series;
+  }
+
+  private activeAttributes(method: number, scheme: number, address: string | undefined, port: number) {
+    const attrs: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: this.options.methods.names[method],
+      [ATTR_URL_SCHEME]: SCHEMES[scheme],
+    };
+    this.addOptIn(attrs, address, port);
+    return attrs;
+  }
+
+  private bound(
+    state: ServerRequestState,
+    route: string | undefined,
+    status: number,
+    aborted: boolean,
+  ): Bound {
+    // Every part is a small integer, so the key is one number (status < 1000, see node:http's range check).
+    const key =
+      (((status * 2 + (aborted ? 1 : 0)) * 3 + state.protocol) * 2 + state.scheme) * this.methodCount +
+      state.method;
+    if (this.optIn) {
+      const skey = `${key}|${state.address}|${state.port}|${route ?? ''}|${route === undefined ? 0 : 1}`;
+      let bound = this.byString.get(skey);
+      if (bound === undefined) {
+        bound = this.createBound(state, route, status, aborted);
+        if (this.cached < COMBINATION_CACHE_LIMIT) {
+          this.byString.set(skey, bound);
+          this.cached++;
+        }
+      }
+      return bound;
+    }
+    let map = route === undefined ? this.noRoute : this.byRoute.get(route);
+    const found = map?.get(key);
+    if (found !== undefined) return found;
+    const bound = this.createBound(state, route, status, aborted);
+    if (this.cached < COMBINATION_CACHE_LIMIT) {
+      if (map === undefined) {
+        map = new Map();
+        this.byRoute.set(route!, map);
+      }
+      map.set(key, bound);
+      this.cached++;
+    }
+    return bound;
+  }
+
+  private createBound(
+    state: ServerRequestState,
+    route: string | undefined,
+    status: number,
+    aborted: boolean,
+  ) {
+    const attrs: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: this.options.methods.names[state.method],
+      [ATTR_URL_SCHEME]: SCHEMES[state.scheme],
+      [ATTR_NETWORK_PROTOCOL_VERSION]: PROTOCOL_VERSIONS[state.protocol],
+    };
+    if (status !== 0) attrs[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+    // semconv: the status code as a string for 5xx; for an exchange that ended early, what happened.
+    if (status >= 500) attrs[ATTR_ERROR_TYPE] = String(status);
+    else if (aborted) attrs[ATTR_ERROR_TYPE] = ERROR_TYPE_ABORTED;
+    if (route !== undefined) attrs[ATTR_HTTP_ROUTE] = route;
+    this.addOptIn(attrs, state.address, state.port);
+    const { duration, requestSize, responseSize } = this.streams;
+    return new Bound(duration?.resolve(attrs), requestSize?.resolve(attrs), responseSize?.resolve(attrs));
+  }
+
+  private addOptIn(attrs: Attributes, address: string | undefined, port: number): void {
+    if (this.options.serverAddress && address !== undefined) attrs[ATTR_SERVER_ADDRESS] = address;
+    if (this.options.serverPort && port !== 0) attrs[ATTR_SERVER_PORT] = port;
+  }
+}
+
+/**
+ * The request body size without materialising `req.headers` (Node builds that object lazily): `content-length`
+ * from the raw header list; 0 when the request has neither `content-length` nor `transfer-encoding` (it has no
+ * body, RFC 9112 §6.3); unknown for chunked uploads, which are not counted.
+ */
+function requestBodySize(req: IncomingMessage): number | undefined {
+  const raw = req.rawHeaders;
+  let chunked = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return parseLength(raw[i + 1]);
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') chunked = true;
+  }
+  return chunked ? undefined : 0;
+}
+
+/**
+ * The response body size: 0 for responses that carry none (HEAD, 204, 304); else the length node:http sent in
+ * `content-length` (it sets `_contentLength` itself for `res.end(body)`). Chunked responses of unknown length are
+ * not counted: summing their chunks would need a listener on every write.
+ */
+function responseBodySize(res: ServerResponse): number | undefined {
+  const internal = res as { _hasBody?: boolean; _contentLength?: unknown };
+  if (internal._hasBody === false) return 0;
+  const len = internal._contentLength;
+  if (typeof len === 'number') return len >= 0 ? len : undefined;
+  return parseLength(res.getHeader('content-length'));
+}
+
+/** `server.address` / `server.port` from a Host (or `:authority`) header; the port defaults by scheme. */
+function hostAndPort(host: string | undefined, scheme: number): [string | undefined, number] {
+  const defaultPort = scheme === 1 ? 443 : 80;
+  if (host === undefined || host === '') return [undefined, 0];
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    if (close === -1) return [host, defaultPort];
+    const port = host.charCodeAt(close + 1) === 58 ? Number(host.slice(close + 2)) : defaultPort;
+    return [host.slice(1, close), Number.isInteger(port) && port > 0 && port < 65536 ? port : defaultPort];
+  }
+  const colon = host.lastIndexOf(':');
+  if (colon === -1) return [host, defaultPort];
+  const port = Number(host.slice(colon + 1));
+  return [host.slice(0, colon), Number.isInteger(port) && port > 0 && port < 65536 ? port : defaultPort];
+}
