@@ -2,25 +2,44 @@ import type { IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
 
 /**
- * Where the server recorder keeps its per-request state: on the `IncomingMessage` for HTTP/1, on the
- * `ServerHttp2Stream` for HTTP/2 (an `Http2ServerRequest` reaches it through `.stream`). A registered symbol,
- * so a second copy of the library (ESM and CommonJS) still finds it.
+ * Where the server recorder keeps its per-request state. HTTP/1: on the *socket*, in a slot holding the request
+ * in progress (and any pipelined behind it), which saves a property per request and lets one `close` listener
+ * per connection catch aborted requests. HTTP/2: on the `ServerHttp2Stream` (an `Http2ServerRequest` reaches it
+ * through `.stream`). Registered symbols, so a second copy of the library still finds them.
  */
 export const kRequestState: unique symbol = Symbol.for('otel-metrics-bootstrap.http.request-state') as never;
+export const kSocketSlot: unique symbol = Symbol.for('otel-metrics-bootstrap.http.socket-slot') as never;
 
 /** The part of the request state that route resolution writes. */
 export interface RouteSlot {
   route: string | undefined;
+  /** The HTTP/1 request the state belongs to (`undefined` once recorded). */
+  readonly request: object | undefined;
 }
 
-type WithState = { [kRequestState]?: RouteSlot };
+/** Per-connection slot: the request being answered, then requests pipelined behind it (answered in order). */
+export interface SocketSlot<S extends RouteSlot = RouteSlot> {
+  current: S;
+  queue: S[] | undefined;
+}
 
 /** The state slot of a request (`IncomingMessage`, `Http2ServerRequest` or `ServerHttp2Stream`), if recorded. */
 export function stateOf(req: object): RouteSlot | undefined {
-  const own = (req as WithState)[kRequestState];
+  const socket = (req as { socket?: unknown }).socket;
+  const slot =
+    socket !== null && typeof socket === 'object'
+      ? (socket as { [kSocketSlot]?: SocketSlot })[kSocketSlot]
+      : undefined;
+  if (slot !== undefined) {
+    if (slot.current.request === req) return slot.current;
+    if (slot.queue) for (const s of slot.queue) if (s.request === req) return s;
+  }
+  const own = (req as { [kRequestState]?: RouteSlot })[kRequestState];
   if (own !== undefined) return own;
   const stream = (req as { stream?: unknown }).stream;
-  return stream !== null && typeof stream === 'object' ? (stream as WithState)[kRequestState] : undefined;
+  return stream !== null && typeof stream === 'object'
+    ? (stream as { [kRequestState]?: RouteSlot })[kRequestState]
+    : undefined;
 }
 
 let warnedBadTemplate = false;

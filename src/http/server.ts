@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type { HttpRequestInfo } from '../config.js';
 import {
@@ -23,7 +24,7 @@ import {
 } from './attributes.js';
 import { expressRoute } from './express.js';
 import type { RequestFilter } from './ignore.js';
-import { kRequestState, type RouteSlot } from './route.js';
+import { kRequestState, kSocketSlot, type RouteSlot, type SocketSlot } from './route.js';
 import type { RouteTable } from './route-table.js';
 import type { HistogramSeries, HistogramStream, SumSeries, SumStream } from './series.js';
 
@@ -43,24 +44,63 @@ export interface ServerRecorderOptions {
   readonly serverPort: boolean;
 }
 
-/** Per-request state, one small object with a fixed shape (it lives on the request or the HTTP/2 stream). */
+/**
+ * Per-request state with a fixed shape. HTTP/1 reuses one per connection (kept in the socket's slot, re-`init`ed
+ * for each keep-alive request), so the steady state allocates nothing per request; only pipelined requests and
+ * HTTP/2 streams get their own.
+ */
 class ServerRequestState implements RouteSlot {
+  request: IncomingMessage | undefined = undefined;
+  /** HTTP/1: the response, to read its status if the connection closes before it finishes. */
+  response: ServerResponse | undefined = undefined;
   route: string | undefined = undefined;
-  done = false;
+  /** True when no request is in progress (the object is free for the next one). */
+  done = true;
+  start = 0;
+  method = 0;
+  scheme = 0;
+  protocol = 0;
+  active: SumSeries | undefined = undefined;
+  address: string | undefined = undefined;
+  port = 0;
   /** HTTP/2 only: the request's content-length and route-table match, read from the headers at start. */
   requestLength: number | undefined = undefined;
   tableRoute: string | undefined = undefined;
 
-  constructor(
-    readonly start: number,
-    readonly method: number,
-    readonly scheme: number,
-    readonly protocol: number,
-    readonly active: SumSeries | undefined,
-    readonly address: string | undefined,
-    readonly port: number,
-  ) {}
+  init(
+    request: IncomingMessage | undefined,
+    response: ServerResponse | undefined,
+    method: number,
+    scheme: number,
+    protocol: number,
+    active: SumSeries | undefined,
+    address: string | undefined,
+    port: number,
+  ): this {
+    this.request = request;
+    this.response = response;
+    this.route = undefined;
+    this.done = false;
+    this.method = method;
+    this.scheme = scheme;
+    this.protocol = protocol;
+    this.active = active;
+    this.address = address;
+    this.port = port;
+    this.start = performance.now();
+    return this;
+  }
+
+  /** Drops the references to request and response once recorded, so an idle connection retains neither. */
+  release(): void {
+    this.done = true;
+    this.request = undefined;
+    this.response = undefined;
+  }
 }
+
+type Slot = SocketSlot<ServerRequestState>;
+type WatchedSocket = Socket & { [kSocketSlot]?: Slot };
 
 /** The series one finished request lands in, for all three histograms at once. */
 class Bound {
@@ -81,8 +121,9 @@ const SCHEMES = ['http', 'https'] as const;
 const NGHTTP2_NO_ERROR = 0;
 
 type Http1Message = {
-  readonly request: IncomingMessage & { [kRequestState]?: ServerRequestState };
+  readonly request: IncomingMessage;
   readonly response: ServerResponse;
+  readonly socket: WatchedSocket;
   readonly server?: Server;
 };
 type Http2Message = {
@@ -92,13 +133,14 @@ type Http2Message = {
 
 /**
  * Records `http.server.*` from `node:diagnostics_channel`:
- * - HTTP/1.x (`node:http`, `node:https`): `http.server.request.start`, `http.server.response.finish`, and the
- *   response's `close` event for requests that end without a finished response (client gone, socket
- *   destroyed): those are recorded with `error.type=aborted`.
+ * - HTTP/1.x (`node:http`, `node:https`): `http.server.request.start`, `http.server.response.finish`, and one
+ *   `close` listener per connection for requests that end without a finished response (client gone, socket
+ *   destroyed, timeouts; in HTTP/1 every such ending closes the connection): those are recorded with
+ *   `error.type=aborted`.
  * - HTTP/2 (`node:http2`, core API and compatibility API): `http2.server.stream.start` and
  *   `http2.server.stream.close` (Node ≥ 24.2; earlier Node versions publish no HTTP/2 server channels).
  *
- * The hot path: at start, one small state object and one `close` listener; at finish, a numeric key from
+ * The hot path: at start, one small state object stored in the socket's slot; at finish, a numeric key from
  * (status, method, scheme, protocol, aborted) looked up in a map per route, then direct aggregation into the
  * pre-bound series. Attribute objects are built only on a cache miss.
  */
@@ -113,9 +155,13 @@ export class ServerRecorder {
   private readonly activeByIndex: (SumSeries | undefined)[] = [];
   private readonly activeByString = new Map<string, SumSeries>();
   private cached = 0;
+  /** The last combination seen: consecutive requests usually share it, which skips even the map lookup. */
+  private lastKey = -1;
+  private lastRoute: string | undefined;
+  private lastBound: Bound | undefined;
   private readonly ignoredServers = new WeakSet<object>();
-  /** One function for every response, so adding the listener allocates no closure. */
-  private readonly onResponseClose: (this: ServerResponse) => void;
+  /** One function for every connection, so adding the listener allocates no closure. */
+  private readonly onSocketClose: (this: WatchedSocket) => void;
 
   constructor(streams: ServerStreams, options: ServerRecorderOptions) {
     this.streams = streams;
@@ -123,12 +169,16 @@ export class ServerRecorder {
     this.methodCount = options.methods.size;
     this.optIn = options.serverAddress || options.serverPort;
     const recorder = this;
-    this.onResponseClose = function onResponseClose(this: ServerResponse) {
-      const request = (this as { req?: Http1Message['request'] }).req;
-      const state = request?.[kRequestState];
-      if (state === undefined || state.done) return;
-      state.done = true;
-      recorder.finishHttp1(state, request!, this, true);
+    this.onSocketClose = function onSocketClose(this: WatchedSocket) {
+      const slot = this[kSocketSlot];
+      if (slot === undefined) return;
+      const pending = slot.queue ? [slot.current, ...slot.queue] : [slot.current];
+      slot.queue = undefined;
+      for (const state of pending) {
+        if (state.done) continue;
+        recorder.finishHttp1(state, state.request!, state.response!, true);
+        state.release();
+      }
     };
   }
 
@@ -138,35 +188,55 @@ export class ServerRecorder {
   }
 
   readonly onRequestStart = (message: unknown): void => {
-    const { request, response, server } = message as Http1Message;
+    const { request, response, socket, server } = message as Http1Message;
     if (server !== undefined && this.ignoredServers.has(server)) return;
     if (this.options.ignore?.(request)) return;
     const method = this.options.methods.indexOf(request.method);
-    const scheme = (request.socket as { encrypted?: boolean } | null)?.encrypted === true ? 1 : 0;
+    const scheme = (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;
     const protocol = request.httpVersionMinor === 0 ? PROTOCOL_1_0 : PROTOCOL_1_1;
     let address: string | undefined;
     let port = 0;
     if (this.optIn) [address, port] = hostAndPort(request.headers.host, scheme);
     const active = this.streams.active ? this.activeSeries(method, scheme, address, port) : undefined;
     if (active) active.value++;
-    request[kRequestState] = new ServerRequestState(
-      performance.now(),
-      method,
-      scheme,
-      protocol,
-      active,
-      address,
-      port,
-    );
-    response.on('close', this.onResponseClose);
+    let slot = socket[kSocketSlot];
+    if (slot === undefined) {
+      // First request on this connection: one listener for its lifetime, not one per request.
+      slot = { current: new ServerRequestState(), queue: undefined };
+      socket[kSocketSlot] = slot;
+      socket.once('close', this.onSocketClose);
+    }
+    let state = slot.current;
+    if (!state.done) {
+      // Pipelined behind a request still being answered.
+      state = new ServerRequestState();
+      slot.queue ??= [];
+      slot.queue.push(state);
+    }
+    state.init(request, response, method, scheme, protocol, active, address, port);
   };
 
   readonly onResponseFinish = (message: unknown): void => {
-    const { request, response } = message as Http1Message;
-    const state = request[kRequestState];
-    if (state === undefined || state.done) return;
-    state.done = true;
+    const { request, response, socket } = message as Http1Message;
+    const slot = socket[kSocketSlot];
+    if (slot === undefined) return;
+    let state = slot.current;
+    if (state.request === request) {
+      if (state.done) return;
+      this.finishHttp1(state, request, response, false);
+      state.release();
+      // Responses finish in request order: the next pipelined request, if any, becomes current.
+      const next = slot.queue?.shift();
+      if (next !== undefined) slot.current = next;
+      return;
+    }
+    const i = slot.queue?.findIndex((s) => s.request === request) ?? -1;
+    if (i === -1) return;
+    state = slot.queue![i]!;
+    slot.queue!.splice(i, 1);
+    if (state.done) return;
     this.finishHttp1(state, request, response, false);
+    state.release();
   };
 
   private finishHttp1(
@@ -210,8 +280,9 @@ export class ServerRecorder {
     }
     const active = this.streams.active ? this.activeSeries(methodIndex, scheme, address, port) : undefined;
     if (active) active.value++;
-    const state = new ServerRequestState(
-      performance.now(),
+    const state = new ServerRequestState().init(
+      undefined,
+      undefined,
       methodIndex,
       scheme,
       PROTOCOL_2,
@@ -228,7 +299,7 @@ export class ServerRecorder {
     const { stream } = message as Http2Message;
     const state = stream[kRequestState];
     if (state === undefined || state.done) return;
-    state.done = true;
+    state.release();
     const seconds = (performance.now() - state.start) / 1000;
     if (state.active) state.active.value--;
     const sent = stream.sentHeaders as Record<string, unknown> | undefined;
@@ -307,10 +378,16 @@ export class ServerRecorder {
       }
       return bound;
     }
+    if (key === this.lastKey && route === this.lastRoute) return this.lastBound!;
     let map = route === undefined ? this.noRoute : this.byRoute.get(route);
-    const found = map?.get(key);
-    if (found !== undefined) return found;
-    const bound = this.createBound(state, route, status, aborted);
+    let bound = map?.get(key);
+    if (bound !== undefined) {
+      this.lastKey = key;
+      this.lastRoute = route;
+      this.lastBound = bound;
+      return bound;
+    }
+    bound = this.createBound(state, route, status, aborted);
     if (this.cached < COMBINATION_CACHE_LIMIT) {
       if (map === undefined) {
         map = new Map();
