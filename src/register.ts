@@ -4,14 +4,31 @@
  * only. It prints one line with the metrics URL, flushes and closes on SIGTERM/SIGINT without taking over the
  * app's own signal handling, and never crashes the app: any failure prints "metrics not started: <reason>".
  */
+import { register as registerLoaderHook } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { initMeter, type MetricsHandle } from './init.js';
 
 const PREFIX = 'otel-metrics-bootstrap:';
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 
+/**
+ * For `OMB_HTTP_ENGINE=instrumentation-http`: instrumentation-http patches `node:http` for CommonJS through
+ * require-in-the-middle, but an ESM app's `import { request } from 'node:http'` only sees the patch if
+ * import-in-the-middle's loader hook is registered before the app's imports run (js#4933: `--import hook.mjs`
+ * alone registers nothing). The hook is told up front which modules to wrap, so no other module pays for it and
+ * there is no message round-trip to wait for (no top-level await here).
+ */
+function registerHttpLoaderHook(): void {
+  if (process.env['OMB_HTTP_ENGINE']?.trim() !== 'instrumentation-http' || !isMainThread) return;
+  registerLoaderHook('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
+    data: { include: ['node:http', 'node:https', 'http', 'https'] },
+  });
+}
+
 function start(): void {
   let handle: MetricsHandle;
   try {
+    registerHttpLoaderHook();
     handle = initMeter();
   } catch (err) {
     console.error(`${PREFIX} metrics not started: ${reason(err)}`);

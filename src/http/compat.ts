@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { MeterProvider } from '@opentelemetry/api';
 import { MetricsError } from '../errors.js';
 import type { RequestFilter } from './ignore.js';
@@ -77,9 +77,15 @@ export function startInstrumentationHttp(
   });
   const unregister = registerInstrumentations({ instrumentations: [instrumentation], meterProvider });
   // require-in-the-middle patches a core module when it is next required; requiring them here patches the
-  // shared module objects now, so servers and requests the app creates later are instrumented.
+  // shared module objects now. ESM apps bind `import { request } from 'node:http'` to the builtin's ESM
+  // facade, which Node refreshes from the patched CommonJS exports on syncBuiltinESMExports(): that covers
+  // imports made before initMeter() ran (live bindings) and after it.
   const require = createRequire(import.meta.url);
   require('node:http');
   require('node:https');
-  return unregister;
+  syncBuiltinESMExports();
+  return () => {
+    unregister();
+    syncBuiltinESMExports();
+  };
 }

@@ -40,10 +40,17 @@ const MAX_DEPTH = 16;
 const MAX_VISITS = 20_000;
 let warned = false;
 
-/** The route template of an Express request, or `undefined` when it has none (404, static files, …). */
-export function expressRoute(req: ExpressRequest): string | undefined {
+/** A route whose own path is only a wildcard, such as NestJS's not-found handler `router.all('*path')`. */
+const CATCH_ALL = /^\/?(\*\w*|\(\.\*\)|\{\*\w+\})$/;
+
+/**
+ * The route template of an Express request, or `undefined` when it has none (404, static files, …). A 404
+ * answered by a catch-all route is a "not found" handler, not a route, and gets no template either.
+ */
+export function expressRoute(req: ExpressRequest, status: number): string | undefined {
   const route = req.route;
   if (route === undefined || route === null || typeof route !== 'object') return undefined;
+  if (status === 404 && CATCH_ALL.test(String((route as ExpressRoute).path))) return undefined;
   const cached = templates.get(route);
   if (cached !== undefined) return cached ?? undefined;
   let template: string | null = null;

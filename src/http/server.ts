@@ -248,7 +248,7 @@ export class ServerRecorder {
     const seconds = (performance.now() - state.start) / 1000;
     if (state.active) state.active.value--;
     const status = aborted && !response.headersSent ? 0 : response.statusCode;
-    const route = state.route ?? this.routeOf(request);
+    const route = state.route ?? this.routeOf(request, status);
     const bound = this.bound(state, route, status, aborted);
     bound.duration?.record(seconds);
     if (aborted) return; // sizes of a half-sent exchange would mislead
@@ -316,8 +316,8 @@ export class ServerRecorder {
   };
 
   /** Framework route (Express), then the route table; `setHttpRoute()`/Fastify/Koa already wrote `state.route`. */
-  private routeOf(request: IncomingMessage): string | undefined {
-    const express = expressRoute(request as never);
+  private routeOf(request: IncomingMessage, status: number): string | undefined {
+    const express = expressRoute(request as never, status);
     if (express !== undefined) return express;
     const table = this.options.routes;
     if (table === undefined) return undefined;
