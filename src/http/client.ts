@@ -53,7 +53,8 @@ type UndiciRequest = WithState & { readonly origin?: unknown; readonly method?: 
 /**
  * Records `http.client.request.duration` from `node:diagnostics_channel`, from request creation to the end of
  * the response body (as instrumentation-http and instrumentation-undici measure it), or to the error:
- * - `node:http` / `node:https`: `http.client.request.created`, `http.client.response.finish` (headers
+ * - `node:http` / `node:https`: `http.client.request.created` (or `.start` where Node lacks it),
+ *   `http.client.response.finish` (headers
  *   received; the body's end is the response's `close`), `http.client.request.error`;
  * - `fetch` and undici: `undici:request:create`, `undici:request:headers`, `undici:request:trailers` (body
  *   complete), `undici:request:error`.
@@ -84,6 +85,8 @@ export class ClientRecorder {
 
   readonly onHttpRequestCreated = (message: unknown): void => {
     const { request } = message as { request: ClientRequest & WithState };
+    // `http.client.request.start` also lands here (for Node lines without `.created`); keep the earlier start.
+    if (request[kClientState] !== undefined) return;
     const https = request.protocol === 'https:';
     const address = request.host;
     const port = portFromHost(request.getHeader('host'), https ? 443 : 80);

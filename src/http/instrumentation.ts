@@ -154,6 +154,7 @@ export class HttpMetrics implements StreamSource {
       );
       this.subscriptions.push(
         ['http.client.request.created', client.onHttpRequestCreated],
+        ['http.client.request.start', client.onHttpRequestCreated],
         ['http.client.response.finish', client.onHttpResponseFinish],
         ['http.client.request.error', client.onHttpRequestError],
         ['undici:request:create', client.onUndiciCreate],

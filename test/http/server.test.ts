@@ -16,7 +16,7 @@ const RESPONSE_SIZE = 'http.server.response.body.size';
 
 /** A plain node:http app: a few fixed routes, the rest 404. */
 function app(req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? '/').split('?')[0];
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (path === '/boom') {
     res.statusCode = 503;
     res.end('unavailable');
