@@ -2,24 +2,27 @@
  * Every problem code `initMeter()` can report. Each code has a row in the README's error table
  * (a test fails if one is missing), and codes are never renamed once released.
  */
-export type MetricsErrorCode =
-  | 'ERR_INVALID_CONFIG'
-  | 'ERR_UNKNOWN_OPTION'
-  | 'ERR_INVALID_PORT'
-  | 'ERR_INVALID_HOST'
-  | 'ERR_INVALID_PATH'
-  | 'ERR_INVALID_BUCKETS'
-  | 'ERR_INVALID_INSTRUMENT_NAME'
-  | 'ERR_INVALID_ATTRIBUTES'
-  | 'ERR_INVALID_CARDINALITY_LIMIT'
-  | 'ERR_UNKNOWN_EXPORTER'
-  | 'ERR_INVALID_LOG_LEVEL'
-  | 'ERR_INVALID_BOOLEAN'
-  | 'ERR_INVALID_STRING'
-  | 'ERR_INVALID_RESOURCE_ATTRIBUTES'
-  | 'ERR_INVALID_VIEWS'
-  | 'ERR_PORT_IN_USE'
-  | 'ERR_LISTEN_FAILED';
+export const ERROR_CODES = [
+  'ERR_INVALID_CONFIG',
+  'ERR_UNKNOWN_OPTION',
+  'ERR_INVALID_PORT',
+  'ERR_INVALID_HOST',
+  'ERR_INVALID_PATH',
+  'ERR_INVALID_BUCKETS',
+  'ERR_INVALID_INSTRUMENT_NAME',
+  'ERR_INVALID_ATTRIBUTES',
+  'ERR_INVALID_CARDINALITY_LIMIT',
+  'ERR_UNKNOWN_EXPORTER',
+  'ERR_INVALID_LOG_LEVEL',
+  'ERR_INVALID_BOOLEAN',
+  'ERR_INVALID_STRING',
+  'ERR_INVALID_RESOURCE_ATTRIBUTES',
+  'ERR_INVALID_VIEWS',
+  'ERR_PORT_IN_USE',
+  'ERR_LISTEN_FAILED',
+] as const;
+
+export type MetricsErrorCode = (typeof ERROR_CODES)[number];
 
 /** One thing that is wrong, with where it came from (`option` or `env`) so the fix is obvious. */
 export interface MetricsProblem {

@@ -1,7 +1,7 @@
 export type { ExporterName, LogLevel, MetricsConfig, PrometheusOptions, ResolvedConfig } from './config.js';
 export { DEFAULTS, ENV, ENV_PREFIX, resolveConfig } from './config.js';
 export type { MetricsErrorCode, MetricsProblem } from './errors.js';
-export { MetricsError } from './errors.js';
+export { ERROR_CODES, MetricsError } from './errors.js';
 export type { MetricsHandle } from './init.js';
 export { initMeter } from './init.js';
 export type { ExpositionFormat, SerializerOptions } from './prometheus/serializer.js';

@@ -70,6 +70,14 @@ type Global = typeof globalThis & { [SLOT]?: GlobalSlot };
  * After it returns, nothing the library does throws into the application.
  */
 export function initMeter(config: MetricsConfig = {}): MetricsHandle {
+  return startMetrics(config, { logListenErrors: true });
+}
+
+/**
+ * `initMeter()` with internal knobs. `logListenErrors: false` is for callers that report a failed `ready`
+ * themselves (the register entry), so the reason is printed once.
+ */
+export function startMetrics(config: MetricsConfig, internal: { logListenErrors: boolean }): MetricsHandle {
   const g = globalThis as Global;
   const fingerprint = stableStringify(config);
   const existing = g[SLOT];
@@ -87,12 +95,14 @@ export function initMeter(config: MetricsConfig = {}): MetricsHandle {
   }
   const resolved = resolveConfig(config);
   setDiagLogger(resolved.logLevel);
-  const handle = resolved.disabled ? disabledHandle(resolved) : createHandle(resolved);
+  const handle = resolved.disabled
+    ? disabledHandle(resolved)
+    : createHandle(resolved, internal.logListenErrors);
   g[SLOT] = { handle, fingerprint };
   return handle;
 }
 
-function createHandle(config: ResolvedConfig): MetricsHandle {
+function createHandle(config: ResolvedConfig, logListenErrors: boolean): MetricsHandle {
   const readers: IMetricReader[] = [];
   const prometheusReader = config.prometheus
     ? new PrometheusReader({ cardinalityLimit: config.cardinalityLimit })
@@ -118,7 +128,7 @@ function createHandle(config: ResolvedConfig): MetricsHandle {
     // A port clash must never become an unhandled rejection that kills the app; it is reported here and
     // through `ready` for callers that await it.
     ready.catch((err: Error) => {
-      diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
+      if (logListenErrors) diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
     });
   }
 

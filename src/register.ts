@@ -4,7 +4,7 @@
  * only. It prints one line with the metrics URL, flushes and closes on SIGTERM/SIGINT without taking over the
  * app's own signal handling, and never crashes the app: any failure prints "metrics not started: <reason>".
  */
-import { initMeter, type MetricsHandle } from './init.js';
+import { type MetricsHandle, startMetrics } from './init.js';
 
 const PREFIX = 'otel-metrics-bootstrap:';
 const SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -12,7 +12,7 @@ const SHUTDOWN_TIMEOUT_MS = 5_000;
 function start(): void {
   let handle: MetricsHandle;
   try {
-    handle = initMeter();
+    handle = startMetrics({}, { logListenErrors: false });
   } catch (err) {
     console.error(`${PREFIX} metrics not started: ${reason(err)}`);
     return;

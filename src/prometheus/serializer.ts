@@ -101,9 +101,11 @@ export class PrometheusSerializer {
         if (meta === undefined) continue;
         const existing = families.get(meta.name);
         if (existing === undefined) {
+          // Without a description, HELP names the OTel instrument: linters (promtool) want HELP on every family,
+          // and the original name is what a reader needs to find the instrument in code.
           families.set(meta.name, {
             meta,
-            help: metric.descriptor.description,
+            help: metric.descriptor.description || metric.descriptor.name,
             members: [{ scopeLabels, metric }],
           });
         } else if (existing.meta.type !== meta.type) {

@@ -34,7 +34,7 @@ export function listen(
             [
               {
                 code: 'ERR_PORT_IN_USE',
-                source: 'prometheus.port',
+                source: 'metrics endpoint',
                 message:
                   `port ${port} on ${host} is already in use; choose another with prometheus.port or ` +
                   'OTEL_EXPORTER_PROMETHEUS_PORT (0 picks a free port)',
@@ -49,7 +49,7 @@ export function listen(
             [
               {
                 code: 'ERR_LISTEN_FAILED',
-                source: 'prometheus.host',
+                source: 'metrics endpoint',
                 message: `cannot listen on ${where}: ${err.message}; check prometheus.host / OTEL_EXPORTER_PROMETHEUS_HOST`,
               },
             ],
