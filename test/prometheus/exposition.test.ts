@@ -1,5 +1,5 @@
 import { metrics } from '@opentelemetry/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/init.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 
@@ -119,6 +119,21 @@ describe('the /metrics exposition', () => {
     expect(line).toContain('host_name=');
     expect(line).not.toContain('process_command_args');
     expect(line).toMatch(/ 1$/);
+  });
+
+  it('takes resource attributes from OTEL_RESOURCE_ATTRIBUTES and lets OTEL_SERVICE_NAME win for service.name', async () => {
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'service.name=from-attrs,cloud.region=eu-west-1');
+    vi.stubEnv('OTEL_SERVICE_NAME', 'from-env');
+    try {
+      handle = initMeter({ prometheus: { port: 0 } });
+      await handle.ready;
+      handle.meter.createCounter('x').add(1);
+      const line = (await scrape(handle)).text.split('\n').find((l) => l.startsWith('target_info{'));
+      expect(line).toContain('cloud_region="eu-west-1"');
+      expect(line).toContain('service_name="from-env"');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('folds attribute sets past the cardinality limit into the otel_metric_overflow series', async () => {
