@@ -79,7 +79,7 @@ function checkMetric(data: MetricsSnapshotData, name: string): Verdict {
     failure: () => '',
     negated: () =>
       `expected no metric named ${q(name)}, but there is ${article(first.kind)} ${first.kind} ` +
-      `${q(first.name)} with ${plural(first.points.length, 'series', 'series')}.\n${seriesList(first.points)}`,
+      `${q(first.name)} with ${plural(first.points.length, 'series', 'series')}:\n${seriesList(first.points)}`,
   };
 }
 
@@ -186,7 +186,7 @@ function missing(data: MetricsSnapshotData, wanted: string, name: string): strin
   if (metrics.length === 0) {
     return (
       `expected ${wanted}, but the snapshot holds no metrics at all ` +
-      `(was it recorded on a meter of this test meter, before collect()?).${errorsNote(data)}`
+      `(was it recorded through this test meter's meter or meterProvider, before collect()?).${errorsNote(data)}`
     );
   }
   const ranked = metrics
@@ -230,7 +230,9 @@ function formatFilter(filter: AttributeFilter | undefined): string {
 }
 
 function matching(filter: AttributeFilter | undefined): string {
-  return filter === undefined ? '' : ` matching ${formatFilter(filter)}`;
+  const everything =
+    filter === undefined || (!(filter instanceof ExactAttributes) && Object.keys(filter).length === 0);
+  return everything ? '' : ` matching ${formatFilter(filter)}`;
 }
 
 function q(name: string): string {
