@@ -345,7 +345,7 @@ export function expectExposition(text: string): ExpositionAssertions {
       if (value !== undefined) {
         if (matched.length > 1) {
           fail(
-            `expected one sample ${q(name)} matching ${formatLabels(labels)} to compare with ${value}, but ` +
+            `expected one sample ${q(name)}${matching(labels)} to compare with ${value}, but ` +
               `${matched.length} match; add labels to pick one.\nMatching samples:\n${sampleList(matched)}`,
             api.toHaveSample,
           );
@@ -376,7 +376,7 @@ export function expectExposition(text: string): ExpositionAssertions {
         const matched = samples(name, labels);
         if (matched.length > 0) {
           fail(
-            `expected no sample ${q(name)} matching ${formatLabels(labels)}, but found ${matched.length}:\n` +
+            `expected no sample ${q(name)}${matching(labels)}, but found ${matched.length}:\n` +
               sampleList(matched),
             api.not.toHaveSample,
           );
@@ -411,6 +411,10 @@ function sampleList(samples: readonly ExpositionSample[]): string {
 function formatLabels(labels: Readonly<Record<string, string>>): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return `{${parts.join(',')}}`;
+}
+
+function matching(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels).length === 0 ? '' : ` matching ${formatLabels(labels)}`;
 }
 
 function q(s: string): string {
