@@ -13,7 +13,9 @@ describe('createTestClock', () => {
 
   it('refuses to go backwards or to a non-finite time', () => {
     const clock = createTestClock();
-    expect(() => clock.advance(-1)).toThrowErrorMatchingInlineSnapshot(`[RangeError: clock.advance: ms must be a finite number >= 0, got -1]`);
+    expect(() => clock.advance(-1)).toThrowErrorMatchingInlineSnapshot(
+      `[RangeError: clock.advance: ms must be a finite number >= 0, got -1]`,
+    );
     expect(() => clock.advance(Number.NaN)).toThrow(RangeError);
     expect(() => clock.advance(Number.POSITIVE_INFINITY)).toThrow(RangeError);
     expect(() => createTestClock(Number.NaN)).toThrow(RangeError);
