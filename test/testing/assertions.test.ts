@@ -9,9 +9,15 @@ import {
   assertNoMetric,
   createTestMeter,
   exactly,
+  type MetricsMatchers,
   type MetricsSnapshot,
   metricsMatchers,
 } from '../../src/testing/index.js';
+
+// The augmentation the README tells jest users to add, checked here by the type checker.
+declare module 'expect' {
+  interface Matchers<R extends void | Promise<void>, T = unknown> extends MetricsMatchers<R> {}
+}
 
 let snap: MetricsSnapshot;
 let empty: MetricsSnapshot;
@@ -233,13 +239,10 @@ describe('the matchers', () => {
 
   it('work with jest’s expect through expect.extend', () => {
     jestExpect.extend(metricsMatchers);
-    const je = jestExpect as unknown as (v: unknown) => {
-      toHaveCounter: (...a: unknown[]) => void;
-      not: { toHaveCounter: (...a: unknown[]) => void };
-    };
-    je(snap).toHaveCounter('orders.placed', { region: 'eu' }, 3);
-    je(snap).not.toHaveCounter('orders.placed', { region: 'eu' }, 4);
-    expect(failure(() => je(snap).toHaveCounter('orders.placed', { region: 'eu' }, 4))).toContain(
+    jestExpect(snap).toHaveCounter('orders.placed', { region: 'eu' }, 3);
+    jestExpect(snap).not.toHaveCounter('orders.placed', { region: 'eu' }, 4);
+    jestExpect(snap).toHaveHistogram('checkout.duration', {}, { count: 3 });
+    expect(failure(() => jestExpect(snap).toHaveCounter('orders.placed', { region: 'eu' }, 4))).toContain(
       'expected counter "orders.placed" matching {region="eu"} to be 4, but it is 3',
     );
   });
