@@ -53,16 +53,19 @@ interface MetricBase {
   readonly description: string;
 }
 
+/** A counter, up-down counter or gauge in a snapshot, with one point per series. */
 export interface NumberMetric extends MetricBase {
   readonly kind: 'counter' | 'updowncounter' | 'gauge';
   readonly points: readonly NumberPoint[];
 }
 
+/** An explicit-bucket histogram in a snapshot, with one point per series. */
 export interface HistogramMetric extends MetricBase {
   readonly kind: 'histogram';
   readonly points: readonly HistogramPoint[];
 }
 
+/** One metric of a snapshot; `kind` tells which. */
 export type SnapshotMetric = NumberMetric | HistogramMetric;
 
 /**
