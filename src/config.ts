@@ -520,7 +520,8 @@ function suggest(key: string, known: ReadonlySet<string>): string {
   return best ? ` (did you mean \`${best}\`?)` : '';
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein edit distance; also used by the testing kit to suggest the nearest metric names. */
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;

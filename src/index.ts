@@ -1,3 +1,5 @@
+export type { Clock, EndTimer } from './clock.js';
+export { startTimer, systemClock } from './clock.js';
 export type { ExporterName, LogLevel, MetricsConfig, PrometheusOptions, ResolvedConfig } from './config.js';
 export { DEFAULTS, ENV, ENV_PREFIX, resolveConfig } from './config.js';
 export type { MetricsErrorCode, MetricsProblem } from './errors.js';
