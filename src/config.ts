@@ -1,7 +1,14 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MetricsError, type MetricsErrorCode, type MetricsProblem } from './errors.js';
-import { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, SECONDS_BUCKETS, type ViewSettings } from './views.js';
+import { METRIC_V8JS_GC_DURATION } from './semconv.js';
+import {
+  BYTES_BUCKETS,
+  DEFAULT_CARDINALITY_LIMIT,
+  GC_DURATION_BUCKETS,
+  SECONDS_BUCKETS,
+  type ViewSettings,
+} from './views.js';
 
 /** Exporter names accepted in `exporters` and `OTEL_METRICS_EXPORTER`. */
 export type ExporterName = 'prometheus' | 'none';
@@ -24,6 +31,59 @@ export interface PrometheusOptions {
   /** Add `otel_scope_name` / `otel_scope_version` labels to every series. Default `true`. Env `OMB_PROMETHEUS_SCOPE_INFO`. */
   scopeInfo?: boolean;
 }
+
+/** Runtime metrics options (`nodejs.eventloop.*`, `v8js.*`, from `@opentelemetry/instrumentation-runtime-node`). */
+export interface RuntimeOptions {
+  /**
+   * Sampling interval of the event-loop delay monitor, in milliseconds: the loop is probed this often, so
+   * smaller values catch shorter stalls and cost more wake-ups. Default `10`. Env `OMB_RUNTIME_MONITORING_PRECISION`.
+   */
+  monitoringPrecision?: number;
+}
+
+/**
+ * Groups of process and host metrics. `process.cpu` → `process.cpu.time`/`.utilization`; `process.memory` →
+ * `process.memory.usage` (+ `process.memory.virtual` on Linux); `process.uptime` → `process.uptime`;
+ * `process.fd` → `process.unix.file_descriptor.count`/`.limit` (Linux); `system.cpu`, `system.memory`,
+ * `system.network` → the `system.*` metrics (per core, per network device). `process` and `system` stand for
+ * all groups with that prefix.
+ */
+export type HostMetricGroup =
+  | 'process.cpu'
+  | 'process.memory'
+  | 'process.uptime'
+  | 'process.fd'
+  | 'system.cpu'
+  | 'system.memory'
+  | 'system.network';
+export const HOST_METRIC_GROUPS: readonly HostMetricGroup[] = [
+  'process.cpu',
+  'process.memory',
+  'process.uptime',
+  'process.fd',
+  'system.cpu',
+  'system.memory',
+  'system.network',
+];
+
+/** Process and host metrics options (`@opentelemetry/instrumentation-host-metrics` plus our own process metrics). */
+export interface HostOptions {
+  /**
+   * Which groups to collect. Default `['process.cpu', 'process.memory', 'process.uptime', 'process.fd']`:
+   * `system.*` groups are opt-in because they add series per core and per network device.
+   * Env `OMB_HOST_METRICS_GROUPS` (comma list).
+   */
+  groups?: (HostMetricGroup | 'process' | 'system')[];
+}
+
+/**
+ * Short names accepted in `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS`, spelled
+ * as `@opentelemetry/auto-instrumentations-node` spells them (package name without `@opentelemetry/instrumentation-`).
+ */
+export const INSTRUMENTATION_SHORT_NAMES = Object.freeze({
+  runtime: 'runtime-node',
+  host: 'host-metrics',
+} as const);
 
 /** Everything `initMeter()` accepts. Every field is optional; explicit option > environment variable > default. */
 export interface MetricsConfig {
@@ -55,6 +115,22 @@ export interface MetricsConfig {
   views?: ViewOptions[];
   /** Diagnostic log level for OTel's `diag` logger. Default `warn`. Env `OTEL_LOG_LEVEL`. */
   logLevel?: LogLevel;
+  /**
+   * Runtime metrics (event loop, GC, V8 heap, active resources). Default on; `false` turns them off.
+   * Env `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` with `runtime-node`.
+   */
+  runtime?: boolean | RuntimeOptions;
+  /**
+   * Process and host metrics. Default on with the `process.*` groups only; `false` turns them off.
+   * Env `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` with `host-metrics`.
+   */
+  host?: boolean | HostOptions;
+  /**
+   * Also expose the metric names prom-client's `collectDefaultMetrics()` uses (`process_cpu_seconds_total`,
+   * `nodejs_eventloop_lag_seconds`, …), so existing dashboards keep working while you migrate. Default `false`.
+   * Env `OMB_PROM_CLIENT_COMPAT`.
+   */
+  promClientCompat?: boolean;
 }
 
 /** The resolved, validated, frozen configuration. */
@@ -70,6 +146,11 @@ export interface ResolvedConfig {
   readonly cardinalityLimit: number;
   readonly logLevel: LogLevel;
   readonly views: ViewSettings;
+  /** `undefined` when runtime metrics are off. */
+  readonly runtime: Readonly<Required<RuntimeOptions>> | undefined;
+  /** `undefined` when process and host metrics are off. */
+  readonly host: Readonly<{ groups: readonly HostMetricGroup[] }> | undefined;
+  readonly promClientCompat: boolean;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -86,6 +167,18 @@ export const DEFAULTS = Object.freeze({
   unitBuckets: Object.freeze({ s: SECONDS_BUCKETS, By: BYTES_BUCKETS }) as Readonly<
     Record<string, readonly number[]>
   >,
+  /** Per-instrument boundaries applied unless `histograms` names the same instrument. */
+  histograms: Object.freeze({ [METRIC_V8JS_GC_DURATION]: GC_DURATION_BUCKETS }) as Readonly<
+    Record<string, readonly number[]>
+  >,
+  runtime: Object.freeze({ monitoringPrecision: 10 }),
+  hostGroups: Object.freeze([
+    'process.cpu',
+    'process.memory',
+    'process.uptime',
+    'process.fd',
+  ]) as readonly HostMetricGroup[],
+  promClientCompat: false,
 });
 
 /** The project's own environment variables all start with this prefix. */
@@ -110,6 +203,11 @@ export const ENV = Object.freeze({
   OMB_PROMETHEUS_SCOPE_INFO: 'prometheus.scopeInfo',
   OMB_CARDINALITY_LIMIT: 'cardinalityLimit',
   OMB_SECONDS_BUCKETS: 'unitBuckets.s',
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'runtime, host',
+  OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'runtime, host',
+  OMB_RUNTIME_MONITORING_PRECISION: 'runtime.monitoringPrecision',
+  OMB_HOST_METRICS_GROUPS: 'host.groups',
+  OMB_PROM_CLIENT_COMPAT: 'promClientCompat',
 } as const);
 
 const TOP_LEVEL_KEYS = new Set<string>([
@@ -127,7 +225,12 @@ const TOP_LEVEL_KEYS = new Set<string>([
   'cardinalityLimits',
   'views',
   'logLevel',
+  'runtime',
+  'host',
+  'promClientCompat',
 ]);
+const RUNTIME_KEYS = new Set<string>(['monitoringPrecision']);
+const HOST_KEYS = new Set<string>(['groups']);
 const PROMETHEUS_KEYS = new Set<string>(['host', 'port', 'path', 'targetInfo', 'scopeInfo']);
 
 /** The OTel API's instrument-name syntax; wildcards are for raw `views`, not for our per-name maps. */
@@ -176,6 +279,14 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
   );
   const unitBuckets = r.unitBuckets(options.unitBuckets);
   const logLevel = r.logLevel(options.logLevel);
+  const runtime = r.runtime(options.runtime);
+  const host = r.host(options.host);
+  const promClientCompat = r.bool(
+    'promClientCompat',
+    options.promClientCompat,
+    'OMB_PROM_CLIENT_COMPAT',
+    DEFAULTS.promClientCompat,
+  );
   let views: ViewOptions[] = [];
   if (options.views !== undefined) {
     if (!Array.isArray(options.views) || options.views.some((v) => v === null || typeof v !== 'object')) {
@@ -199,7 +310,16 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
       prometheus,
       cardinalityLimit,
       logLevel,
-      views: { histograms, attributes, cardinalityLimits, views, unitBuckets },
+      views: {
+        histograms: { ...DEFAULTS.histograms, ...histograms },
+        attributes,
+        cardinalityLimits,
+        views,
+        unitBuckets,
+      },
+      runtime,
+      host,
+      promClientCompat,
     },
     new Set<unknown>(views),
   );
@@ -480,6 +600,120 @@ class Reader {
     const scopeInfo = this.bool('prometheus.scopeInfo', opts.scopeInfo, 'OMB_PROMETHEUS_SCOPE_INFO', true);
     if (!exporters.includes('prometheus')) return undefined;
     return { host, port, path, targetInfo, scopeInfo };
+  }
+
+  /**
+   * On/off from `OTEL_NODE_ENABLED_INSTRUMENTATIONS` then `OTEL_NODE_DISABLED_INSTRUMENTATIONS`, as
+   * auto-instrumentations-node applies them: when ENABLED is set only the names it lists are on, then DISABLED
+   * turns names off. `undefined` when neither variable is set. Names this library does not know are ignored:
+   * the same variables configure other instrumentations in the process.
+   */
+  instrumentationSwitch(shortName: string): boolean | undefined {
+    const list = (name: keyof typeof ENV) =>
+      this.envValue(name)
+        ?.split(',')
+        .map((s) => s.trim().toLowerCase());
+    const enabled = list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+    const disabled = list('OTEL_NODE_DISABLED_INSTRUMENTATIONS');
+    let on: boolean | undefined;
+    if (enabled !== undefined) on = enabled.includes(shortName);
+    if (disabled?.includes(shortName)) on = false;
+    return on;
+  }
+
+  /** An option that is `true`, `false` or an options object; returns the object (`{}` for `true`) or `undefined` for off. */
+  private switchable(
+    source: string,
+    value: unknown,
+    keys: ReadonlySet<string>,
+    shortName: string,
+  ): Record<string, unknown> | undefined {
+    if (value === undefined) return (this.instrumentationSwitch(shortName) ?? true) ? {} : undefined;
+    if (value === false) return undefined;
+    if (value === true) return {};
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.report(
+        'ERR_INVALID_CONFIG',
+        source,
+        `must be true, false or an options object, got ${show(value)}`,
+      );
+      return undefined;
+    }
+    for (const key of Object.keys(value)) {
+      if (!keys.has(key))
+        this.report('ERR_UNKNOWN_OPTION', `${source}.${key}`, `unknown option${suggest(key, keys)}`);
+    }
+    return value as Record<string, unknown>;
+  }
+
+  runtime(value: unknown): Required<RuntimeOptions> | undefined {
+    const opts = this.switchable('runtime', value, RUNTIME_KEYS, INSTRUMENTATION_SHORT_NAMES.runtime);
+    // Validated even when off, so a bad variable is reported before someone turns the metrics on.
+    let precision: unknown = opts?.['monitoringPrecision'];
+    let source = 'runtime.monitoringPrecision';
+    if (precision === undefined) {
+      const raw = this.envValue('OMB_RUNTIME_MONITORING_PRECISION');
+      if (raw !== undefined) {
+        precision = /^\d+$/.test(raw) ? Number(raw) : raw;
+        source = 'OMB_RUNTIME_MONITORING_PRECISION';
+      }
+    }
+    let monitoringPrecision: number = DEFAULTS.runtime.monitoringPrecision;
+    if (precision !== undefined) {
+      // perf_hooks.monitorEventLoopDelay() wants a whole number of milliseconds above zero.
+      if (
+        typeof precision === 'number' &&
+        Number.isInteger(precision) &&
+        precision >= 1 &&
+        precision <= 60_000
+      ) {
+        monitoringPrecision = precision;
+      } else {
+        this.report(
+          'ERR_INVALID_MONITORING_PRECISION',
+          source,
+          `${show(precision)} is not a sampling interval; use whole milliseconds from 1 to 60000 (default 10)`,
+        );
+      }
+    }
+    return opts === undefined ? undefined : { monitoringPrecision };
+  }
+
+  host(value: unknown): { groups: HostMetricGroup[] } | undefined {
+    const opts = this.switchable('host', value, HOST_KEYS, INSTRUMENTATION_SHORT_NAMES.host);
+    let list: unknown = opts?.['groups'];
+    let source = 'host.groups';
+    if (list === undefined) {
+      const raw = this.envValue('OMB_HOST_METRICS_GROUPS');
+      if (raw !== undefined) {
+        list = raw.split(',').map((g) => g.trim());
+        source = 'OMB_HOST_METRICS_GROUPS';
+      }
+    }
+    let groups: HostMetricGroup[] = [...DEFAULTS.hostGroups];
+    if (list !== undefined) {
+      if (!Array.isArray(list)) {
+        this.report('ERR_UNKNOWN_METRIC_GROUP', source, `must be an array of group names, got ${show(list)}`);
+      } else {
+        const picked = new Set<HostMetricGroup>();
+        for (const name of list) {
+          const matches = HOST_METRIC_GROUPS.filter(
+            (g) => g === name || ((name === 'process' || name === 'system') && g.startsWith(`${name}.`)),
+          );
+          if (matches.length === 0) {
+            this.report(
+              'ERR_UNKNOWN_METRIC_GROUP',
+              source,
+              `unknown group ${show(name)}; use ${HOST_METRIC_GROUPS.join(', ')}, process or system`,
+            );
+          }
+          for (const g of matches) picked.add(g);
+        }
+        // Keep the canonical order so equal selections resolve to equal configs.
+        groups = HOST_METRIC_GROUPS.filter((g) => picked.has(g));
+      }
+    }
+    return opts === undefined ? undefined : { groups };
   }
 
   logLevel(value: unknown): LogLevel {

@@ -24,6 +24,8 @@ import { type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig }
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { PrometheusReader } from './prometheus/reader.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
+import { startRuntimeMetrics } from './runtime/collectors.js';
+import { processCreationTimeDetector } from './runtime/process.js';
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
   ATTR_PROCESS_COMMAND_ARGS,
@@ -114,6 +116,8 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     config.views.unitBuckets,
   );
   metrics.setGlobalMeterProvider(provider);
+  // Given our provider explicitly, so they never depend on which global provider was registered when.
+  const runtimeCollectors = startRuntimeMetrics(provider, config);
 
   let server: ListeningServer | undefined;
   let metricsUrl: string | undefined;
@@ -149,6 +153,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     shutdown: () => {
       shutdownPromise ??= (async () => {
         await ready.catch(() => undefined);
+        runtimeCollectors.stop();
         await Promise.allSettled([server?.close(), provider.shutdown()]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
@@ -195,7 +200,14 @@ function release(handle: MetricsHandle): void {
  */
 function buildResource(config: ResolvedConfig): Resource {
   const detected = detectResources({
-    detectors: [envDetector, processDetectorWithoutArgs, hostDetector, osDetector, serviceInstanceIdDetector],
+    detectors: [
+      envDetector,
+      processDetectorWithoutArgs,
+      processCreationTimeDetector,
+      hostDetector,
+      osDetector,
+      serviceInstanceIdDetector,
+    ],
   });
   const own: Record<string, string | number | boolean> = {};
   if (config.serviceName !== undefined) own[ATTR_SERVICE_NAME] = config.serviceName;

@@ -35,6 +35,16 @@ export const BYTES_BUCKETS: readonly number[] = Object.freeze([
   128, 512, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 ]);
 
+/**
+ * Boundaries for `v8js.gc.duration`: 0.1 ms … 1 s. GC pauses are mostly well under 5 ms (scavenges 0.1–2 ms,
+ * incremental marking steps less), so the request-scale buckets that instrumentation-runtime-node advises
+ * (5 ms … 10 s) would put nearly every pause in the first bucket; a full mark-compact of a large heap is the
+ * only thing reaching hundreds of milliseconds.
+ */
+export const GC_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+]);
+
 /** The OTel spec's default cardinality limit per metric stream, overflow series included. */
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
 
