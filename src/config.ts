@@ -56,6 +56,7 @@ export type HostMetricGroup =
   | 'system.cpu'
   | 'system.memory'
   | 'system.network';
+/** Every {@link HostMetricGroup}, in the order resolved configs list them. */
 export const HOST_METRIC_GROUPS: readonly HostMetricGroup[] = [
   'process.cpu',
   'process.memory',

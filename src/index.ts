@@ -1,11 +1,28 @@
 export type { Clock, EndTimer } from './clock.js';
 export { startTimer, systemClock } from './clock.js';
-export type { ExporterName, LogLevel, MetricsConfig, PrometheusOptions, ResolvedConfig } from './config.js';
-export { DEFAULTS, ENV, ENV_PREFIX, resolveConfig } from './config.js';
+export type {
+  ExporterName,
+  HostMetricGroup,
+  HostOptions,
+  LogLevel,
+  MetricsConfig,
+  PrometheusOptions,
+  ResolvedConfig,
+  RuntimeOptions,
+} from './config.js';
+export {
+  DEFAULTS,
+  ENV,
+  ENV_PREFIX,
+  HOST_METRIC_GROUPS,
+  INSTRUMENTATION_SHORT_NAMES,
+  resolveConfig,
+} from './config.js';
 export type { MetricsErrorCode, MetricsProblem } from './errors.js';
 export { ERROR_CODES, MetricsError } from './errors.js';
 export type { MetricsHandle } from './init.js';
 export { initMeter } from './init.js';
 export type { ExpositionFormat, SerializerOptions } from './prometheus/serializer.js';
 export { PrometheusSerializer } from './prometheus/serializer.js';
-export { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, SECONDS_BUCKETS } from './views.js';
+export { PROM_CLIENT_GC_BUCKETS } from './runtime/prom-client.js';
+export { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, GC_DURATION_BUCKETS, SECONDS_BUCKETS } from './views.js';
