@@ -77,6 +77,11 @@ export class MetricsEndpoint {
     this.rateLimiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
   }
 
+  /** Metrics requests being served right now (past the auth, rate and concurrency checks). */
+  get scrapesInFlight(): number {
+    return this.inFlight;
+  }
+
   /** Readiness turns false for good; metrics are still served so a last scrape can read final values. */
   startShutdown(): void {
     this.shuttingDown = true;

@@ -163,9 +163,11 @@ class Production {
     private readonly hooks: ScrapeHooks,
     onSuccess: () => void,
   ) {
-    // The SDK's own timeout bounds callbacks that never settle, so an abandoned collection still ends.
+    // The SDK's own callback timeout bounds callbacks that never settle, so an abandoned collection still
+    // ends. It is twice the scrape timeout: with the same value the SDK would drop the slow callback first and
+    // serve a scrape without its data as if nothing were wrong, instead of the endpoint answering 503.
     this.collection = source
-      .collect({ timeoutMillis: options.scrapeTimeout })
+      .collect({ timeoutMillis: 2 * options.scrapeTimeout })
       .then(async (result) => {
         await result.resourceMetrics.resource.waitForAsyncAttributes?.();
         onSuccess();
