@@ -20,7 +20,10 @@ function attrs(i) {
 export function populateOtel(meter, n) {
   const p = plan(n);
   for (let c = 0; c < p.counters; c++) {
-    const counter = meter.createCounter(`bench.requests.${c}`, { description: 'Requests handled', unit: '{request}' });
+    const counter = meter.createCounter(`bench.requests.${c}`, {
+      description: 'Requests handled',
+      unit: '{request}',
+    });
     for (let i = 0; i < p.per; i++) counter.add(i + 1, attrs(i));
   }
   for (let g = 0; g < p.gauges; g++) {
@@ -46,11 +49,21 @@ export function populatePromClient(client, registry, n) {
   const p = plan(n);
   const labelNames = ['region', 'shard', 'kind'];
   for (let c = 0; c < p.counters; c++) {
-    const counter = new client.Counter({ name: `bench_requests_${c}_total`, help: 'Requests handled', labelNames, registers: [registry] });
+    const counter = new client.Counter({
+      name: `bench_requests_${c}_total`,
+      help: 'Requests handled',
+      labelNames,
+      registers: [registry],
+    });
     for (let i = 0; i < p.per; i++) counter.inc(attrs(i), i + 1);
   }
   for (let g = 0; g < p.gauges; g++) {
-    const gauge = new client.Gauge({ name: `bench_queue_depth_${g}`, help: 'Queue depth', labelNames, registers: [registry] });
+    const gauge = new client.Gauge({
+      name: `bench_queue_depth_${g}`,
+      help: 'Queue depth',
+      labelNames,
+      registers: [registry],
+    });
     for (let i = 0; i < p.per; i++) gauge.set(attrs(i), i * 0.5);
   }
   for (let h = 0; h < p.histograms; h++) {

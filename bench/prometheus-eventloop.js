@@ -54,7 +54,11 @@ for (let i = 0; i < 3; i++) {
   collectMs = Math.min(collectMs, performance.now() - t);
 }
 console.log(`SDK collect() alone (one synchronous block): ${fmt(collectMs)} ms`);
-const endpoint = new MetricsEndpoint(reader, { ...DEFAULTS.prometheus, authToken: undefined, basicAuth: undefined });
+const endpoint = new MetricsEndpoint(reader, {
+  ...DEFAULTS.prometheus,
+  authToken: undefined,
+  basicAuth: undefined,
+});
 const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
 await delays('ours', server.url);
 await server.close();

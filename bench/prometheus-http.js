@@ -4,10 +4,13 @@
 // - upstream + gzip: the exporter's collect()+serializer behind zlib.gzip at the default level, the way a user
 //   would add compression in front of it (e.g. the `compression` middleware, default level 6).
 // The client runs in the same process (2-core machine), timing request start to last body byte.
-import { request, createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { PrometheusExporter, PrometheusSerializer as UpstreamSerializer } from '@opentelemetry/exporter-prometheus';
+import {
+  PrometheusExporter,
+  PrometheusSerializer as UpstreamSerializer,
+} from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { DEFAULTS } from '../dist/config.js';
 import { MetricsEndpoint } from '../dist/prometheus/handler.js';
@@ -35,10 +38,15 @@ function scrape(url) {
 
 async function measure(label, url) {
   let last;
-  const ms = await median(async () => {
-    last = await scrape(url);
-  }, { runs: 15, warmup: 3 });
-  console.log(`${label.padEnd(16)} ${fmt(ms).padStart(7)} ms  ${(last.bytes / 1024).toFixed(0).padStart(6)} KB ${last.encoding}`);
+  const ms = await median(
+    async () => {
+      last = await scrape(url);
+    },
+    { runs: 15, warmup: 3 },
+  );
+  console.log(
+    `${label.padEnd(16)} ${fmt(ms).padStart(7)} ms  ${(last.bytes / 1024).toFixed(0).padStart(6)} KB ${last.encoding}`,
+  );
   return ms;
 }
 
@@ -48,7 +56,11 @@ console.log(`${N} series, median of 15 scrapes`);
 const reader = new PrometheusReader({ cardinalityLimit: 2000 });
 const ours = new MeterProvider({ readers: [reader] });
 populateOtel(ours.getMeter('bench'), N);
-const endpoint = new MetricsEndpoint(reader, { ...DEFAULTS.prometheus, authToken: undefined, basicAuth: undefined });
+const endpoint = new MetricsEndpoint(reader, {
+  ...DEFAULTS.prometheus,
+  authToken: undefined,
+  basicAuth: undefined,
+});
 const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
 const oursMs = await measure('ours (gzip)', server.url);
 await server.close();
@@ -66,7 +78,11 @@ const serializer = new UpstreamSerializer();
 const zipped = createServer(async (_req, res) => {
   const { resourceMetrics } = await exporter.collect();
   const body = await gzipAsync(serializer.serialize(resourceMetrics));
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip', 'content-length': body.length });
+  res.writeHead(200, {
+    'content-type': 'text/plain',
+    'content-encoding': 'gzip',
+    'content-length': body.length,
+  });
   res.end(body);
 });
 await new Promise((r) => zipped.listen(0, '127.0.0.1', r));

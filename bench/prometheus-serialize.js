@@ -2,7 +2,10 @@
 // collect()+PrometheusSerializer (what its request handler runs) vs prom-client register.metrics().
 // Every contender ends with bytes ready to send (the upstream handler and prom-client users encode the
 // string in res.end; our serializer writes bytes directly), so Buffer.from() is included for the strings.
-import { PrometheusExporter, PrometheusSerializer as UpstreamSerializer } from '@opentelemetry/exporter-prometheus';
+import {
+  PrometheusExporter,
+  PrometheusSerializer as UpstreamSerializer,
+} from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import client from 'prom-client';
 import { PrometheusReader } from '../dist/prometheus/reader.js';
@@ -12,7 +15,9 @@ import { environment, fmt, gc, median } from './util.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
 console.log(environment());
-console.log('series | ours ms | upstream ms | prom-client ms | upstream/ours | prom-client/ours | body MB (ours)');
+console.log(
+  'series | ours ms | upstream ms | prom-client ms | upstream/ours | prom-client/ours | body MB (ours)',
+);
 for (const n of SIZES) {
   const runs = n >= 100_000 ? 5 : 10;
   let bytes = 0;

@@ -655,7 +655,11 @@ class Reader {
   private path(option: string, value: unknown, envName: keyof typeof ENV): string | undefined {
     const path = this.str(option, value, envName);
     if (path !== undefined && !/^\/[^\s?#]*$/.test(path)) {
-      this.report('ERR_INVALID_PATH', option, `${show(path)} must start with "/" and hold no spaces, "?" or "#"`);
+      this.report(
+        'ERR_INVALID_PATH',
+        option,
+        `${show(path)} must start with "/" and hold no spaces, "?" or "#"`,
+      );
     }
     return path;
   }
@@ -670,7 +674,8 @@ class Reader {
       v = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
       source = envName;
     }
-    if (typeof v === 'number' && Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v))) return v;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)))
+      return v;
     this.report(
       'ERR_INVALID_LIMIT',
       source,

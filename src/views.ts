@@ -173,7 +173,9 @@ class AdvisedMeter implements Meter {
     observables: Observable<A>[],
   ): void {
     this.meter.addBatchObservableCallback<A>(
-      this.guard ? (this.guard.batch(callback as BatchObservableCallback, observables) as typeof callback) : callback,
+      this.guard
+        ? (this.guard.batch(callback as BatchObservableCallback, observables) as typeof callback)
+        : callback,
       observables,
     );
   }
@@ -182,7 +184,9 @@ class AdvisedMeter implements Meter {
     observables: Observable<A>[],
   ): void {
     this.meter.removeBatchObservableCallback<A>(
-      this.guard ? (this.guard.batchWrapper(callback as BatchObservableCallback) as typeof callback) : callback,
+      this.guard
+        ? (this.guard.batchWrapper(callback as BatchObservableCallback) as typeof callback)
+        : callback,
       observables,
     );
   }

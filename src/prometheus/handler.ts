@@ -9,8 +9,8 @@ import type { ScrapeErrorType, SelfMetrics } from './self-metrics.js';
 import { PrometheusSerializer } from './serializer.js';
 import { markMetricsRequest } from './traffic.js';
 
-export type { MetricsSource } from './scrape.js';
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
+export type { MetricsSource } from './scrape.js';
 
 /** What the endpoint reads from the resolved configuration. */
 export type EndpointOptions = Pick<

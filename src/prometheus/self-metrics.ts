@@ -48,7 +48,8 @@ export class SelfMetrics {
 
   constructor(meter: Meter, guard?: CallbackGuard) {
     this.requests = meter.createCounter(METRIC_OMB_SCRAPE_REQUESTS, {
-      description: 'Requests to the metrics endpoint (health checks excluded), by status code and error type.',
+      description:
+        'Requests to the metrics endpoint (health checks excluded), by status code and error type.',
       unit: '{request}',
     });
     this.duration = meter.createHistogram(METRIC_OMB_SCRAPE_DURATION, {

@@ -337,7 +337,9 @@ export class PrometheusSerializer {
     const lines = les.length + 2;
     // Per line at most: the `_bucket{` prefix, the labels (3 UTF-8 bytes per UTF-16 unit at worst), the `le`
     // bytes, a number and 4 separators.
-    w.ensure(lines * (bucket.length + scopeBytes.length + labels.length * 3 + MAX_LE_BYTES + MAX_NUMBER_BYTES + 4));
+    w.ensure(
+      lines * (bucket.length + scopeBytes.length + labels.length * 3 + MAX_LE_BYTES + MAX_NUMBER_BYTES + 4),
+    );
     const b = w.buf;
     let off = w.off;
 

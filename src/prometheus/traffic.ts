@@ -8,7 +8,8 @@ interface Registry {
 // Shared by every copy of this package in the process, like the handle slot in init.ts.
 const SLOT = Symbol.for('otel-metrics-bootstrap.metrics-traffic');
 const g = globalThis as typeof globalThis & { [SLOT]?: Registry };
-const registry: Registry = (g[SLOT] ??= { servers: new WeakSet(), requests: new WeakSet() });
+g[SLOT] ??= { servers: new WeakSet(), requests: new WeakSet() };
+const registry: Registry = g[SLOT];
 
 /** Marks our own metrics server: every request it receives is endpoint traffic, not application traffic. */
 export function markMetricsServer(server: Server): void {

@@ -15,7 +15,10 @@ async function serve(overrides: Parameters<typeof startEndpoint>[1]) {
   const counter = provider.getMeter('zip').createCounter('requests', { description: 'Requests' });
   for (let i = 0; i < 200; i++) counter.add(i, { route: `/items/${i}`, label: 'ünïcödé 😀' });
   const started = await startEndpoint(reader, overrides);
-  stops.push(() => started.server.close(), () => provider.shutdown());
+  stops.push(
+    () => started.server.close(),
+    () => provider.shutdown(),
+  );
   return started;
 }
 

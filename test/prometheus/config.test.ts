@@ -9,23 +9,27 @@ import { raw } from './support.js';
 /** A self-signed certificate for 127.0.0.1, made with the openssl CLI. */
 function selfSigned(): { key: string; cert: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'omb-tls-'));
-  execFileSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    join(dir, 'cert.pem'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return {
     dir,
     key: readFileSync(join(dir, 'key.pem'), 'utf8'),
@@ -99,7 +103,9 @@ describe('prometheus endpoint configuration', () => {
       listen: false,
       selfMetrics: false,
     });
-    expect(resolveConfig({ prometheus: { scrapeTimeout: 0 + 1, cacheTtl: 0 } }, env).prometheus).toMatchObject({
+    expect(
+      resolveConfig({ prometheus: { scrapeTimeout: 0 + 1, cacheTtl: 0 } }, env).prometheus,
+    ).toMatchObject({
       scrapeTimeout: 1,
       cacheTtl: 0,
     });

@@ -2,14 +2,7 @@ import { connect } from 'node:net';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { promtoolCheck, referenceParse } from '../helpers.js';
-import {
-  deferred,
-  endpointOptions,
-  raw,
-  selfMetricsProbe,
-  startEndpoint,
-  TestReader,
-} from './support.js';
+import { deferred, endpointOptions, raw, selfMetricsProbe, startEndpoint, TestReader } from './support.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -113,7 +106,11 @@ describe('metrics endpoint HTTP semantics', () => {
     expect(res.status).toBe(500);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await res.text()).toBe('metrics collection failed\n');
-    expect(await requestsByStatus(probe)).toContainEqual({ status: 500, error: 'collection_failed', value: 1 });
+    expect(await requestsByStatus(probe)).toContainEqual({
+      status: 500,
+      error: 'collection_failed',
+      value: 1,
+    });
   });
 
   it('answers 500 with a clear message when the body exceeds maxResponseBytes, and counts it', async () => {
@@ -283,7 +280,9 @@ describe('endpoint options', () => {
   it('produces OpenMetrics the reference parser accepts when asked for it', async () => {
     const { url } = await serve();
     const res = await fetch(url, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
-    expect(res.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(res.headers.get('content-type')).toBe(
+      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    );
     const families = await referenceParse(await res.text(), 'openmetrics');
     expect(families.find((f) => f.name === 'orders')?.type).toBe('counter');
   });

@@ -51,7 +51,9 @@ describe.each(['express-metrics', 'fastify-metrics', 'koa-metrics'])('the %s exa
     expect(body).toMatch(/greetings_total\{[^}]*framework="[a-z]+"\} 1/);
     await promtoolCheck(body);
 
-    const om = await raw(url, { headers: { ...auth, accept: 'application/openmetrics-text; version=1.0.0' } });
+    const om = await raw(url, {
+      headers: { ...auth, accept: 'application/openmetrics-text; version=1.0.0' },
+    });
     expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     await referenceParse(om.body.toString(), 'openmetrics');
 

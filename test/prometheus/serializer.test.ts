@@ -25,7 +25,9 @@ async function collect(setup: (provider: MeterProvider) => void, cardinalityLimi
 describe('PrometheusSerializer', () => {
   it('keeps quotes, backslashes, newlines, emoji and empty strings intact through promtool and both reference parsers', async () => {
     const rm = await collect((p) => {
-      const counter = p.getMeter('escapes').createCounter('escaped', { description: 'Help with \\ and\nnewline' });
+      const counter = p
+        .getMeter('escapes')
+        .createCounter('escaped', { description: 'Help with \\ and\nnewline' });
       AWKWARD_VALUES.forEach((value, i) => {
         counter.add(i + 1, { value, index: String(i) });
       });
