@@ -1,30 +1,33 @@
-// Benchmark runner: `node bench/run.js` runs every benchmark in turn, `node bench/run.js <name>` runs one.
-// Each benchmark is a plain ESM script on the built dist/ that can also be run alone (`node bench/<file>`).
-// Add yours to BENCHMARKS. `npm run bench` builds first.
+#!/usr/bin/env node
+// Benchmark runner: `npm run bench` runs every benchmark, `node bench/run.js <name> [...]` runs some.
+// Each runs in its own Node process (with --expose-gc) so one's heap does not disturb the next.
+// The benchmarks import the built package from dist/: run `npm run build` first (`npm run bench` does).
 import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = [
-  {
-    name: 'runtime-overhead',
-    file: 'runtime-overhead.js',
-    about: 'runtime/process/host collectors: cost per scrape, per idle second, per require()',
-  },
-];
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** name → script, in the order `npm run bench` runs them. */
+export const BENCHMARKS = {
+  'prometheus-serialize': 'prometheus-serialize.js',
+  'prometheus-http': 'prometheus-http.js',
+  'prometheus-heap': 'prometheus-heap.js',
+  'prometheus-eventloop': 'prometheus-eventloop.js',
+  'prometheus-gzip-levels': 'prometheus-gzip-levels.js',
+  'runtime-overhead': 'runtime-overhead.js',
+};
 
 const wanted = process.argv.slice(2);
-const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
+const unknown = wanted.filter((n) => !(n in BENCHMARKS));
 if (unknown.length > 0) {
-  console.error(`unknown benchmark(s): ${unknown.join(', ')}\navailable:`);
-  for (const b of BENCHMARKS) console.error(`  ${b.name.padEnd(20)} ${b.about}`);
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   process.exit(2);
 }
-let failed = 0;
-for (const b of BENCHMARKS) {
-  if (wanted.length > 0 && !wanted.includes(b.name)) continue;
-  console.log(`\n=== ${b.name}: ${b.about}`);
-  const file = fileURLToPath(new URL(b.file, import.meta.url));
-  const { status } = spawnSync(process.execPath, [file], { stdio: 'inherit' });
-  if (status !== 0) failed++;
+let failed = false;
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHMARKS)) {
+  console.log(`\n=== ${name} ===`);
+  const r = spawnSync(process.execPath, ['--expose-gc', join(here, BENCHMARKS[name])], { stdio: 'inherit' });
+  if (r.status !== 0) failed = true;
 }
-process.exit(failed === 0 ? 0 : 1);
+process.exit(failed ? 1 : 0);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MetricsError, type MetricsErrorCode, type MetricsProblem } from './errors.js';
@@ -30,6 +32,70 @@ export interface PrometheusOptions {
   targetInfo?: boolean;
   /** Add `otel_scope_name` / `otel_scope_version` labels to every series. Default `true`. Env `OMB_PROMETHEUS_SCOPE_INFO`. */
   scopeInfo?: boolean;
+  /**
+   * Serve on our own port. `false` starts no server: mount `createMetricsHandler()` in your app instead.
+   * Default `true`. Env `OMB_PROMETHEUS_LISTEN`.
+   */
+  listen?: boolean;
+  /** Liveness path on the endpoint's server (200 while the process runs). Default `/healthz`. Env `OMB_PROMETHEUS_HEALTH_PATH`. */
+  healthPath?: string;
+  /**
+   * Readiness path: 200 once a collection has succeeded, 503 before that and while shutting down.
+   * Default `/readyz`. Env `OMB_PROMETHEUS_READY_PATH`.
+   */
+  readyPath?: string;
+  /** Require `Authorization: Bearer <token>` on the metrics path. Default none. Env `OMB_PROMETHEUS_AUTH_TOKEN`. */
+  authToken?: string;
+  /**
+   * Require HTTP basic auth on the metrics path. Default none. Env `OMB_PROMETHEUS_BASIC_AUTH` (`user:password`).
+   * Use TLS (`tls`) or a trusted network: basic credentials travel in clear text otherwise.
+   */
+  basicAuth?: { username: string; password: string };
+  /** Honour `Accept-Encoding: gzip` / `deflate`. Default `true`. Env `OMB_PROMETHEUS_COMPRESSION`. */
+  compression?: boolean;
+  /** Bodies smaller than this are sent uncompressed, in bytes. Default `1024`. Env `OMB_PROMETHEUS_COMPRESSION_THRESHOLD`. */
+  compressionThreshold?: number;
+  /** Scrapes served at once; more get 503 with `Retry-After`. Default `10`. Env `OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES`. */
+  maxConcurrentScrapes?: number;
+  /** Scrapes per second allowed (fractions allowed; `0` = unlimited); more get 429 with `Retry-After`. Default `0`. Env `OMB_PROMETHEUS_RATE_LIMIT`. */
+  rateLimit?: number;
+  /** Serve the same scrape again for this many milliseconds (`0` = collect on every scrape). Default `0`. Env `OMB_PROMETHEUS_CACHE_TTL`. */
+  cacheTtl?: number;
+  /** A scrape that takes longer gets 503 and its late result is discarded, in milliseconds. Default `10000`. Env `OMB_PROMETHEUS_SCRAPE_TIMEOUT`. */
+  scrapeTimeout?: number;
+  /** Largest uncompressed body served; larger scrapes answer 500, in bytes. Default `67108864` (64 MiB). Env `OMB_PROMETHEUS_MAX_RESPONSE_BYTES`. */
+  maxResponseBytes?: number;
+  /**
+   * Serve HTTPS with this PEM key and certificate. Default none (HTTP). Env `OMB_PROMETHEUS_TLS_KEY_FILE` and
+   * `OMB_PROMETHEUS_TLS_CERT_FILE` (file paths, read once at start).
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Emit the endpoint's own `omb_*` metrics (scrapes, durations, sizes, overflow, callback failures). Default `true`. Env `OMB_PROMETHEUS_SELF_METRICS`. */
+  selfMetrics?: boolean;
+}
+
+/** The resolved endpoint options: every field set except the optional protections. */
+export interface ResolvedPrometheusOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly targetInfo: boolean;
+  readonly scopeInfo: boolean;
+  readonly listen: boolean;
+  readonly healthPath: string;
+  readonly readyPath: string;
+  readonly authToken: string | undefined;
+  readonly basicAuth: Readonly<{ username: string; password: string }> | undefined;
+  readonly compression: boolean;
+  readonly compressionThreshold: number;
+  readonly maxConcurrentScrapes: number;
+  readonly rateLimit: number;
+  readonly cacheTtl: number;
+  readonly scrapeTimeout: number;
+  readonly maxResponseBytes: number;
+  /** PEM text. */
+  readonly tls: Readonly<{ key: string; cert: string }> | undefined;
+  readonly selfMetrics: boolean;
 }
 
 /** Runtime metrics options (`nodejs.eventloop.*`, `v8js.*`, from `@opentelemetry/instrumentation-runtime-node`). */
@@ -143,7 +209,7 @@ export interface ResolvedConfig {
   readonly resourceAttributes: Readonly<Attributes>;
   readonly exporters: readonly ExporterName[];
   /** `undefined` when the Prometheus endpoint is off. */
-  readonly prometheus: Readonly<Required<PrometheusOptions>> | undefined;
+  readonly prometheus: ResolvedPrometheusOptions | undefined;
   readonly cardinalityLimit: number;
   readonly logLevel: LogLevel;
   readonly views: ViewSettings;
@@ -162,6 +228,17 @@ export const DEFAULTS = Object.freeze({
     path: '/metrics',
     targetInfo: true,
     scopeInfo: true,
+    listen: true,
+    healthPath: '/healthz',
+    readyPath: '/readyz',
+    compression: true,
+    compressionThreshold: 1024,
+    maxConcurrentScrapes: 10,
+    rateLimit: 0,
+    cacheTtl: 0,
+    scrapeTimeout: 10_000,
+    maxResponseBytes: 64 * 1024 * 1024,
+    selfMetrics: true,
   }),
   cardinalityLimit: DEFAULT_CARDINALITY_LIMIT,
   logLevel: 'warn' as LogLevel,
@@ -202,6 +279,21 @@ export const ENV = Object.freeze({
   OMB_PROMETHEUS_PATH: 'prometheus.path',
   OMB_PROMETHEUS_TARGET_INFO: 'prometheus.targetInfo',
   OMB_PROMETHEUS_SCOPE_INFO: 'prometheus.scopeInfo',
+  OMB_PROMETHEUS_LISTEN: 'prometheus.listen',
+  OMB_PROMETHEUS_HEALTH_PATH: 'prometheus.healthPath',
+  OMB_PROMETHEUS_READY_PATH: 'prometheus.readyPath',
+  OMB_PROMETHEUS_AUTH_TOKEN: 'prometheus.authToken',
+  OMB_PROMETHEUS_BASIC_AUTH: 'prometheus.basicAuth',
+  OMB_PROMETHEUS_COMPRESSION: 'prometheus.compression',
+  OMB_PROMETHEUS_COMPRESSION_THRESHOLD: 'prometheus.compressionThreshold',
+  OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES: 'prometheus.maxConcurrentScrapes',
+  OMB_PROMETHEUS_RATE_LIMIT: 'prometheus.rateLimit',
+  OMB_PROMETHEUS_CACHE_TTL: 'prometheus.cacheTtl',
+  OMB_PROMETHEUS_SCRAPE_TIMEOUT: 'prometheus.scrapeTimeout',
+  OMB_PROMETHEUS_MAX_RESPONSE_BYTES: 'prometheus.maxResponseBytes',
+  OMB_PROMETHEUS_TLS_KEY_FILE: 'prometheus.tls.key',
+  OMB_PROMETHEUS_TLS_CERT_FILE: 'prometheus.tls.cert',
+  OMB_PROMETHEUS_SELF_METRICS: 'prometheus.selfMetrics',
   OMB_CARDINALITY_LIMIT: 'cardinalityLimit',
   OMB_SECONDS_BUCKETS: 'unitBuckets.s',
   OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'runtime, host',
@@ -232,7 +324,27 @@ const TOP_LEVEL_KEYS = new Set<string>([
 ]);
 const RUNTIME_KEYS = new Set<string>(['monitoringPrecision']);
 const HOST_KEYS = new Set<string>(['groups']);
-const PROMETHEUS_KEYS = new Set<string>(['host', 'port', 'path', 'targetInfo', 'scopeInfo']);
+const PROMETHEUS_KEYS = new Set<string>([
+  'host',
+  'port',
+  'path',
+  'targetInfo',
+  'scopeInfo',
+  'listen',
+  'healthPath',
+  'readyPath',
+  'authToken',
+  'basicAuth',
+  'compression',
+  'compressionThreshold',
+  'maxConcurrentScrapes',
+  'rateLimit',
+  'cacheTtl',
+  'scrapeTimeout',
+  'maxResponseBytes',
+  'tls',
+  'selfMetrics',
+]);
 
 /** The OTel API's instrument-name syntax; wildcards are for raw `views`, not for our per-name maps. */
 const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
@@ -557,7 +669,7 @@ class Reader {
     return names.includes('none') ? [] : [...new Set(names)];
   }
 
-  prometheus(value: unknown, exporters: readonly ExporterName[]): Required<PrometheusOptions> | undefined {
+  prometheus(value: unknown, exporters: readonly ExporterName[]): ResolvedPrometheusOptions | undefined {
     if (value === false) return undefined;
     const opts: PrometheusOptions = {};
     if (value !== undefined) {
@@ -599,8 +711,174 @@ class Reader {
       true,
     );
     const scopeInfo = this.bool('prometheus.scopeInfo', opts.scopeInfo, 'OMB_PROMETHEUS_SCOPE_INFO', true);
+    const hardening = this.endpoint(opts, path);
     if (!exporters.includes('prometheus')) return undefined;
-    return { host, port, path, targetInfo, scopeInfo };
+    return { host, port, path, targetInfo, scopeInfo, ...hardening };
+  }
+
+  /** The endpoint's protections and HTTP behaviour (issue 3): paths, auth, compression, limits, TLS. */
+  private endpoint(opts: PrometheusOptions, metricsPath: string) {
+    const d = DEFAULTS.prometheus;
+    const listen = this.bool('prometheus.listen', opts.listen, 'OMB_PROMETHEUS_LISTEN', d.listen);
+    const healthPath = this.path('prometheus.healthPath', opts.healthPath, 'OMB_PROMETHEUS_HEALTH_PATH');
+    const readyPath = this.path('prometheus.readyPath', opts.readyPath, 'OMB_PROMETHEUS_READY_PATH');
+    const paths = [metricsPath, healthPath ?? d.healthPath, readyPath ?? d.readyPath];
+    if (new Set(paths).size !== paths.length) {
+      this.report(
+        'ERR_INVALID_PATH',
+        'prometheus.healthPath',
+        `path, healthPath and readyPath must differ, got ${paths.map(show).join(', ')}`,
+      );
+    }
+    const authToken = this.str('prometheus.authToken', opts.authToken, 'OMB_PROMETHEUS_AUTH_TOKEN');
+    const basicAuth = this.basicAuth(opts.basicAuth);
+    if (authToken !== undefined && basicAuth !== undefined) {
+      this.report(
+        'ERR_INVALID_AUTH',
+        'prometheus.authToken',
+        'set either authToken (bearer) or basicAuth, not both',
+      );
+    }
+    const num = (
+      key: keyof typeof d & keyof PrometheusOptions,
+      env: keyof typeof ENV,
+      integer: boolean,
+      min = 0,
+    ) => this.number(`prometheus.${key}`, opts[key], env, integer, min) ?? (d[key] as number);
+    return {
+      listen,
+      healthPath: healthPath ?? d.healthPath,
+      readyPath: readyPath ?? d.readyPath,
+      authToken,
+      basicAuth,
+      compression: this.bool(
+        'prometheus.compression',
+        opts.compression,
+        'OMB_PROMETHEUS_COMPRESSION',
+        d.compression,
+      ),
+      compressionThreshold: num('compressionThreshold', 'OMB_PROMETHEUS_COMPRESSION_THRESHOLD', true),
+      maxConcurrentScrapes: num('maxConcurrentScrapes', 'OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES', true, 1),
+      rateLimit: num('rateLimit', 'OMB_PROMETHEUS_RATE_LIMIT', false),
+      cacheTtl: num('cacheTtl', 'OMB_PROMETHEUS_CACHE_TTL', true),
+      scrapeTimeout: num('scrapeTimeout', 'OMB_PROMETHEUS_SCRAPE_TIMEOUT', true, 1),
+      maxResponseBytes: num('maxResponseBytes', 'OMB_PROMETHEUS_MAX_RESPONSE_BYTES', true, 1),
+      tls: this.tls(opts.tls),
+      selfMetrics: this.bool(
+        'prometheus.selfMetrics',
+        opts.selfMetrics,
+        'OMB_PROMETHEUS_SELF_METRICS',
+        d.selfMetrics,
+      ),
+    };
+  }
+
+  private path(option: string, value: unknown, envName: keyof typeof ENV): string | undefined {
+    const path = this.str(option, value, envName);
+    if (path !== undefined && !/^\/[^\s?#]*$/.test(path)) {
+      this.report(
+        'ERR_INVALID_PATH',
+        option,
+        `${show(path)} must start with "/" and hold no spaces, "?" or "#"`,
+      );
+    }
+    return path;
+  }
+
+  /** A finite number ≥ `min` (an integer when `integer`); `0` turns a limit off where the option says so. */
+  private number(option: string, value: unknown, envName: keyof typeof ENV, integer: boolean, min: number) {
+    let v: unknown = value;
+    let source = option;
+    if (v === undefined) {
+      const raw = this.envValue(envName);
+      if (raw === undefined) return undefined;
+      v = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+      source = envName;
+    }
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)))
+      return v;
+    this.report(
+      'ERR_INVALID_LIMIT',
+      source,
+      `${show(v)} is not valid; use ${integer ? 'an integer' : 'a number'} of at least ${min}`,
+    );
+    return undefined;
+  }
+
+  private basicAuth(value: unknown): { username: string; password: string } | undefined {
+    if (value !== undefined) {
+      const v = value as { username?: unknown; password?: unknown } | null;
+      if (
+        v === null ||
+        typeof v !== 'object' ||
+        typeof v.username !== 'string' ||
+        typeof v.password !== 'string' ||
+        v.username === '' ||
+        v.username.includes(':') ||
+        v.password === ''
+      ) {
+        this.report(
+          'ERR_INVALID_AUTH',
+          'prometheus.basicAuth',
+          'must be { username, password } with non-empty strings and no ":" in the username',
+        );
+        return undefined;
+      }
+      return { username: v.username, password: v.password };
+    }
+    const raw = this.envValue('OMB_PROMETHEUS_BASIC_AUTH');
+    if (raw === undefined) return undefined;
+    const colon = raw.indexOf(':');
+    if (colon <= 0 || colon === raw.length - 1) {
+      // The value is a secret: never echo it.
+      this.report('ERR_INVALID_AUTH', 'OMB_PROMETHEUS_BASIC_AUTH', 'must be "username:password"');
+      return undefined;
+    }
+    return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+  }
+
+  /** PEM key and certificate, from the option or from the files the variables name; checked to match. */
+  private tls(value: unknown): { key: string; cert: string } | undefined {
+    let key: unknown;
+    let cert: unknown;
+    let source = 'prometheus.tls';
+    if (value !== undefined) {
+      const v = value as { key?: unknown; cert?: unknown } | null;
+      if (v === null || typeof v !== 'object') {
+        this.report('ERR_INVALID_TLS', source, 'must be { key, cert } with PEM strings or Buffers');
+        return undefined;
+      }
+      key = Buffer.isBuffer(v.key) ? v.key.toString('utf8') : v.key;
+      cert = Buffer.isBuffer(v.cert) ? v.cert.toString('utf8') : v.cert;
+    } else {
+      const keyFile = this.envValue('OMB_PROMETHEUS_TLS_KEY_FILE');
+      const certFile = this.envValue('OMB_PROMETHEUS_TLS_CERT_FILE');
+      if (keyFile === undefined && certFile === undefined) return undefined;
+      source = 'OMB_PROMETHEUS_TLS_KEY_FILE/OMB_PROMETHEUS_TLS_CERT_FILE';
+      if (keyFile === undefined || certFile === undefined) {
+        this.report('ERR_INVALID_TLS', source, 'set both the key file and the certificate file');
+        return undefined;
+      }
+      try {
+        key = readFileSync(keyFile, 'utf8');
+        cert = readFileSync(certFile, 'utf8');
+      } catch (err) {
+        this.report('ERR_INVALID_TLS', source, `cannot read: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
+    if (typeof key !== 'string' || typeof cert !== 'string' || key === '' || cert === '') {
+      this.report('ERR_INVALID_TLS', source, 'both key and cert must be non-empty PEM text');
+      return undefined;
+    }
+    try {
+      // Fails now, with a clear code, on bad PEM or a key that does not belong to the certificate.
+      createSecureContext({ key, cert });
+    } catch (err) {
+      this.report('ERR_INVALID_TLS', source, `key/certificate rejected: ${(err as Error).message}`);
+      return undefined;
+    }
+    return { key, cert };
   }
 
   /**

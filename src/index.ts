@@ -8,6 +8,7 @@ export type {
   MetricsConfig,
   PrometheusOptions,
   ResolvedConfig,
+  ResolvedPrometheusOptions,
   RuntimeOptions,
 } from './config.js';
 export {
@@ -22,7 +23,11 @@ export type { MetricsErrorCode, MetricsProblem } from './errors.js';
 export { ERROR_CODES, MetricsError } from './errors.js';
 export type { MetricsHandle } from './init.js';
 export { initMeter } from './init.js';
-export type { ExpositionFormat, SerializerOptions } from './prometheus/serializer.js';
+export type { MetricsRequestHandler } from './prometheus/handler.js';
+export { createMetricsHandler } from './prometheus/mount.js';
+export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './prometheus/negotiation.js';
+export type { ExpositionFormat, ExpositionStats, SerializerOptions } from './prometheus/serializer.js';
 export { PrometheusSerializer } from './prometheus/serializer.js';
+export { isMetricsTraffic } from './prometheus/traffic.js';
 export { PROM_CLIENT_GC_BUCKETS } from './runtime/prom-client.js';
 export { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, GC_DURATION_BUCKETS, SECONDS_BUCKETS } from './views.js';

@@ -20,9 +20,11 @@ import {
   serviceInstanceIdDetector,
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { CallbackGuard } from './callback-guard.js';
 import { type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { PrometheusReader } from './prometheus/reader.js';
+import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
 import { startRuntimeMetrics } from './runtime/collectors.js';
 import { processCreationTimeDetector } from './runtime/process.js';
@@ -64,6 +66,19 @@ interface GlobalSlot {
 // One slot for the whole process, shared by every copy of this package that might be loaded (ESM and CJS).
 const SLOT = Symbol.for('otel-metrics-bootstrap.handle');
 type Global = typeof globalThis & { [SLOT]?: GlobalSlot };
+
+// The metrics endpoint behind each handle, for `createMetricsHandler()`; not part of the public handle.
+const ENDPOINTS = new WeakMap<MetricsHandle, MetricsEndpoint>();
+
+/** The handle `initMeter()` returned and has not shut down yet, if any. */
+export function currentHandle(): MetricsHandle | undefined {
+  return (globalThis as Global)[SLOT]?.handle;
+}
+
+/** The metrics endpoint of a handle; `undefined` when its Prometheus endpoint is off. */
+export function endpointOf(handle: MetricsHandle): MetricsEndpoint | undefined {
+  return ENDPOINTS.get(handle);
+}
 
 /**
  * Sets up metrics for this process: validates the configuration (throwing one `MetricsError` that lists every
@@ -111,9 +126,11 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     : undefined;
   if (prometheusReader) readers.push(prometheusReader);
 
+  const guard = new CallbackGuard();
   const provider = new BucketAdvisingMeterProvider(
     { resource: buildResource(config), views: buildViews(config.views), readers },
     config.views.unitBuckets,
+    guard,
   );
   metrics.setGlobalMeterProvider(provider);
   // Given our provider explicitly, so they never depend on which global provider was registered when.
@@ -122,18 +139,33 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   let server: ListeningServer | undefined;
   let metricsUrl: string | undefined;
   let ready: Promise<void> = Promise.resolve();
+  let endpoint: MetricsEndpoint | undefined;
   if (prometheusReader && config.prometheus) {
-    const { host, port, path, targetInfo, scopeInfo } = config.prometheus;
-    const endpoint = new MetricsEndpoint(prometheusReader, { path, targetInfo, scopeInfo });
-    ready = listen(endpoint.handle, host, port, path).then((s) => {
-      server = s;
-      metricsUrl = s.url;
+    const { host, port, path, tls, listen: serve } = config.prometheus;
+    const selfMetrics = config.prometheus.selfMetrics
+      ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard)
+      : undefined;
+    endpoint = new MetricsEndpoint(prometheusReader, config.prometheus, selfMetrics, {
+      onCollected: (errors) => guard.collectionErrors(errors),
     });
-    // A port clash must never become an unhandled rejection that kills the app; it is reported here and
-    // through `ready` for callers that await it.
-    ready.catch((err: Error) => {
-      if (logListenErrors) diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
-    });
+    if (serve) {
+      ready = listen(endpoint.handle, {
+        host,
+        port,
+        path,
+        tls,
+        onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+      }).then((s) => {
+        server = s;
+        metricsUrl = s.url;
+      });
+      // A port clash must never become an unhandled rejection that kills the app; it is reported here and
+      // through `ready` for callers that await it.
+      ready.catch((err: Error) => {
+        if (logListenErrors)
+          diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
+      });
+    }
   }
 
   let shutdownPromise: Promise<void> | undefined;
@@ -152,6 +184,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
         .catch((err: unknown) => diag.error('otel-metrics-bootstrap: forceFlush failed', err)),
     shutdown: () => {
       shutdownPromise ??= (async () => {
+        endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
         await Promise.allSettled([server?.close(), provider.shutdown()]).then((results) => {
@@ -164,6 +197,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
       return shutdownPromise;
     },
   };
+  if (endpoint) ENDPOINTS.set(handle, endpoint);
   return handle;
 }
 

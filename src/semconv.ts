@@ -102,3 +102,29 @@ export const PROM_SCOPE_SCHEMA_URL = 'otel_scope_schema_url';
 export const SCOPE_NAME = 'otel-metrics-bootstrap';
 /** Scope of the opt-in prom-client compatible series (`promClientCompat`), so they can be told apart. */
 export const PROM_CLIENT_SCOPE_NAME = 'otel-metrics-bootstrap/prom-client';
+
+// Semconv attributes on our self-metrics.
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+export const ATTR_ERROR_TYPE = 'error.type';
+
+/**
+ * The library's own metrics (self-observability), all under one prefix: `omb.` in OTel, `omb_` in Prometheus.
+ * The README's "Self-metrics" table lists them.
+ */
+export const SELF_METRIC_PREFIX = 'omb.';
+/** Requests to the endpoint (not health checks), by `http.response.status_code` and `error.type`. */
+export const METRIC_OMB_SCRAPE_REQUESTS = 'omb.scrape.requests';
+/** Time from request to last byte handed to the socket, by `http.response.status_code`. */
+export const METRIC_OMB_SCRAPE_DURATION = 'omb.scrape.duration';
+/** Body bytes sent per successful scrape, after compression. */
+export const METRIC_OMB_SCRAPE_RESPONSE_SIZE = 'omb.scrape.response.size';
+/** Samples in the last exposition served. */
+export const METRIC_OMB_SCRAPE_SERIES = 'omb.scrape.series';
+/** Overflow series (`otel.metric.overflow=true`) per instrument in the last exposition. */
+export const METRIC_OMB_OVERFLOW_SERIES = 'omb.cardinality.overflow.series';
+/** Measurements folded into overflow series per instrument (histograms: exact, from the overflow count). */
+export const METRIC_OMB_OVERFLOW_MEASUREMENTS = 'omb.cardinality.overflow.measurements';
+/** Observable callbacks that threw or rejected, per instrument. */
+export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
+/** Our own attribute naming the instrument a self-metric is about. */
+export const ATTR_OMB_INSTRUMENT = 'omb.instrument';

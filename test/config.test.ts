@@ -15,7 +15,7 @@ function problemsOf(fn: () => unknown): { code: string; source: string; message:
 describe('resolveConfig', () => {
   it('applies the defaults when nothing is set', () => {
     const c = resolveConfig({}, {});
-    expect(c.prometheus).toEqual({
+    expect(c.prometheus).toMatchObject({
       host: 'localhost',
       port: 9464,
       path: '/metrics',
