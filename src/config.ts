@@ -1,10 +1,18 @@
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
+import { createSecureContext } from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MetricsError, type MetricsErrorCode, type MetricsProblem } from './errors.js';
 import { RouteTable, routeTemplateProblem } from './http/route-table.js';
-import { HTTP_KNOWN_METHODS } from './semconv.js';
-import { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, SECONDS_BUCKETS, type ViewSettings } from './views.js';
+import { HTTP_KNOWN_METHODS, METRIC_V8JS_GC_DURATION } from './semconv.js';
+import {
+  BYTES_BUCKETS,
+  DEFAULT_CARDINALITY_LIMIT,
+  GC_DURATION_BUCKETS,
+  SECONDS_BUCKETS,
+  type ViewSettings,
+} from './views.js';
 
 /** Exporter names accepted in `exporters` and `OTEL_METRICS_EXPORTER`. */
 export type ExporterName = 'prometheus' | 'none';
@@ -26,7 +34,125 @@ export interface PrometheusOptions {
   targetInfo?: boolean;
   /** Add `otel_scope_name` / `otel_scope_version` labels to every series. Default `true`. Env `OMB_PROMETHEUS_SCOPE_INFO`. */
   scopeInfo?: boolean;
+  /**
+   * Serve on our own port. `false` starts no server: mount `createMetricsHandler()` in your app instead.
+   * Default `true`. Env `OMB_PROMETHEUS_LISTEN`.
+   */
+  listen?: boolean;
+  /** Liveness path on the endpoint's server (200 while the process runs). Default `/healthz`. Env `OMB_PROMETHEUS_HEALTH_PATH`. */
+  healthPath?: string;
+  /**
+   * Readiness path: 200 once a collection has succeeded, 503 before that and while shutting down.
+   * Default `/readyz`. Env `OMB_PROMETHEUS_READY_PATH`.
+   */
+  readyPath?: string;
+  /** Require `Authorization: Bearer <token>` on the metrics path. Default none. Env `OMB_PROMETHEUS_AUTH_TOKEN`. */
+  authToken?: string;
+  /**
+   * Require HTTP basic auth on the metrics path. Default none. Env `OMB_PROMETHEUS_BASIC_AUTH` (`user:password`).
+   * Use TLS (`tls`) or a trusted network: basic credentials travel in clear text otherwise.
+   */
+  basicAuth?: { username: string; password: string };
+  /** Honour `Accept-Encoding: gzip` / `deflate`. Default `true`. Env `OMB_PROMETHEUS_COMPRESSION`. */
+  compression?: boolean;
+  /** Bodies smaller than this are sent uncompressed, in bytes. Default `1024`. Env `OMB_PROMETHEUS_COMPRESSION_THRESHOLD`. */
+  compressionThreshold?: number;
+  /** Scrapes served at once; more get 503 with `Retry-After`. Default `10`. Env `OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES`. */
+  maxConcurrentScrapes?: number;
+  /** Scrapes per second allowed (fractions allowed; `0` = unlimited); more get 429 with `Retry-After`. Default `0`. Env `OMB_PROMETHEUS_RATE_LIMIT`. */
+  rateLimit?: number;
+  /** Serve the same scrape again for this many milliseconds (`0` = collect on every scrape). Default `0`. Env `OMB_PROMETHEUS_CACHE_TTL`. */
+  cacheTtl?: number;
+  /** A scrape that takes longer gets 503 and its late result is discarded, in milliseconds. Default `10000`. Env `OMB_PROMETHEUS_SCRAPE_TIMEOUT`. */
+  scrapeTimeout?: number;
+  /** Largest uncompressed body served; larger scrapes answer 500, in bytes. Default `67108864` (64 MiB). Env `OMB_PROMETHEUS_MAX_RESPONSE_BYTES`. */
+  maxResponseBytes?: number;
+  /**
+   * Serve HTTPS with this PEM key and certificate. Default none (HTTP). Env `OMB_PROMETHEUS_TLS_KEY_FILE` and
+   * `OMB_PROMETHEUS_TLS_CERT_FILE` (file paths, read once at start).
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Emit the endpoint's own `omb_*` metrics (scrapes, durations, sizes, overflow, callback failures). Default `true`. Env `OMB_PROMETHEUS_SELF_METRICS`. */
+  selfMetrics?: boolean;
 }
+
+/** The resolved endpoint options: every field set except the optional protections. */
+export interface ResolvedPrometheusOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly targetInfo: boolean;
+  readonly scopeInfo: boolean;
+  readonly listen: boolean;
+  readonly healthPath: string;
+  readonly readyPath: string;
+  readonly authToken: string | undefined;
+  readonly basicAuth: Readonly<{ username: string; password: string }> | undefined;
+  readonly compression: boolean;
+  readonly compressionThreshold: number;
+  readonly maxConcurrentScrapes: number;
+  readonly rateLimit: number;
+  readonly cacheTtl: number;
+  readonly scrapeTimeout: number;
+  readonly maxResponseBytes: number;
+  /** PEM text. */
+  readonly tls: Readonly<{ key: string; cert: string }> | undefined;
+  readonly selfMetrics: boolean;
+}
+
+/** Runtime metrics options (`nodejs.eventloop.*`, `v8js.*`, from `@opentelemetry/instrumentation-runtime-node`). */
+export interface RuntimeOptions {
+  /**
+   * Sampling interval of the event-loop delay monitor, in milliseconds: the loop is probed this often, so
+   * smaller values catch shorter stalls and cost more wake-ups. Default `10`. Env `OMB_RUNTIME_MONITORING_PRECISION`.
+   */
+  monitoringPrecision?: number;
+}
+
+/**
+ * Groups of process and host metrics. `process.cpu` → `process.cpu.time`/`.utilization`; `process.memory` →
+ * `process.memory.usage` (+ `process.memory.virtual` on Linux); `process.uptime` → `process.uptime`;
+ * `process.fd` → `process.unix.file_descriptor.count`/`.limit` (Linux); `system.cpu`, `system.memory`,
+ * `system.network` → the `system.*` metrics (per core, per network device). `process` and `system` stand for
+ * all groups with that prefix.
+ */
+export type HostMetricGroup =
+  | 'process.cpu'
+  | 'process.memory'
+  | 'process.uptime'
+  | 'process.fd'
+  | 'system.cpu'
+  | 'system.memory'
+  | 'system.network';
+/** Every {@link HostMetricGroup}, in the order resolved configs list them. */
+export const HOST_METRIC_GROUPS: readonly HostMetricGroup[] = [
+  'process.cpu',
+  'process.memory',
+  'process.uptime',
+  'process.fd',
+  'system.cpu',
+  'system.memory',
+  'system.network',
+];
+
+/** Process and host metrics options (`@opentelemetry/instrumentation-host-metrics` plus our own process metrics). */
+export interface HostOptions {
+  /**
+   * Which groups to collect. Default `['process.cpu', 'process.memory', 'process.uptime', 'process.fd']`:
+   * `system.*` groups are opt-in because they add series per core and per network device.
+   * Env `OMB_HOST_METRICS_GROUPS` (comma list).
+   */
+  groups?: (HostMetricGroup | 'process' | 'system')[];
+}
+
+/**
+ * Short names accepted in `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS`, spelled
+ * as `@opentelemetry/auto-instrumentations-node` spells them (package name without `@opentelemetry/instrumentation-`).
+ */
+export const INSTRUMENTATION_SHORT_NAMES = Object.freeze({
+  runtime: 'runtime-node',
+  host: 'host-metrics',
+} as const);
 
 /** Opt-in attributes of the HTTP server metrics (semconv "opt_in": taken from the Host header). */
 export type HttpOptInAttribute = 'server.address' | 'server.port';
@@ -119,6 +245,22 @@ export interface MetricsConfig {
   views?: ViewOptions[];
   /** Diagnostic log level for OTel's `diag` logger. Default `warn`. Env `OTEL_LOG_LEVEL`. */
   logLevel?: LogLevel;
+  /**
+   * Runtime metrics (event loop, GC, V8 heap, active resources). Default on; `false` turns them off.
+   * Env `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` with `runtime-node`.
+   */
+  runtime?: boolean | RuntimeOptions;
+  /**
+   * Process and host metrics. Default on with the `process.*` groups only; `false` turns them off.
+   * Env `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` with `host-metrics`.
+   */
+  host?: boolean | HostOptions;
+  /**
+   * Also expose the metric names prom-client's `collectDefaultMetrics()` uses (`process_cpu_seconds_total`,
+   * `nodejs_eventloop_lag_seconds`, …), so existing dashboards keep working while you migrate. Default `false`.
+   * Env `OMB_PROM_CLIENT_COMPAT`.
+   */
+  promClientCompat?: boolean;
   /** Automatic HTTP server and client metrics; `false` turns both off. */
   http?: HttpOptions | false;
 }
@@ -132,10 +274,15 @@ export interface ResolvedConfig {
   readonly resourceAttributes: Readonly<Attributes>;
   readonly exporters: readonly ExporterName[];
   /** `undefined` when the Prometheus endpoint is off. */
-  readonly prometheus: Readonly<Required<PrometheusOptions>> | undefined;
+  readonly prometheus: ResolvedPrometheusOptions | undefined;
   readonly cardinalityLimit: number;
   readonly logLevel: LogLevel;
   readonly views: ViewSettings;
+  /** `undefined` when runtime metrics are off. */
+  readonly runtime: Readonly<Required<RuntimeOptions>> | undefined;
+  /** `undefined` when process and host metrics are off. */
+  readonly host: Readonly<{ groups: readonly HostMetricGroup[] }> | undefined;
+  readonly promClientCompat: boolean;
   readonly http: ResolvedHttpConfig;
 }
 
@@ -147,6 +294,17 @@ export const DEFAULTS = Object.freeze({
     path: '/metrics',
     targetInfo: true,
     scopeInfo: true,
+    listen: true,
+    healthPath: '/healthz',
+    readyPath: '/readyz',
+    compression: true,
+    compressionThreshold: 1024,
+    maxConcurrentScrapes: 10,
+    rateLimit: 0,
+    cacheTtl: 0,
+    scrapeTimeout: 10_000,
+    maxResponseBytes: 64 * 1024 * 1024,
+    selfMetrics: true,
   }),
   cardinalityLimit: DEFAULT_CARDINALITY_LIMIT,
   logLevel: 'warn' as LogLevel,
@@ -159,6 +317,18 @@ export const DEFAULTS = Object.freeze({
     engine: 'diagnostics-channel' as HttpEngine,
     knownMethods: HTTP_KNOWN_METHODS,
   }),
+  /** Per-instrument boundaries applied unless `histograms` names the same instrument. */
+  histograms: Object.freeze({ [METRIC_V8JS_GC_DURATION]: GC_DURATION_BUCKETS }) as Readonly<
+    Record<string, readonly number[]>
+  >,
+  runtime: Object.freeze({ monitoringPrecision: 10 }),
+  hostGroups: Object.freeze([
+    'process.cpu',
+    'process.memory',
+    'process.uptime',
+    'process.fd',
+  ]) as readonly HostMetricGroup[],
+  promClientCompat: false,
 });
 
 /** The project's own environment variables all start with this prefix. */
@@ -181,8 +351,28 @@ export const ENV = Object.freeze({
   OMB_PROMETHEUS_PATH: 'prometheus.path',
   OMB_PROMETHEUS_TARGET_INFO: 'prometheus.targetInfo',
   OMB_PROMETHEUS_SCOPE_INFO: 'prometheus.scopeInfo',
+  OMB_PROMETHEUS_LISTEN: 'prometheus.listen',
+  OMB_PROMETHEUS_HEALTH_PATH: 'prometheus.healthPath',
+  OMB_PROMETHEUS_READY_PATH: 'prometheus.readyPath',
+  OMB_PROMETHEUS_AUTH_TOKEN: 'prometheus.authToken',
+  OMB_PROMETHEUS_BASIC_AUTH: 'prometheus.basicAuth',
+  OMB_PROMETHEUS_COMPRESSION: 'prometheus.compression',
+  OMB_PROMETHEUS_COMPRESSION_THRESHOLD: 'prometheus.compressionThreshold',
+  OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES: 'prometheus.maxConcurrentScrapes',
+  OMB_PROMETHEUS_RATE_LIMIT: 'prometheus.rateLimit',
+  OMB_PROMETHEUS_CACHE_TTL: 'prometheus.cacheTtl',
+  OMB_PROMETHEUS_SCRAPE_TIMEOUT: 'prometheus.scrapeTimeout',
+  OMB_PROMETHEUS_MAX_RESPONSE_BYTES: 'prometheus.maxResponseBytes',
+  OMB_PROMETHEUS_TLS_KEY_FILE: 'prometheus.tls.key',
+  OMB_PROMETHEUS_TLS_CERT_FILE: 'prometheus.tls.cert',
+  OMB_PROMETHEUS_SELF_METRICS: 'prometheus.selfMetrics',
   OMB_CARDINALITY_LIMIT: 'cardinalityLimit',
   OMB_SECONDS_BUCKETS: 'unitBuckets.s',
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'runtime, host',
+  OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'runtime, host',
+  OMB_RUNTIME_MONITORING_PRECISION: 'runtime.monitoringPrecision',
+  OMB_HOST_METRICS_GROUPS: 'host.groups',
+  OMB_PROM_CLIENT_COMPAT: 'promClientCompat',
   OMB_HTTP_SERVER: 'http.server',
   OMB_HTTP_CLIENT: 'http.client',
   OMB_HTTP_ROUTES: 'http.routes',
@@ -207,6 +397,9 @@ const TOP_LEVEL_KEYS = new Set<string>([
   'cardinalityLimits',
   'views',
   'logLevel',
+  'runtime',
+  'host',
+  'promClientCompat',
   'http',
 ]);
 const HTTP_KEYS = new Set<string>([
@@ -218,7 +411,29 @@ const HTTP_KEYS = new Set<string>([
   'knownMethods',
   'engine',
 ]);
-const PROMETHEUS_KEYS = new Set<string>(['host', 'port', 'path', 'targetInfo', 'scopeInfo']);
+const RUNTIME_KEYS = new Set<string>(['monitoringPrecision']);
+const HOST_KEYS = new Set<string>(['groups']);
+const PROMETHEUS_KEYS = new Set<string>([
+  'host',
+  'port',
+  'path',
+  'targetInfo',
+  'scopeInfo',
+  'listen',
+  'healthPath',
+  'readyPath',
+  'authToken',
+  'basicAuth',
+  'compression',
+  'compressionThreshold',
+  'maxConcurrentScrapes',
+  'rateLimit',
+  'cacheTtl',
+  'scrapeTimeout',
+  'maxResponseBytes',
+  'tls',
+  'selfMetrics',
+]);
 
 /** The OTel API's instrument-name syntax; wildcards are for raw `views`, not for our per-name maps. */
 const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
@@ -267,6 +482,14 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
   const unitBuckets = r.unitBuckets(options.unitBuckets);
   const logLevel = r.logLevel(options.logLevel);
   const http = r.http(options.http);
+  const runtime = r.runtime(options.runtime);
+  const host = r.host(options.host);
+  const promClientCompat = r.bool(
+    'promClientCompat',
+    options.promClientCompat,
+    'OMB_PROM_CLIENT_COMPAT',
+    DEFAULTS.promClientCompat,
+  );
   let views: ViewOptions[] = [];
   if (options.views !== undefined) {
     if (!Array.isArray(options.views) || options.views.some((v) => v === null || typeof v !== 'object')) {
@@ -290,7 +513,16 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
       prometheus,
       cardinalityLimit,
       logLevel,
-      views: { histograms, attributes, cardinalityLimits, views, unitBuckets },
+      views: {
+        histograms: { ...DEFAULTS.histograms, ...histograms },
+        attributes,
+        cardinalityLimits,
+        views,
+        unitBuckets,
+      },
+      runtime,
+      host,
+      promClientCompat,
       http,
     },
     // The user's predicate is theirs: it is called, never frozen.
@@ -529,7 +761,7 @@ class Reader {
     return names.includes('none') ? [] : [...new Set(names)];
   }
 
-  prometheus(value: unknown, exporters: readonly ExporterName[]): Required<PrometheusOptions> | undefined {
+  prometheus(value: unknown, exporters: readonly ExporterName[]): ResolvedPrometheusOptions | undefined {
     if (value === false) return undefined;
     const opts: PrometheusOptions = {};
     if (value !== undefined) {
@@ -571,8 +803,288 @@ class Reader {
       true,
     );
     const scopeInfo = this.bool('prometheus.scopeInfo', opts.scopeInfo, 'OMB_PROMETHEUS_SCOPE_INFO', true);
+    const hardening = this.endpoint(opts, path);
     if (!exporters.includes('prometheus')) return undefined;
-    return { host, port, path, targetInfo, scopeInfo };
+    return { host, port, path, targetInfo, scopeInfo, ...hardening };
+  }
+
+  /** The endpoint's protections and HTTP behaviour (issue 3): paths, auth, compression, limits, TLS. */
+  private endpoint(opts: PrometheusOptions, metricsPath: string) {
+    const d = DEFAULTS.prometheus;
+    const listen = this.bool('prometheus.listen', opts.listen, 'OMB_PROMETHEUS_LISTEN', d.listen);
+    const healthPath = this.path('prometheus.healthPath', opts.healthPath, 'OMB_PROMETHEUS_HEALTH_PATH');
+    const readyPath = this.path('prometheus.readyPath', opts.readyPath, 'OMB_PROMETHEUS_READY_PATH');
+    const paths = [metricsPath, healthPath ?? d.healthPath, readyPath ?? d.readyPath];
+    if (new Set(paths).size !== paths.length) {
+      this.report(
+        'ERR_INVALID_PATH',
+        'prometheus.healthPath',
+        `path, healthPath and readyPath must differ, got ${paths.map(show).join(', ')}`,
+      );
+    }
+    const authToken = this.str('prometheus.authToken', opts.authToken, 'OMB_PROMETHEUS_AUTH_TOKEN');
+    const basicAuth = this.basicAuth(opts.basicAuth);
+    if (authToken !== undefined && basicAuth !== undefined) {
+      this.report(
+        'ERR_INVALID_AUTH',
+        'prometheus.authToken',
+        'set either authToken (bearer) or basicAuth, not both',
+      );
+    }
+    const num = (
+      key: keyof typeof d & keyof PrometheusOptions,
+      env: keyof typeof ENV,
+      integer: boolean,
+      min = 0,
+    ) => this.number(`prometheus.${key}`, opts[key], env, integer, min) ?? (d[key] as number);
+    return {
+      listen,
+      healthPath: healthPath ?? d.healthPath,
+      readyPath: readyPath ?? d.readyPath,
+      authToken,
+      basicAuth,
+      compression: this.bool(
+        'prometheus.compression',
+        opts.compression,
+        'OMB_PROMETHEUS_COMPRESSION',
+        d.compression,
+      ),
+      compressionThreshold: num('compressionThreshold', 'OMB_PROMETHEUS_COMPRESSION_THRESHOLD', true),
+      maxConcurrentScrapes: num('maxConcurrentScrapes', 'OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES', true, 1),
+      rateLimit: num('rateLimit', 'OMB_PROMETHEUS_RATE_LIMIT', false),
+      cacheTtl: num('cacheTtl', 'OMB_PROMETHEUS_CACHE_TTL', true),
+      scrapeTimeout: num('scrapeTimeout', 'OMB_PROMETHEUS_SCRAPE_TIMEOUT', true, 1),
+      maxResponseBytes: num('maxResponseBytes', 'OMB_PROMETHEUS_MAX_RESPONSE_BYTES', true, 1),
+      tls: this.tls(opts.tls),
+      selfMetrics: this.bool(
+        'prometheus.selfMetrics',
+        opts.selfMetrics,
+        'OMB_PROMETHEUS_SELF_METRICS',
+        d.selfMetrics,
+      ),
+    };
+  }
+
+  private path(option: string, value: unknown, envName: keyof typeof ENV): string | undefined {
+    const path = this.str(option, value, envName);
+    if (path !== undefined && !/^\/[^\s?#]*$/.test(path)) {
+      this.report(
+        'ERR_INVALID_PATH',
+        option,
+        `${show(path)} must start with "/" and hold no spaces, "?" or "#"`,
+      );
+    }
+    return path;
+  }
+
+  /** A finite number ≥ `min` (an integer when `integer`); `0` turns a limit off where the option says so. */
+  private number(option: string, value: unknown, envName: keyof typeof ENV, integer: boolean, min: number) {
+    let v: unknown = value;
+    let source = option;
+    if (v === undefined) {
+      const raw = this.envValue(envName);
+      if (raw === undefined) return undefined;
+      v = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+      source = envName;
+    }
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)))
+      return v;
+    this.report(
+      'ERR_INVALID_LIMIT',
+      source,
+      `${show(v)} is not valid; use ${integer ? 'an integer' : 'a number'} of at least ${min}`,
+    );
+    return undefined;
+  }
+
+  private basicAuth(value: unknown): { username: string; password: string } | undefined {
+    if (value !== undefined) {
+      const v = value as { username?: unknown; password?: unknown } | null;
+      if (
+        v === null ||
+        typeof v !== 'object' ||
+        typeof v.username !== 'string' ||
+        typeof v.password !== 'string' ||
+        v.username === '' ||
+        v.username.includes(':') ||
+        v.password === ''
+      ) {
+        this.report(
+          'ERR_INVALID_AUTH',
+          'prometheus.basicAuth',
+          'must be { username, password } with non-empty strings and no ":" in the username',
+        );
+        return undefined;
+      }
+      return { username: v.username, password: v.password };
+    }
+    const raw = this.envValue('OMB_PROMETHEUS_BASIC_AUTH');
+    if (raw === undefined) return undefined;
+    const colon = raw.indexOf(':');
+    if (colon <= 0 || colon === raw.length - 1) {
+      // The value is a secret: never echo it.
+      this.report('ERR_INVALID_AUTH', 'OMB_PROMETHEUS_BASIC_AUTH', 'must be "username:password"');
+      return undefined;
+    }
+    return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
+  }
+
+  /** PEM key and certificate, from the option or from the files the variables name; checked to match. */
+  private tls(value: unknown): { key: string; cert: string } | undefined {
+    let key: unknown;
+    let cert: unknown;
+    let source = 'prometheus.tls';
+    if (value !== undefined) {
+      const v = value as { key?: unknown; cert?: unknown } | null;
+      if (v === null || typeof v !== 'object') {
+        this.report('ERR_INVALID_TLS', source, 'must be { key, cert } with PEM strings or Buffers');
+        return undefined;
+      }
+      key = Buffer.isBuffer(v.key) ? v.key.toString('utf8') : v.key;
+      cert = Buffer.isBuffer(v.cert) ? v.cert.toString('utf8') : v.cert;
+    } else {
+      const keyFile = this.envValue('OMB_PROMETHEUS_TLS_KEY_FILE');
+      const certFile = this.envValue('OMB_PROMETHEUS_TLS_CERT_FILE');
+      if (keyFile === undefined && certFile === undefined) return undefined;
+      source = 'OMB_PROMETHEUS_TLS_KEY_FILE/OMB_PROMETHEUS_TLS_CERT_FILE';
+      if (keyFile === undefined || certFile === undefined) {
+        this.report('ERR_INVALID_TLS', source, 'set both the key file and the certificate file');
+        return undefined;
+      }
+      try {
+        key = readFileSync(keyFile, 'utf8');
+        cert = readFileSync(certFile, 'utf8');
+      } catch (err) {
+        this.report('ERR_INVALID_TLS', source, `cannot read: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
+    if (typeof key !== 'string' || typeof cert !== 'string' || key === '' || cert === '') {
+      this.report('ERR_INVALID_TLS', source, 'both key and cert must be non-empty PEM text');
+      return undefined;
+    }
+    try {
+      // Fails now, with a clear code, on bad PEM or a key that does not belong to the certificate.
+      createSecureContext({ key, cert });
+    } catch (err) {
+      this.report('ERR_INVALID_TLS', source, `key/certificate rejected: ${(err as Error).message}`);
+      return undefined;
+    }
+    return { key, cert };
+  }
+
+  /**
+   * On/off from `OTEL_NODE_ENABLED_INSTRUMENTATIONS` then `OTEL_NODE_DISABLED_INSTRUMENTATIONS`, as
+   * auto-instrumentations-node applies them: when ENABLED is set only the names it lists are on, then DISABLED
+   * turns names off. `undefined` when neither variable is set. Names this library does not know are ignored:
+   * the same variables configure other instrumentations in the process.
+   */
+  instrumentationSwitch(shortName: string): boolean | undefined {
+    const list = (name: keyof typeof ENV) =>
+      this.envValue(name)
+        ?.split(',')
+        .map((s) => s.trim().toLowerCase());
+    const enabled = list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+    const disabled = list('OTEL_NODE_DISABLED_INSTRUMENTATIONS');
+    let on: boolean | undefined;
+    if (enabled !== undefined) on = enabled.includes(shortName);
+    if (disabled?.includes(shortName)) on = false;
+    return on;
+  }
+
+  /** An option that is `true`, `false` or an options object; returns the object (`{}` for `true`) or `undefined` for off. */
+  private switchable(
+    source: string,
+    value: unknown,
+    keys: ReadonlySet<string>,
+    shortName: string,
+  ): Record<string, unknown> | undefined {
+    if (value === undefined) return (this.instrumentationSwitch(shortName) ?? true) ? {} : undefined;
+    if (value === false) return undefined;
+    if (value === true) return {};
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.report(
+        'ERR_INVALID_CONFIG',
+        source,
+        `must be true, false or an options object, got ${show(value)}`,
+      );
+      return undefined;
+    }
+    for (const key of Object.keys(value)) {
+      if (!keys.has(key))
+        this.report('ERR_UNKNOWN_OPTION', `${source}.${key}`, `unknown option${suggest(key, keys)}`);
+    }
+    return value as Record<string, unknown>;
+  }
+
+  runtime(value: unknown): Required<RuntimeOptions> | undefined {
+    const opts = this.switchable('runtime', value, RUNTIME_KEYS, INSTRUMENTATION_SHORT_NAMES.runtime);
+    // Validated even when off, so a bad variable is reported before someone turns the metrics on.
+    let precision: unknown = opts?.['monitoringPrecision'];
+    let source = 'runtime.monitoringPrecision';
+    if (precision === undefined) {
+      const raw = this.envValue('OMB_RUNTIME_MONITORING_PRECISION');
+      if (raw !== undefined) {
+        precision = /^\d+$/.test(raw) ? Number(raw) : raw;
+        source = 'OMB_RUNTIME_MONITORING_PRECISION';
+      }
+    }
+    let monitoringPrecision: number = DEFAULTS.runtime.monitoringPrecision;
+    if (precision !== undefined) {
+      // perf_hooks.monitorEventLoopDelay() wants a whole number of milliseconds above zero.
+      if (
+        typeof precision === 'number' &&
+        Number.isInteger(precision) &&
+        precision >= 1 &&
+        precision <= 60_000
+      ) {
+        monitoringPrecision = precision;
+      } else {
+        this.report(
+          'ERR_INVALID_MONITORING_PRECISION',
+          source,
+          `${show(precision)} is not a sampling interval; use whole milliseconds from 1 to 60000 (default 10)`,
+        );
+      }
+    }
+    return opts === undefined ? undefined : { monitoringPrecision };
+  }
+
+  host(value: unknown): { groups: HostMetricGroup[] } | undefined {
+    const opts = this.switchable('host', value, HOST_KEYS, INSTRUMENTATION_SHORT_NAMES.host);
+    let list: unknown = opts?.['groups'];
+    let source = 'host.groups';
+    if (list === undefined) {
+      const raw = this.envValue('OMB_HOST_METRICS_GROUPS');
+      if (raw !== undefined) {
+        list = raw.split(',').map((g) => g.trim());
+        source = 'OMB_HOST_METRICS_GROUPS';
+      }
+    }
+    let groups: HostMetricGroup[] = [...DEFAULTS.hostGroups];
+    if (list !== undefined) {
+      if (!Array.isArray(list)) {
+        this.report('ERR_UNKNOWN_METRIC_GROUP', source, `must be an array of group names, got ${show(list)}`);
+      } else {
+        const picked = new Set<HostMetricGroup>();
+        for (const name of list) {
+          const matches = HOST_METRIC_GROUPS.filter(
+            (g) => g === name || ((name === 'process' || name === 'system') && g.startsWith(`${name}.`)),
+          );
+          if (matches.length === 0) {
+            this.report(
+              'ERR_UNKNOWN_METRIC_GROUP',
+              source,
+              `unknown group ${show(name)}; use ${HOST_METRIC_GROUPS.join(', ')}, process or system`,
+            );
+          }
+          for (const g of matches) picked.add(g);
+        }
+        // Keep the canonical order so equal selections resolve to equal configs.
+        groups = HOST_METRIC_GROUPS.filter((g) => picked.has(g));
+      }
+    }
+    return opts === undefined ? undefined : { groups };
   }
 
   http(value: unknown): ResolvedHttpConfig {
@@ -768,7 +1280,8 @@ function suggest(key: string, known: ReadonlySet<string>): string {
   return best ? ` (did you mean \`${best}\`?)` : '';
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein edit distance; also used by the testing kit to suggest the nearest metric names. */
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;

@@ -20,11 +20,15 @@ import {
   serviceInstanceIdDetector,
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { CallbackGuard } from './callback-guard.js';
 import { type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { HttpMetrics } from './http/instrumentation.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { PrometheusReader } from './prometheus/reader.js';
+import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
+import { startRuntimeMetrics } from './runtime/collectors.js';
+import { processCreationTimeDetector } from './runtime/process.js';
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
   ATTR_PROCESS_COMMAND_ARGS,
@@ -64,6 +68,19 @@ interface GlobalSlot {
 const SLOT = Symbol.for('otel-metrics-bootstrap.handle');
 type Global = typeof globalThis & { [SLOT]?: GlobalSlot };
 
+// The metrics endpoint behind each handle, for `createMetricsHandler()`; not part of the public handle.
+const ENDPOINTS = new WeakMap<MetricsHandle, MetricsEndpoint>();
+
+/** The handle `initMeter()` returned and has not shut down yet, if any. */
+export function currentHandle(): MetricsHandle | undefined {
+  return (globalThis as Global)[SLOT]?.handle;
+}
+
+/** The metrics endpoint of a handle; `undefined` when its Prometheus endpoint is off. */
+export function endpointOf(handle: MetricsHandle): MetricsEndpoint | undefined {
+  return ENDPOINTS.get(handle);
+}
+
 /**
  * Sets up metrics for this process: validates the configuration (throwing one `MetricsError` that lists every
  * problem), builds the resource, views and readers, registers the global MeterProvider and starts the
@@ -71,6 +88,14 @@ type Global = typeof globalThis & { [SLOT]?: GlobalSlot };
  * After it returns, nothing the library does throws into the application.
  */
 export function initMeter(config: MetricsConfig = {}): MetricsHandle {
+  return startMetrics(config, { logListenErrors: true });
+}
+
+/**
+ * `initMeter()` with internal knobs. `logListenErrors: false` is for callers that report a failed `ready`
+ * themselves (the register entry), so the reason is printed once.
+ */
+export function startMetrics(config: MetricsConfig, internal: { logListenErrors: boolean }): MetricsHandle {
   const g = globalThis as Global;
   const fingerprint = stableStringify(config);
   const existing = g[SLOT];
@@ -88,12 +113,14 @@ export function initMeter(config: MetricsConfig = {}): MetricsHandle {
   }
   const resolved = resolveConfig(config);
   setDiagLogger(resolved.logLevel);
-  const handle = resolved.disabled ? disabledHandle(resolved) : createHandle(resolved);
+  const handle = resolved.disabled
+    ? disabledHandle(resolved)
+    : createHandle(resolved, internal.logListenErrors);
   g[SLOT] = { handle, fingerprint };
   return handle;
 }
 
-function createHandle(config: ResolvedConfig): MetricsHandle {
+function createHandle(config: ResolvedConfig, logListenErrors: boolean): MetricsHandle {
   const readers: IMetricReader[] = [];
   // HTTP metrics reach each reader through its own MetricProducer (pre-bound series, see src/http/series.ts).
   const http =
@@ -108,31 +135,48 @@ function createHandle(config: ResolvedConfig): MetricsHandle {
     : undefined;
   if (prometheusReader) readers.push(prometheusReader);
 
+  const guard = new CallbackGuard();
   const provider = new BucketAdvisingMeterProvider(
     { resource: buildResource(config), views: buildViews(config.views), readers },
     config.views.unitBuckets,
+    guard,
   );
   // Only a missing compatibility-engine package throws here, before anything global is registered.
   http?.start(provider);
   metrics.setGlobalMeterProvider(provider);
+  // Given our provider explicitly, so they never depend on which global provider was registered when.
+  const runtimeCollectors = startRuntimeMetrics(provider, config);
 
   let server: ListeningServer | undefined;
   let metricsUrl: string | undefined;
   let ready: Promise<void> = Promise.resolve();
+  let endpoint: MetricsEndpoint | undefined;
   if (prometheusReader && config.prometheus) {
-    const { host, port, path, targetInfo, scopeInfo } = config.prometheus;
-    const endpoint = new MetricsEndpoint(prometheusReader, { path, targetInfo, scopeInfo });
-    ready = listen(endpoint.handle, host, port, path).then((s) => {
-      server = s;
-      metricsUrl = s.url;
-      // Scrapes are not application traffic.
-      http?.ignoreServer(s.server);
+    const { host, port, path, tls, listen: serve } = config.prometheus;
+    const selfMetrics = config.prometheus.selfMetrics
+      ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard)
+      : undefined;
+    endpoint = new MetricsEndpoint(prometheusReader, config.prometheus, selfMetrics, {
+      onCollected: (errors) => guard.collectionErrors(errors),
     });
-    // A port clash must never become an unhandled rejection that kills the app; it is reported here and
-    // through `ready` for callers that await it.
-    ready.catch((err: Error) => {
-      diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
-    });
+    if (serve) {
+      ready = listen(endpoint.handle, {
+        host,
+        port,
+        path,
+        tls,
+        onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+      }).then((s) => {
+        server = s;
+        metricsUrl = s.url;
+      });
+      // A port clash must never become an unhandled rejection that kills the app; it is reported here and
+      // through `ready` for callers that await it.
+      ready.catch((err: Error) => {
+        if (logListenErrors)
+          diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
+      });
+    }
   }
 
   let shutdownPromise: Promise<void> | undefined;
@@ -152,7 +196,9 @@ function createHandle(config: ResolvedConfig): MetricsHandle {
     shutdown: () => {
       shutdownPromise ??= (async () => {
         http?.stop();
+        endpoint?.startShutdown();
         await ready.catch(() => undefined);
+        runtimeCollectors.stop();
         await Promise.allSettled([server?.close(), provider.shutdown()]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
@@ -163,6 +209,7 @@ function createHandle(config: ResolvedConfig): MetricsHandle {
       return shutdownPromise;
     },
   };
+  if (endpoint) ENDPOINTS.set(handle, endpoint);
   return handle;
 }
 
@@ -199,7 +246,14 @@ function release(handle: MetricsHandle): void {
  */
 function buildResource(config: ResolvedConfig): Resource {
   const detected = detectResources({
-    detectors: [envDetector, processDetectorWithoutArgs, hostDetector, osDetector, serviceInstanceIdDetector],
+    detectors: [
+      envDetector,
+      processDetectorWithoutArgs,
+      processCreationTimeDetector,
+      hostDetector,
+      osDetector,
+      serviceInstanceIdDetector,
+    ],
   });
   const own: Record<string, string | number | boolean> = {};
   if (config.serviceName !== undefined) own[ATTR_SERVICE_NAME] = config.serviceName;

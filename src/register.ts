@@ -6,7 +6,7 @@
  */
 import { register as registerLoaderHook } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
-import { initMeter, type MetricsHandle } from './init.js';
+import { type MetricsHandle, startMetrics } from './init.js';
 
 const PREFIX = 'otel-metrics-bootstrap:';
 const SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -29,7 +29,7 @@ function start(): void {
   let handle: MetricsHandle;
   try {
     registerHttpLoaderHook();
-    handle = initMeter();
+    handle = startMetrics({}, { logListenErrors: false });
   } catch (err) {
     console.error(`${PREFIX} metrics not started: ${reason(err)}`);
     return;

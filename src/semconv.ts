@@ -10,9 +10,87 @@ export const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
 export const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
 export const ATTR_PROCESS_COMMAND_ARGS = 'process.command_args';
 export const ATTR_PROCESS_COMMAND_LINE = 'process.command_line';
+/** When the process started, ISO 8601 (semconv `process.creation.time`); on `target_info`. */
+export const ATTR_PROCESS_CREATION_TIME = 'process.creation.time';
 
 // Metric data-point attributes.
 export const ATTR_OTEL_METRIC_OVERFLOW = 'otel.metric.overflow';
+
+// Runtime metrics, recorded by @opentelemetry/instrumentation-runtime-node (semconv: nodejs, v8js).
+export const METRIC_NODEJS_EVENTLOOP_DELAY_MIN = 'nodejs.eventloop.delay.min';
+export const METRIC_NODEJS_EVENTLOOP_DELAY_MAX = 'nodejs.eventloop.delay.max';
+export const METRIC_NODEJS_EVENTLOOP_DELAY_MEAN = 'nodejs.eventloop.delay.mean';
+export const METRIC_NODEJS_EVENTLOOP_DELAY_STDDEV = 'nodejs.eventloop.delay.stddev';
+export const METRIC_NODEJS_EVENTLOOP_DELAY_P50 = 'nodejs.eventloop.delay.p50';
+export const METRIC_NODEJS_EVENTLOOP_DELAY_P90 = 'nodejs.eventloop.delay.p90';
+export const METRIC_NODEJS_EVENTLOOP_DELAY_P99 = 'nodejs.eventloop.delay.p99';
+export const METRIC_NODEJS_EVENTLOOP_UTILIZATION = 'nodejs.eventloop.utilization';
+export const METRIC_NODEJS_EVENTLOOP_TIME = 'nodejs.eventloop.time';
+export const METRIC_V8JS_GC_DURATION = 'v8js.gc.duration';
+export const METRIC_V8JS_MEMORY_HEAP_USED = 'v8js.memory.heap.used';
+export const METRIC_V8JS_MEMORY_HEAP_SPACE_SIZE = 'v8js.memory.heap.space.size';
+export const METRIC_V8JS_MEMORY_HEAP_SPACE_AVAILABLE_SIZE = 'v8js.memory.heap.space.available_size';
+export const METRIC_V8JS_MEMORY_HEAP_SPACE_PHYSICAL_SIZE = 'v8js.memory.heap.space.physical_size';
+export const METRIC_V8JS_RESOURCE_ACTIVE = 'v8js.resource.active';
+export const ATTR_V8JS_GC_TYPE = 'v8js.gc.type';
+export const ATTR_V8JS_HEAP_SPACE_NAME = 'v8js.heap.space.name';
+
+// Process and host metrics, recorded by @opentelemetry/instrumentation-host-metrics (semconv: process, system).
+export const METRIC_PROCESS_CPU_TIME = 'process.cpu.time';
+export const METRIC_PROCESS_CPU_UTILIZATION = 'process.cpu.utilization';
+export const METRIC_PROCESS_MEMORY_USAGE = 'process.memory.usage';
+export const METRIC_SYSTEM_CPU_TIME = 'system.cpu.time';
+export const METRIC_SYSTEM_CPU_UTILIZATION = 'system.cpu.utilization';
+export const METRIC_SYSTEM_MEMORY_USAGE = 'system.memory.usage';
+export const METRIC_SYSTEM_MEMORY_UTILIZATION = 'system.memory.utilization';
+export const METRIC_SYSTEM_NETWORK_IO = 'system.network.io';
+export const METRIC_SYSTEM_NETWORK_ERRORS = 'system.network.errors';
+export const METRIC_SYSTEM_NETWORK_PACKET_DROPPED = 'system.network.packet.dropped';
+export const ATTR_CPU_MODE = 'cpu.mode';
+
+// Process metrics the packages above lack, recorded by src/runtime/process.ts (semconv: process).
+export const METRIC_PROCESS_UPTIME = 'process.uptime';
+export const METRIC_PROCESS_MEMORY_VIRTUAL = 'process.memory.virtual';
+export const METRIC_PROCESS_UNIX_FILE_DESCRIPTOR_COUNT = 'process.unix.file_descriptor.count';
+/**
+ * Not (yet) in semconv, which has the count but no limit; named after the count and semconv's `*.limit`
+ * pattern (`system.filesystem.limit`, `jvm.memory.limit`) so the two sit side by side in a dashboard.
+ */
+export const METRIC_PROCESS_UNIX_FILE_DESCRIPTOR_LIMIT = 'process.unix.file_descriptor.limit';
+
+// prom-client `collectDefaultMetrics()` names, emitted only with `promClientCompat` (src/runtime/prom-client.ts).
+// Counters are named without `_total`: the Prometheus serializer appends it, as for any OTel counter.
+export const PROM_CLIENT_CPU_USER_SECONDS = 'process_cpu_user_seconds';
+export const PROM_CLIENT_CPU_SYSTEM_SECONDS = 'process_cpu_system_seconds';
+export const PROM_CLIENT_CPU_SECONDS = 'process_cpu_seconds';
+export const PROM_CLIENT_START_TIME_SECONDS = 'process_start_time_seconds';
+export const PROM_CLIENT_RESIDENT_MEMORY_BYTES = 'process_resident_memory_bytes';
+export const PROM_CLIENT_VIRTUAL_MEMORY_BYTES = 'process_virtual_memory_bytes';
+export const PROM_CLIENT_HEAP_BYTES = 'process_heap_bytes';
+export const PROM_CLIENT_OPEN_FDS = 'process_open_fds';
+export const PROM_CLIENT_MAX_FDS = 'process_max_fds';
+export const PROM_CLIENT_EVENTLOOP_LAG_SECONDS = 'nodejs_eventloop_lag_seconds';
+/** `nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds`. */
+export const PROM_CLIENT_EVENTLOOP_LAG_STAT_SECONDS = (stat: string) =>
+  `nodejs_eventloop_lag_${stat}_seconds`;
+export const PROM_CLIENT_ACTIVE_RESOURCES = 'nodejs_active_resources';
+export const PROM_CLIENT_ACTIVE_RESOURCES_TOTAL = 'nodejs_active_resources_total';
+export const PROM_CLIENT_ACTIVE_HANDLES = 'nodejs_active_handles';
+export const PROM_CLIENT_ACTIVE_HANDLES_TOTAL = 'nodejs_active_handles_total';
+export const PROM_CLIENT_ACTIVE_REQUESTS = 'nodejs_active_requests';
+export const PROM_CLIENT_ACTIVE_REQUESTS_TOTAL = 'nodejs_active_requests_total';
+export const PROM_CLIENT_HEAP_SIZE_TOTAL_BYTES = 'nodejs_heap_size_total_bytes';
+export const PROM_CLIENT_HEAP_SIZE_USED_BYTES = 'nodejs_heap_size_used_bytes';
+export const PROM_CLIENT_EXTERNAL_MEMORY_BYTES = 'nodejs_external_memory_bytes';
+export const PROM_CLIENT_HEAP_SPACE_SIZE_TOTAL_BYTES = 'nodejs_heap_space_size_total_bytes';
+export const PROM_CLIENT_HEAP_SPACE_SIZE_USED_BYTES = 'nodejs_heap_space_size_used_bytes';
+export const PROM_CLIENT_HEAP_SPACE_SIZE_AVAILABLE_BYTES = 'nodejs_heap_space_size_available_bytes';
+export const PROM_CLIENT_VERSION_INFO = 'nodejs_version_info';
+export const PROM_CLIENT_GC_DURATION_SECONDS = 'nodejs_gc_duration_seconds';
+/** prom-client's label keys. */
+export const PROM_CLIENT_LABEL_TYPE = 'type';
+export const PROM_CLIENT_LABEL_SPACE = 'space';
+export const PROM_CLIENT_LABEL_KIND = 'kind';
 
 // Prometheus-side names fixed by the OTel ↔ Prometheus compatibility spec.
 export const PROM_TARGET_INFO = 'target_info';
@@ -22,6 +100,34 @@ export const PROM_SCOPE_SCHEMA_URL = 'otel_scope_schema_url';
 
 /** Our own instrumentation scope, for the self-metrics and built-in collectors. */
 export const SCOPE_NAME = 'otel-metrics-bootstrap';
+/** Scope of the opt-in prom-client compatible series (`promClientCompat`), so they can be told apart. */
+export const PROM_CLIENT_SCOPE_NAME = 'otel-metrics-bootstrap/prom-client';
+
+// Semconv attributes on our self-metrics.
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+export const ATTR_ERROR_TYPE = 'error.type';
+
+/**
+ * The library's own metrics (self-observability), all under one prefix: `omb.` in OTel, `omb_` in Prometheus.
+ * The README's "Self-metrics" table lists them.
+ */
+export const SELF_METRIC_PREFIX = 'omb.';
+/** Requests to the endpoint (not health checks), by `http.response.status_code` and `error.type`. */
+export const METRIC_OMB_SCRAPE_REQUESTS = 'omb.scrape.requests';
+/** Time from request to last byte handed to the socket, by `http.response.status_code`. */
+export const METRIC_OMB_SCRAPE_DURATION = 'omb.scrape.duration';
+/** Body bytes sent per successful scrape, after compression. */
+export const METRIC_OMB_SCRAPE_RESPONSE_SIZE = 'omb.scrape.response.size';
+/** Samples in the last exposition served. */
+export const METRIC_OMB_SCRAPE_SERIES = 'omb.scrape.series';
+/** Overflow series (`otel.metric.overflow=true`) per instrument in the last exposition. */
+export const METRIC_OMB_OVERFLOW_SERIES = 'omb.cardinality.overflow.series';
+/** Measurements folded into overflow series per instrument (histograms: exact, from the overflow count). */
+export const METRIC_OMB_OVERFLOW_MEASUREMENTS = 'omb.cardinality.overflow.measurements';
+/** Observable callbacks that threw or rejected, per instrument. */
+export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
+/** Our own attribute naming the instrument a self-metric is about. */
+export const ATTR_OMB_INSTRUMENT = 'omb.instrument';
 
 // HTTP metrics (stable HTTP semconv, http-metrics.md; active requests and body sizes are "development").
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';
@@ -30,12 +136,10 @@ export const METRIC_HTTP_SERVER_REQUEST_BODY_SIZE = 'http.server.request.body.si
 export const METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE = 'http.server.response.body.size';
 export const METRIC_HTTP_CLIENT_REQUEST_DURATION = 'http.client.request.duration';
 
-// HTTP metric attributes.
+// HTTP metric attributes (also `http.response.status_code` and `error.type`, above).
 export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
-export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_HTTP_ROUTE = 'http.route';
 export const ATTR_URL_SCHEME = 'url.scheme';
-export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_NETWORK_PROTOCOL_VERSION = 'network.protocol.version';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';

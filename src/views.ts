@@ -20,6 +20,7 @@ import {
   type MeterProviderOptions,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
+import type { CallbackGuard } from './callback-guard.js';
 
 /**
  * Boundaries for every histogram whose unit is `s`: the stable HTTP semconv advice (5 ms … 10 s), which suits
@@ -33,6 +34,16 @@ export const SECONDS_BUCKETS: readonly number[] = Object.freeze([
 /** Boundaries for every histogram whose unit is `By`: powers of four from 128 B to 64 MiB (11 buckets). */
 export const BYTES_BUCKETS: readonly number[] = Object.freeze([
   128, 512, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+]);
+
+/**
+ * Boundaries for `v8js.gc.duration`: 0.1 ms … 1 s. GC pauses are mostly well under 5 ms (scavenges 0.1–2 ms,
+ * incremental marking steps less), so the request-scale buckets that instrumentation-runtime-node advises
+ * (5 ms … 10 s) would put nearly every pause in the first bucket; a full mark-compact of a large heap is the
+ * only thing reaching hundreds of milliseconds.
+ */
+export const GC_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 ]);
 
 /** The OTel spec's default cardinality limit per metric stream, overflow series included. */
@@ -87,17 +98,24 @@ export function buildViews(settings: ViewSettings): ViewOptions[] {
 export class BucketAdvisingMeterProvider extends MeterProvider {
   private readonly unitBuckets: Readonly<Record<string, readonly number[]>>;
   private readonly wrapped = new WeakMap<Meter, Meter>();
+  private readonly guard: CallbackGuard | undefined;
 
-  constructor(options: MeterProviderOptions, unitBuckets: Readonly<Record<string, readonly number[]>>) {
+  /** `guard` counts and logs failing observable callbacks per instrument (see `callback-guard.ts`). */
+  constructor(
+    options: MeterProviderOptions,
+    unitBuckets: Readonly<Record<string, readonly number[]>>,
+    guard?: CallbackGuard,
+  ) {
     super(options);
     this.unitBuckets = unitBuckets;
+    this.guard = guard;
   }
 
   override getMeter(name: string, version?: string, options?: MeterOptions): Meter {
     const meter = super.getMeter(name, version, options);
     let advised = this.wrapped.get(meter);
     if (!advised) {
-      advised = new AdvisedMeter(meter, this.unitBuckets);
+      advised = new AdvisedMeter(meter, this.unitBuckets, this.guard);
       this.wrapped.set(meter, advised);
     }
     return advised;
@@ -108,6 +126,7 @@ class AdvisedMeter implements Meter {
   constructor(
     private readonly meter: Meter,
     private readonly unitBuckets: Readonly<Record<string, readonly number[]>>,
+    private readonly guard: CallbackGuard | undefined,
   ) {}
 
   createHistogram<A extends MetricAttributes = MetricAttributes>(
@@ -142,30 +161,43 @@ class AdvisedMeter implements Meter {
     name: string,
     options?: MetricOptions,
   ): ObservableGauge<A> {
-    return this.meter.createObservableGauge<A>(name, options);
+    const instrument = this.meter.createObservableGauge<A>(name, options);
+    return this.guard ? this.guard.observable(instrument, name) : instrument;
   }
   createObservableCounter<A extends MetricAttributes = MetricAttributes>(
     name: string,
     options?: MetricOptions,
   ): ObservableCounter<A> {
-    return this.meter.createObservableCounter<A>(name, options);
+    const instrument = this.meter.createObservableCounter<A>(name, options);
+    return this.guard ? this.guard.observable(instrument, name) : instrument;
   }
   createObservableUpDownCounter<A extends MetricAttributes = MetricAttributes>(
     name: string,
     options?: MetricOptions,
   ): ObservableUpDownCounter<A> {
-    return this.meter.createObservableUpDownCounter<A>(name, options);
+    const instrument = this.meter.createObservableUpDownCounter<A>(name, options);
+    return this.guard ? this.guard.observable(instrument, name) : instrument;
   }
   addBatchObservableCallback<A extends MetricAttributes = MetricAttributes>(
     callback: BatchObservableCallback<A>,
     observables: Observable<A>[],
   ): void {
-    this.meter.addBatchObservableCallback<A>(callback, observables);
+    this.meter.addBatchObservableCallback<A>(
+      this.guard
+        ? (this.guard.batch(callback as BatchObservableCallback, observables) as typeof callback)
+        : callback,
+      observables,
+    );
   }
   removeBatchObservableCallback<A extends MetricAttributes = MetricAttributes>(
     callback: BatchObservableCallback<A>,
     observables: Observable<A>[],
   ): void {
-    this.meter.removeBatchObservableCallback<A>(callback, observables);
+    this.meter.removeBatchObservableCallback<A>(
+      this.guard
+        ? (this.guard.batchWrapper(callback as BatchObservableCallback) as typeof callback)
+        : callback,
+      observables,
+    );
   }
 }

@@ -1,7 +1,8 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { MeterProvider } from '@opentelemetry/api';
 import { MetricsError } from '../errors.js';
+import { isMetricsTraffic } from '../prometheus/traffic.js';
 import type { RequestFilter } from './ignore.js';
 
 /** The packages the compatibility engine loads; optional peer dependencies of this one. */
@@ -64,15 +65,14 @@ export function startInstrumentationHttp(
   meterProvider: MeterProvider,
   sides: { readonly server: boolean; readonly client: boolean },
   ignore: RequestFilter | undefined,
-  ignoredServers: WeakSet<object>,
 ): () => void {
   const [{ HttpInstrumentation }, { registerInstrumentations }] = load();
   const instrumentation = new HttpInstrumentation({
     disableIncomingRequestInstrumentation: !sides.server,
     disableOutgoingRequestInstrumentation: !sides.client,
     ignoreIncomingRequestHook: (req) => {
-      const server = (req.socket as { server?: object } | null)?.server;
-      return (server !== undefined && ignoredServers.has(server)) || ignore?.(req) === true;
+      const server = (req.socket as { server?: Server } | null)?.server;
+      return isMetricsTraffic(req, server) || ignore?.(req) === true;
     },
   });
   const unregister = registerInstrumentations({ instrumentations: [instrumentation], meterProvider });

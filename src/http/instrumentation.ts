@@ -46,8 +46,6 @@ export class HttpMetrics implements StreamSource {
   readonly histograms: HistogramStream[] = [];
   readonly sums: SumStream[] = [];
   private readonly subscriptions: Subscription[] = [];
-  private readonly server: ServerRecorder | undefined;
-  private readonly ignoredServers = new WeakSet<object>();
   private stopCompat: (() => void) | undefined;
   private started = false;
   private stopped = false;
@@ -132,7 +130,6 @@ export class HttpMetrics implements StreamSource {
           serverPort: config.optInAttributes.includes('server.port'),
         },
       );
-      this.server = server;
       this.subscriptions.push(
         ['http.server.request.start', server.onRequestStart],
         ['http.server.response.finish', server.onResponseFinish],
@@ -173,12 +170,7 @@ export class HttpMetrics implements StreamSource {
     if (this.started) return;
     this.started = true;
     if (this.config.engine === 'instrumentation-http' && (this.config.server || this.config.client)) {
-      this.stopCompat = startInstrumentationHttp(
-        meterProvider,
-        this.config,
-        compileIgnore(this.config),
-        this.ignoredServers,
-      );
+      this.stopCompat = startInstrumentationHttp(meterProvider, this.config, compileIgnore(this.config));
     }
     for (const [channel, listener] of this.subscriptions) diagnostics.subscribe(channel, listener);
     const g = globalThis as Global;
@@ -201,12 +193,6 @@ export class HttpMetrics implements StreamSource {
     }
     const g = globalThis as Global;
     if (g[SLOT] === this) delete g[SLOT];
-  }
-
-  /** Leaves every request to `server` out of the metrics (the metrics endpoint's own server). */
-  ignoreServer(server: object): void {
-    this.ignoredServers.add(server);
-    this.server?.ignoreServer(server);
   }
 
   /** A producer for one reader; `temporality` should be the reader's preference for histograms. */

@@ -3,6 +3,7 @@ import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type { HttpRequestInfo } from '../config.js';
+import { isMetricsTraffic } from '../prometheus/traffic.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -159,7 +160,6 @@ export class ServerRecorder {
   private lastKey = -1;
   private lastRoute: string | undefined;
   private lastBound: Bound | undefined;
-  private readonly ignoredServers = new WeakSet<object>();
   /** One function for every connection, so adding the listener allocates no closure. */
   private readonly onSocketClose: (this: WatchedSocket) => void;
 
@@ -182,14 +182,10 @@ export class ServerRecorder {
     };
   }
 
-  /** Leaves every request on this server out (the metrics endpoint's own server). */
-  ignoreServer(server: object): void {
-    this.ignoredServers.add(server);
-  }
-
   readonly onRequestStart = (message: unknown): void => {
     const { request, response, socket, server } = message as Http1Message;
-    if (server !== undefined && this.ignoredServers.has(server)) return;
+    // Scrapes of our own endpoint are not application traffic.
+    if (isMetricsTraffic(request, server)) return;
     if (this.options.ignore?.(request)) return;
     const method = this.options.methods.indexOf(request.method);
     const scheme = (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;
@@ -247,6 +243,8 @@ export class ServerRecorder {
   ): void {
     const seconds = (performance.now() - state.start) / 1000;
     if (state.active) state.active.value--;
+    // A scrape served by createMetricsHandler() inside the app is only known once the handler has seen it.
+    if (isMetricsTraffic(request)) return;
     const status = aborted && !response.headersSent ? 0 : response.statusCode;
     const route = state.route ?? this.routeOf(request, status);
     const bound = this.bound(state, route, status, aborted);

@@ -1,69 +1,256 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import type { CollectionResult } from '@opentelemetry/sdk-metrics';
+import type { ResolvedPrometheusOptions } from '../config.js';
+import { type Authenticator, createAuthenticator } from './auth.js';
+import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
+import { RateLimiter } from './rate-limit.js';
+import { type MetricsSource, ScrapeError, type ScrapeHooks, ScrapeProducer } from './scrape.js';
+import type { ScrapeErrorType, SelfMetrics } from './self-metrics.js';
 import { PrometheusSerializer } from './serializer.js';
+import { markMetricsRequest } from './traffic.js';
 
-export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
+export type { MetricsSource } from './scrape.js';
 
-/** What the endpoint needs: something that collects (a MetricReader) and how to name things. */
-export interface MetricsSource {
-  collect(): Promise<CollectionResult>;
-}
+/** What the endpoint reads from the resolved configuration. */
+export type EndpointOptions = Pick<
+  ResolvedPrometheusOptions,
+  | 'path'
+  | 'targetInfo'
+  | 'scopeInfo'
+  | 'healthPath'
+  | 'readyPath'
+  | 'authToken'
+  | 'basicAuth'
+  | 'compression'
+  | 'compressionThreshold'
+  | 'maxConcurrentScrapes'
+  | 'rateLimit'
+  | 'cacheTtl'
+  | 'scrapeTimeout'
+  | 'maxResponseBytes'
+>;
 
-export interface EndpointOptions {
-  readonly path: string;
-  readonly targetInfo: boolean;
-  readonly scopeInfo: boolean;
-}
+/** A `(req, res)` handler that also accepts (and ignores) Express's `next`: it always answers. */
+export type MetricsRequestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (err?: unknown) => void,
+) => void;
+
+const TEXT_PLAIN = 'text/plain; charset=utf-8';
 
 /**
- * The `(req, res)` handler behind the metrics server: routes the configured path, collects, serializes and
- * answers. Failures never escape: a collection that rejects answers 500 with a short text, never a 200 that
- * looks like data.
+ * The metrics endpoint's HTTP behaviour, shared by our own server (`handle`: routes the metrics path and the
+ * health paths) and by `createMetricsHandler()` (`serveMetrics`: the framework has routed already).
+ *
+ * Order of checks for a metrics request, cheapest and least revealing first: malformed → 400, wrong path →
+ * 404, method → 405, credentials → 401, rate → 429, concurrency → 503, then the scrape itself (200, or 500 on
+ * a collection failure or an oversize body, 503 on timeout). Health paths skip auth and limits: probes must
+ * stay cheap and work without secrets. Failures never escape into the host application.
  */
 export class MetricsEndpoint {
-  private readonly serializer: PrometheusSerializer;
+  private readonly producer: ScrapeProducer;
+  private readonly auth: Authenticator | undefined;
+  private readonly rateLimiter: RateLimiter | undefined;
+  private inFlight = 0;
+  private shuttingDown = false;
 
   constructor(
-    private readonly source: MetricsSource,
+    source: MetricsSource,
     private readonly options: EndpointOptions,
+    private readonly selfMetrics?: SelfMetrics,
+    hooks: ScrapeHooks = {},
   ) {
-    this.serializer = new PrometheusSerializer({
+    const serializer = new PrometheusSerializer({
       targetInfo: options.targetInfo,
       scopeInfo: options.scopeInfo,
     });
+    this.producer = new ScrapeProducer(source, serializer, options, {
+      onCollected: hooks.onCollected,
+      onExposition: (stats) => {
+        this.selfMetrics?.exposition(stats);
+        hooks.onExposition?.(stats);
+      },
+    });
+    this.auth = createAuthenticator(options);
+    this.rateLimiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
   }
 
+  /** Metrics requests being served right now (past the auth, rate and concurrency checks). */
+  get scrapesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Readiness turns false for good; metrics are still served so a last scrape can read final values. */
+  startShutdown(): void {
+    this.shuttingDown = true;
+  }
+
+  /** Our own server's request listener: metrics path, health paths, 404 for anything else. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    this.respond(req, res).catch((err: unknown) => {
-      diag.error('otel-metrics-bootstrap: metrics request failed', err);
-      if (!res.headersSent) sendText(res, 500, 'metrics collection failed\n');
-      else res.destroy();
-    });
+    this.guard(res, () => this.route(req, res));
   };
 
-  private async respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const pathname = (req.url ?? '/').split('?', 1)[0];
-    if (pathname !== this.options.path) return sendText(res, 404, 'not found\n');
+  /** Serves metrics whatever the path (the host framework routed the request here). */
+  readonly serveMetrics: MetricsRequestHandler = (req, res) => {
+    this.guard(res, () => this.metrics(req, res, performance.now()));
+  };
+
+  private guard(res: ServerResponse, work: () => Promise<void>): void {
+    work().catch((err: unknown) => {
+      diag.error('otel-metrics-bootstrap: metrics request failed', err);
+      if (!res.headersSent) send(res, 500, 'internal error\n');
+      else res.destroy();
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const start = performance.now();
+    const target = parseTarget(req.url);
+    if (target === undefined) return this.reject(res, 400, 'bad_request', 'bad request: malformed URL\n');
+    if (target === this.options.healthPath) return this.health(req, res);
+    if (target === this.options.readyPath) return this.readiness(req, res);
+    if (target !== this.options.path) return this.reject(res, 404, 'not_found', 'not found\n');
+    return this.metrics(req, res, start);
+  }
+
+  private async metrics(req: IncomingMessage, res: ServerResponse, start: number): Promise<void> {
+    markMetricsRequest(req);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return this.reject(res, 405, 'method_not_allowed', 'method not allowed\n', { Allow: 'GET, HEAD' });
+    }
+    // A scrape never has a body; one that does is malformed or an attempt to make us read it.
+    if (hasBody(req)) {
+      return this.reject(res, 400, 'bad_request', 'bad request: a scrape has no body\n', {
+        Connection: 'close',
+      });
+    }
+    if (this.auth && !this.auth.check(req.headers.authorization)) {
+      return this.reject(res, 401, 'unauthorized', 'unauthorized\n', {
+        'WWW-Authenticate': this.auth.challenge,
+      });
+    }
+    const wait = this.rateLimiter?.take() ?? 0;
+    if (wait > 0) {
+      return this.reject(res, 429, 'rate_limited', 'too many scrapes; retry later\n', {
+        'Retry-After': String(wait),
+      });
+    }
+    if (this.inFlight >= this.options.maxConcurrentScrapes) {
+      return this.reject(res, 503, 'too_many_concurrent_scrapes', 'too many concurrent scrapes\n', {
+        'Retry-After': '1',
+      });
+    }
+    this.inFlight++;
+    try {
+      await this.scrape(req, res, start);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async scrape(req: IncomingMessage, res: ServerResponse, start: number): Promise<void> {
+    const format = negotiateFormat(req.headers.accept);
+    const encoding = this.options.compression ? negotiateEncoding(req.headers['accept-encoding']) : undefined;
+    let body: Awaited<ReturnType<ScrapeProducer['body']>>;
+    try {
+      body = await this.producer.body(format, encoding);
+    } catch (err) {
+      if (!(err instanceof ScrapeError)) throw err;
+      const status = err.kind === 'timeout' ? 503 : 500;
+      if (err.kind === 'collection_failed') diag.error(`otel-metrics-bootstrap: ${err.message}`, err.cause);
+      else diag.warn(`otel-metrics-bootstrap: ${err.message}`);
+      send(res, status, `${err.message}\n`);
+      this.selfMetrics?.request(status, err.kind, (performance.now() - start) / 1000);
+      return;
+    }
+    const headers: OutgoingHttpHeaders = {
+      'Content-Type': CONTENT_TYPES[format],
+      'Content-Length': body.bytes,
+      'Cache-Control': 'no-store',
+      // The body depends on both request headers; caches and proxies must key on them.
+      Vary: 'Accept, Accept-Encoding',
+      'X-Content-Type-Options': 'nosniff',
+    };
+    if (body.encoding) headers['Content-Encoding'] = body.encoding;
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') res.end();
+    else {
+      for (const chunk of body.chunks) res.write(chunk);
+      res.end();
+    }
+    this.selfMetrics?.request(200, undefined, (performance.now() - start) / 1000, body.bytes);
+  }
+
+  private async health(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
-      return sendText(res, 405, 'method not allowed\n');
+      return send(res, 405, 'method not allowed\n');
     }
-    const { resourceMetrics, errors } = await this.source.collect();
-    if (errors.length > 0) diag.warn('otel-metrics-bootstrap: some metrics failed to collect', ...errors);
-    await resourceMetrics.resource.waitForAsyncAttributes?.();
-    const body = this.serializer.serialize(resourceMetrics, 'text');
-    res.statusCode = 200;
-    res.setHeader('Content-Type', TEXT_CONTENT_TYPE);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(req.method === 'HEAD' ? undefined : body);
+    send(res, 200, 'ok\n', req.method === 'HEAD');
+  }
+
+  private async readiness(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'method not allowed\n');
+    }
+    if (this.shuttingDown) return send(res, 503, 'not ready: shutting down\n', req.method === 'HEAD');
+    // Before the first scrape, one collection decides (joined with any scrape in progress); after that,
+    // readiness is a flag read.
+    if (!this.producer.ready) await this.producer.collect().catch(() => undefined);
+    if (!this.producer.ready || this.shuttingDown) {
+      return send(res, 503, 'not ready: no successful collection yet\n', req.method === 'HEAD');
+    }
+    send(res, 200, 'ready\n', req.method === 'HEAD');
+  }
+
+  private reject(
+    res: ServerResponse,
+    status: number,
+    errorType: ScrapeErrorType,
+    text: string,
+    headers: OutgoingHttpHeaders = {},
+  ): void {
+    for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v);
+    send(res, status, text);
+    this.selfMetrics?.request(status, errorType);
   }
 }
 
-function sendText(res: ServerResponse, status: number, text: string): void {
+/** The request path for routing; `undefined` when the target cannot be parsed or holds bad %-escapes. */
+function parseTarget(url: string | undefined): string | undefined {
+  if (url === undefined || url === '') return undefined;
+  let path: string;
+  if (url.startsWith('/')) {
+    const q = url.search(/[?#]/);
+    path = q === -1 ? url : url.slice(0, q);
+  } else {
+    // Absolute form (`GET http://host/metrics`) is legal HTTP/1.1 and servers must accept it (RFC 9112 §3.2.2).
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      return undefined;
+    }
+  }
+  try {
+    decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
+  return path;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+function send(res: ServerResponse, status: number, text: string, headOnly = false): void {
   res.statusCode = status;
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Type', TEXT_PLAIN);
   res.setHeader('Cache-Control', 'no-store');
-  res.end(text);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(headOnly ? undefined : text);
 }

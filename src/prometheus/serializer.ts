@@ -7,7 +7,13 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { PROM_SCOPE_NAME, PROM_SCOPE_SCHEMA_URL, PROM_SCOPE_VERSION, PROM_TARGET_INFO } from '../semconv.js';
+import {
+  ATTR_OTEL_METRIC_OVERFLOW,
+  PROM_SCOPE_NAME,
+  PROM_SCOPE_SCHEMA_URL,
+  PROM_SCOPE_VERSION,
+  PROM_TARGET_INFO,
+} from '../semconv.js';
 import { familyName, type PromType, sanitizeLabelName, unitSuffix } from './naming.js';
 
 /** `text` is the Prometheus text format 0.0.4; `openmetrics` is OpenMetrics 1.0 text. */
@@ -18,28 +24,90 @@ export interface SerializerOptions {
   readonly targetInfo?: boolean;
   /** Add `otel_scope_name` / `otel_scope_version` / `otel_scope_schema_url` labels. Default `true`. */
   readonly scopeInfo?: boolean;
-  /** Approximate size of each yielded chunk, in UTF-16 code units. Default 64 KiB. */
+  /** Size of each yielded chunk, in bytes. Default 64 KiB. */
   readonly chunkSize?: number;
+}
+
+/** What one exposition contained; filled in by `chunks()` when the caller passes one. */
+export interface ExpositionStats {
+  /** Sample lines written (what Prometheus counts as scraped samples), `target_info` included. */
+  series: number;
+  /**
+   * Per instrument name: data points carrying `otel.metric.overflow=true` (one per stream that hit its
+   * cardinality limit) and, for histograms, the measurements folded into them (the overflow point's count).
+   */
+  readonly overflow: Map<string, { series: number; measurements: number }>;
 }
 
 interface FamilyMeta {
   readonly name: string;
   readonly type: PromType;
   readonly unit: string;
+  /** Sample-name prefixes as bytes, built once per family: `name`, `name_bucket{`, `name_sum`, `name_count`. */
+  readonly bytes: {
+    readonly name: Buffer;
+    readonly bucket: Buffer;
+    readonly sum: Buffer;
+    readonly count: Buffer;
+  };
+  /** HELP/TYPE/UNIT lines per format, for the help text they were built with. */
+  header?: { readonly help: string; readonly text?: Buffer; readonly om?: Buffer };
+}
+
+/**
+ * Label strings of one metric stream by data-point position. The SDK returns a stream's points in the same
+ * order on every collection (insertion order of its series map, keys kept from the first recording), so a
+ * position whose attributes object is the same as last time reuses its string: an identity check instead of a
+ * hash lookup. Holds only what the SDK itself keeps for the stream; trimmed when the stream shrinks.
+ */
+interface StreamLabels {
+  attrs: Attributes[];
+  labels: string[];
 }
 
 interface Family {
   readonly meta: FamilyMeta;
   readonly help: string;
-  readonly members: { readonly scopeLabels: string; readonly metric: MetricData }[];
+  readonly members: { readonly scope: ScopeBytes; readonly metric: MetricData }[];
 }
 
+/** The scope labels as bytes, with and without the `,` that separates them from attribute labels. */
+interface ScopeBytes {
+  readonly alone: Buffer;
+  readonly withComma: Buffer;
+}
+
+const NO_SCOPE: ScopeBytes = { alone: Buffer.alloc(0), withComma: Buffer.alloc(0) };
+const EOF_LINE = Buffer.from('# EOF\n');
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+// Longest a number can print as (`-1.7976931348623157e+308`), rounded up.
+const MAX_NUMBER_BYTES = 32;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+// `,le=""} ` around the longest number.
+const MAX_LE_BYTES = MAX_NUMBER_BYTES + 8;
+
 /**
- * Turns one collection into Prometheus text 0.0.4 or OpenMetrics 1.0, written by hand because the upstream
- * serializer is the slow part of an OTel scrape (126 of 137 ms at 10k series) and breaks the spec on suffixes
- * and duplicate HELP/TYPE. What is expensive and stable across scrapes is computed once and cached: family
- * names per (name, unit, type), label strings per attribute object (the SDK hands out the same attributes
- * object for a series on every collection), scope label strings and `le` strings.
+ * Turns one collection into Prometheus text 0.0.4 or OpenMetrics 1.0 bytes, written by hand because the
+ * upstream serializer is the slow part of an OTel scrape (126 of 137 ms at 10k series) and breaks the spec on
+ * suffixes and duplicate HELP/TYPE.
+ *
+ * Why bytes and not strings: building the exposition as one JavaScript string and encoding it costs about
+ * twice as much as writing straight into Buffers, because the rope of small strings has to be flattened and
+ * UTF-8 encoded at the end (measured in `bench/prometheus-serialize.js`). So each series' label string is
+ * UTF-8-encoded once per scrape, into the output itself, and the other lines of a histogram copy those bytes
+ * with `copyWithin` (a memmove); integers are written digit by digit.
+ *
+ * What is expensive and stable across scrapes is computed once and cached: family names and their byte
+ * prefixes per (name, unit, type), label strings per attribute object (the SDK hands out the same attributes
+ * object for a series on every collection, so a WeakMap keyed by it frees the entry with the series), scope
+ * label bytes, `le` bytes per bucket-boundary array and `target_info` per resource. The caches hold one label
+ * string per series — the same strings any serializer must build — so they add little to the SDK's own
+ * per-series memory (measured in `bench/prometheus-heap.js`).
  *
  * One instance per endpoint; not safe to share between threads (there are none in Node).
  */
@@ -48,63 +116,108 @@ export class PrometheusSerializer {
   private readonly scopeInfo: boolean;
   private readonly chunkSize: number;
   private readonly familyCache = new Map<string, FamilyMeta>();
-  private readonly labelCache = new WeakMap<Attributes, string>();
-  private readonly scopeCache = new Map<string, string>();
-  private readonly leCache = new WeakMap<readonly number[], string[]>();
-  private readonly targetInfoCache = new WeakMap<Resource, string>();
+  private readonly streamLabels = new WeakMap<object, StreamLabels>();
+  private readonly labelNameCache = new Map<string, string>();
+  private readonly scopeCache = new Map<string, ScopeBytes>();
+  private readonly leCache = new WeakMap<readonly number[], { text?: Buffer[]; om?: Buffer[] }>();
+  private readonly targetInfoCache = new WeakMap<Resource, { text?: Buffer; om?: Buffer }>();
   private readonly warned = new Set<string>();
 
   constructor(options: SerializerOptions = {}) {
     this.targetInfo = options.targetInfo ?? true;
     this.scopeInfo = options.scopeInfo ?? true;
-    this.chunkSize = options.chunkSize ?? 65536;
+    this.chunkSize = Math.max(1024, options.chunkSize ?? 65536);
   }
 
-  /** The whole exposition as one string. */
+  /** The whole exposition as one string (for tests and small outputs; the endpoint streams `chunks()`). */
   serialize(resourceMetrics: ResourceMetrics, format: ExpositionFormat = 'text'): string {
-    let out = '';
-    for (const chunk of this.chunks(resourceMetrics, format)) out += chunk;
-    return out;
+    return Buffer.concat([...this.chunks(resourceMetrics, format)]).toString('utf8');
   }
 
-  /** The exposition in chunks of about `chunkSize`, so a caller can write and yield between them. */
+  /**
+   * The exposition as UTF-8 chunks of about `chunkSize` bytes (a series is never split), so the caller can
+   * yield to the event loop between them. Pass `stats` to learn the sample count and the overflow series.
+   */
   *chunks(
     resourceMetrics: ResourceMetrics,
     format: ExpositionFormat = 'text',
-  ): Generator<string, void, undefined> {
+    stats?: ExpositionStats,
+  ): Generator<Buffer, void, undefined> {
     const om = format === 'openmetrics';
-    let buf = '';
-    if (this.targetInfo) buf += this.targetInfoText(resourceMetrics.resource, om);
-
+    const w = new ByteWriter(this.chunkSize);
+    let series = 0;
+    if (this.targetInfo) {
+      w.bytes(this.targetInfoBytes(resourceMetrics.resource, om));
+      series++;
+    }
     for (const family of this.families(resourceMetrics).values()) {
-      buf += this.header(family, om);
-      for (const { scopeLabels, metric } of family.members) {
-        buf += this.samples(family.meta, scopeLabels, metric, om);
-        if (buf.length >= this.chunkSize) {
-          yield buf;
-          buf = '';
+      w.bytes(this.header(family, om));
+      const meta = family.meta;
+      for (const { scope, metric } of family.members) {
+        const overflowEntry = stats ? { series: 0, measurements: 0 } : undefined;
+        if (metric.dataPointType === DataPointType.HISTOGRAM) {
+          const cache = this.labelsFor(metric);
+          const points = metric.dataPoints;
+          for (let i = 0; i < points.length; i++) {
+            const point = points[i]!;
+            const labels =
+              cache.attrs[i] === point.attributes ? cache.labels[i]! : this.miss(cache, i, point.attributes);
+            series += this.writeHistogram(w, meta, scope, labels, point.value, om);
+            if (overflowEntry && point.attributes[ATTR_OTEL_METRIC_OVERFLOW] === true) {
+              overflowEntry.series++;
+              overflowEntry.measurements += point.value.count;
+            }
+            if (w.done.length > 0) yield* w.take();
+          }
+        } else if (
+          metric.dataPointType === DataPointType.SUM ||
+          metric.dataPointType === DataPointType.GAUGE
+        ) {
+          const cache = this.labelsFor(metric);
+          const points = metric.dataPoints;
+          for (let i = 0; i < points.length; i++) {
+            const point = points[i]!;
+            const labels =
+              cache.attrs[i] === point.attributes ? cache.labels[i]! : this.miss(cache, i, point.attributes);
+            this.writeSample(w, meta, scope, labels, point.value);
+            series++;
+            if (overflowEntry && point.attributes[ATTR_OTEL_METRIC_OVERFLOW] === true) overflowEntry.series++;
+            if (w.done.length > 0) yield* w.take();
+          }
+        }
+        if (overflowEntry && overflowEntry.series > 0) {
+          const key = metric.descriptor.name;
+          const seen = stats?.overflow.get(key);
+          if (seen) {
+            seen.series += overflowEntry.series;
+            seen.measurements += overflowEntry.measurements;
+          } else stats?.overflow.set(key, overflowEntry);
         }
       }
     }
-    if (om) buf += '# EOF\n';
-    if (buf !== '') yield buf;
+    if (om) w.bytes(EOF_LINE);
+    if (stats) stats.series += series;
+    w.flush();
+    yield* w.take();
   }
 
   /** Groups metrics by Prometheus family name across scopes, so each family gets one HELP/TYPE (spec: MUST). */
   private families(resourceMetrics: ResourceMetrics): Map<string, Family> {
     const families = new Map<string, Family>();
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
-      const scopeLabels = this.scopeInfo ? this.scopeLabels(scope) : '';
+      const scopeBytes = this.scopeInfo ? this.scopeBytes(scope) : NO_SCOPE;
       for (const metric of metrics) {
         if (metric.dataPoints.length === 0) continue;
         const meta = this.familyMeta(metric);
         if (meta === undefined) continue;
         const existing = families.get(meta.name);
         if (existing === undefined) {
+          // Without a description, HELP names the OTel instrument: linters (promtool) want HELP on every family,
+          // and the original name is what a reader needs to find the instrument in code.
           families.set(meta.name, {
             meta,
-            help: metric.descriptor.description,
-            members: [{ scopeLabels, metric }],
+            help: metric.descriptor.description || metric.descriptor.name,
+            members: [{ scope: scopeBytes, metric }],
           });
         } else if (existing.meta.type !== meta.type) {
           this.warnOnce(
@@ -113,7 +226,7 @@ export class PrometheusSerializer {
               `as a ${meta.type}, but that family is already a ${existing.meta.type}; dropping it (rename one of them)`,
           );
         } else {
-          existing.members.push({ scopeLabels, metric });
+          existing.members.push({ scope: scopeBytes, metric });
         }
       }
     }
@@ -144,18 +257,33 @@ export class PrometheusSerializer {
     const key = `${name}\u0000${unit}\u0000${type}`;
     let meta = this.familyCache.get(key);
     if (meta === undefined) {
-      meta = { name: familyName(name, unit, type), type, unit: unitSuffix(unit, type) };
-      if (meta.name === PROM_TARGET_INFO) {
+      const family = familyName(name, unit, type);
+      if (family === PROM_TARGET_INFO) {
         this.warnOnce(`target_info:${name}`, `metric "${name}" would shadow target_info; dropping it`);
         return undefined;
       }
+      meta = {
+        name: family,
+        type,
+        unit: unitSuffix(unit, type),
+        bytes: {
+          name: Buffer.from(family),
+          bucket: Buffer.from(`${family}_bucket{`),
+          sum: Buffer.from(`${family}_sum`),
+          count: Buffer.from(`${family}_count`),
+        },
+      };
       this.familyCache.set(key, meta);
     }
     return meta;
   }
 
-  private header(family: Family, om: boolean): string {
-    const { name, type, unit } = family.meta;
+  private header(family: Family, om: boolean): Buffer {
+    const meta = family.meta;
+    if (meta.header?.help !== family.help) meta.header = { help: family.help };
+    const cached = om ? meta.header.om : meta.header.text;
+    if (cached) return cached;
+    const { name, type, unit } = meta;
     // OpenMetrics names the counter family without `_total`; the samples keep it.
     const metaName = om && type === 'counter' ? name.slice(0, -'_total'.length) : name;
     let out = '';
@@ -163,94 +291,175 @@ export class PrometheusSerializer {
     out += `# TYPE ${metaName} ${type}\n`;
     // OpenMetrics requires the family name to end with the unit when UNIT is given.
     if (om && unit !== '' && metaName.endsWith(`_${unit}`)) out += `# UNIT ${metaName} ${unit}\n`;
-    return out;
+    const bytes = Buffer.from(out);
+    meta.header = om ? { ...meta.header, om: bytes } : { ...meta.header, text: bytes };
+    return bytes;
   }
 
-  private samples(meta: FamilyMeta, scopeLabels: string, metric: MetricData, om: boolean): string {
-    let out = '';
-    const name = meta.name;
-    if (metric.dataPointType === DataPointType.HISTOGRAM) {
-      for (const point of metric.dataPoints) {
-        const labels = this.joinLabels(scopeLabels, this.attributeLabels(point.attributes));
-        out += this.histogramLines(name, labels, point.value, om);
-      }
-      return out;
+  /** `name{scope,labels} value\n` */
+  private writeSample(w: ByteWriter, meta: FamilyMeta, scope: ScopeBytes, labels: string, value: number) {
+    const name = meta.bytes.name;
+    w.ensure(name.length + scope.withComma.length + labels.length * 3 + MAX_NUMBER_BYTES + 4);
+    const b = w.buf;
+    let off = w.off;
+    off = cp(b, off, name);
+    if (labels !== '') {
+      b[off++] = OPEN_BRACE;
+      off = cp(b, off, scope.withComma);
+      off += b.write(labels, off);
+      b[off++] = CLOSE_BRACE;
+    } else if (scope.alone.length > 0) {
+      b[off++] = OPEN_BRACE;
+      off = cp(b, off, scope.alone);
+      b[off++] = CLOSE_BRACE;
     }
-    if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
-      for (const point of metric.dataPoints) {
-        const labels = this.joinLabels(scopeLabels, this.attributeLabels(point.attributes));
-        out += `${name}${labels === '' ? '' : `{${labels}}`} ${formatValue(point.value)}\n`;
-      }
-    }
-    return out;
+    b[off++] = SPACE;
+    off = writeNumber(b, off, value);
+    b[off++] = NEWLINE;
+    w.off = off;
   }
 
-  private histogramLines(name: string, labels: string, h: Histogram, om: boolean): string {
+  /**
+   * All lines of one histogram series. The label bytes are written once, into the first bucket line, and
+   * copied from there for every other line. Returns the number of samples written.
+   */
+  private writeHistogram(
+    w: ByteWriter,
+    meta: FamilyMeta,
+    scope: ScopeBytes,
+    labels: string,
+    h: Histogram,
+    om: boolean,
+  ): number {
     const { boundaries, counts } = h.buckets;
-    const les = this.leStrings(boundaries, om);
-    const sep = labels === '' ? '' : ',';
-    let out = '';
+    const les = this.leBytes(boundaries, om);
+    const { bucket, sum, count } = meta.bytes;
+    const scopeBytes = labels === '' ? scope.alone : scope.withComma;
+    const hasLabels = labels !== '' || scopeBytes.length > 0;
+    const lines = les.length + 2;
+    // Per line at most: the `_bucket{` prefix, the labels (3 UTF-8 bytes per UTF-16 unit at worst), the `le`
+    // bytes, a number and 4 separators.
+    w.ensure(
+      lines * (bucket.length + scopeBytes.length + labels.length * 3 + MAX_LE_BYTES + MAX_NUMBER_BYTES + 4),
+    );
+    const b = w.buf;
+    let off = w.off;
+
+    // The first bucket line writes the labels; every other line copies them from there.
+    let labelStart = -1;
+    let labelEnd = -1;
+    // `le` bytes start with the `,` that follows other labels; skip it when there are none.
+    const leSkip = hasLabels ? 0 : 1;
+    const last = les.length - 1;
     let cumulative = 0;
-    for (let i = 0; i < boundaries.length; i++) {
-      cumulative += counts[i] ?? 0;
-      out += `${name}_bucket{${labels}${sep}le="${les[i]}"} ${cumulative}\n`;
+    for (let i = 0; i <= last; i++) {
+      off = cp(b, off, bucket);
+      if (labelStart === -1) {
+        labelStart = off;
+        off = cp(b, off, scopeBytes);
+        if (labels !== '') off += b.write(labels, off);
+        labelEnd = off;
+      } else {
+        b.copyWithin(off, labelStart, labelEnd);
+        off += labelEnd - labelStart;
+      }
+      off = cp(b, off, les[i]!, leSkip);
+      // +Inf is the total count (the SDK's last bucket count is already included in it).
+      if (i < last) cumulative += counts[i] ?? 0;
+      off = writeNumber(b, off, i < last ? cumulative : h.count);
+      b[off++] = NEWLINE;
     }
-    out += `${name}_bucket{${labels}${sep}le="+Inf"} ${h.count}\n`;
-    const braces = labels === '' ? '' : `{${labels}}`;
+
+    let samples = les.length + 1;
     // A histogram whose instrument saw negative values has no sum; OpenMetrics then forbids _sum entirely.
-    if (h.sum !== undefined) out += `${name}_sum${braces} ${formatValue(h.sum)}\n`;
-    out += `${name}_count${braces} ${h.count}\n`;
-    return out;
+    if (h.sum !== undefined) {
+      off = cp(b, off, sum);
+      off = copyLabels(b, off, labelStart, labelEnd, hasLabels);
+      b[off++] = SPACE;
+      off = writeNumber(b, off, h.sum);
+      b[off++] = NEWLINE;
+      samples++;
+    }
+    off = cp(b, off, count);
+    off = copyLabels(b, off, labelStart, labelEnd, hasLabels);
+    b[off++] = SPACE;
+    off = writeNumber(b, off, h.count);
+    b[off++] = NEWLINE;
+    w.off = off;
+    return samples;
   }
 
-  private leStrings(boundaries: readonly number[], om: boolean): string[] {
-    let les = om ? undefined : this.leCache.get(boundaries);
+  /** `,le="0.005"} ` … `,le="+Inf"} ` as bytes, one list per boundary array and format. */
+  private leBytes(boundaries: readonly number[], om: boolean): Buffer[] {
+    let entry = this.leCache.get(boundaries);
+    if (entry === undefined) {
+      entry = {};
+      this.leCache.set(boundaries, entry);
+    }
+    let les = om ? entry.om : entry.text;
     if (les === undefined) {
       // OpenMetrics wants canonical floats (`1.0`, not `1`) so `le` values compare as strings across scrapes.
-      les = boundaries.map((b) => (om && Number.isInteger(b) ? b.toFixed(1) : formatValue(b)));
-      if (!om) this.leCache.set(boundaries, les);
+      les = [...boundaries, Number.POSITIVE_INFINITY].map((bound) => {
+        const le = om && Number.isInteger(bound) ? bound.toFixed(1) : formatValue(bound);
+        return Buffer.from(`,le="${le}"} `);
+      });
+      if (om) entry.om = les;
+      else entry.text = les;
     }
     return les;
   }
 
-  private joinLabels(scopeLabels: string, attrLabels: string): string {
-    if (scopeLabels === '') return attrLabels;
-    return attrLabels === '' ? scopeLabels : `${scopeLabels},${attrLabels}`;
-  }
-
-  /** `k="v",…` for one attribute set, cached by object identity. */
-  private attributeLabels(attributes: Attributes): string {
-    let s = this.labelCache.get(attributes);
-    if (s === undefined) {
-      s = labelString(attributes);
-      this.labelCache.set(attributes, s);
+  private labelsFor(metric: MetricData): StreamLabels {
+    let cache = this.streamLabels.get(metric.descriptor);
+    if (cache === undefined) {
+      cache = { attrs: [], labels: [] };
+      this.streamLabels.set(metric.descriptor, cache);
+    } else if (cache.attrs.length > metric.dataPoints.length) {
+      cache.attrs.length = metric.dataPoints.length;
+      cache.labels.length = metric.dataPoints.length;
     }
-    return s;
+    return cache;
   }
 
-  private scopeLabels(scope: InstrumentationScope): string {
+  /** A new series at this position (or a reordered stream): build its label string and remember it. */
+  private miss(cache: StreamLabels, i: number, attributes: Attributes): string {
+    const labels = labelString(attributes, this.labelNameCache);
+    cache.attrs[i] = attributes;
+    cache.labels[i] = labels;
+    return labels;
+  }
+
+  private scopeBytes(scope: InstrumentationScope): ScopeBytes {
     const key = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`;
     let s = this.scopeCache.get(key);
     if (s === undefined) {
-      s = `${PROM_SCOPE_NAME}="${escapeLabelValue(scope.name)}"`;
-      if (scope.version) s += `,${PROM_SCOPE_VERSION}="${escapeLabelValue(scope.version)}"`;
-      if (scope.schemaUrl) s += `,${PROM_SCOPE_SCHEMA_URL}="${escapeLabelValue(scope.schemaUrl)}"`;
+      let text = `${PROM_SCOPE_NAME}="${escapeLabelValue(scope.name)}"`;
+      if (scope.version) text += `,${PROM_SCOPE_VERSION}="${escapeLabelValue(scope.version)}"`;
+      if (scope.schemaUrl) text += `,${PROM_SCOPE_SCHEMA_URL}="${escapeLabelValue(scope.schemaUrl)}"`;
+      s = { alone: Buffer.from(text), withComma: Buffer.from(`${text},`) };
       this.scopeCache.set(key, s);
     }
     return s;
   }
 
-  private targetInfoText(resource: Resource, om: boolean): string {
-    let body = om ? undefined : this.targetInfoCache.get(resource);
+  private targetInfoBytes(resource: Resource, om: boolean): Buffer {
+    let entry = this.targetInfoCache.get(resource);
+    if (entry === undefined) {
+      entry = {};
+      this.targetInfoCache.set(resource, entry);
+    }
+    let body = om ? entry.om : entry.text;
     if (body === undefined) {
-      const labels = labelString(resource.attributes);
+      const labels = labelString(resource.attributes, this.labelNameCache);
       const type = om ? 'info' : 'gauge';
       // OpenMetrics info families are named without `_info`; the sample carries it.
       const metaName = om ? 'target' : PROM_TARGET_INFO;
-      body =
+      body = Buffer.from(
         `# HELP ${metaName} Target metadata\n# TYPE ${metaName} ${type}\n` +
-        `${PROM_TARGET_INFO}${labels === '' ? '' : `{${labels}}`} 1\n`;
-      if (!om) this.targetInfoCache.set(resource, body);
+          `${PROM_TARGET_INFO}${labels === '' ? '' : `{${labels}}`} 1\n`,
+      );
+      if (om) entry.om = body;
+      else entry.text = body;
     }
     return body;
   }
@@ -263,29 +472,146 @@ export class PrometheusSerializer {
 }
 
 /**
- * Label string for an attribute set. Keys are sanitized; when two keys sanitize to the same label, their values
- * are joined with `;` in the order of the original keys (spec: MUST).
+ * Output buffer: the current chunk plus the finished ones. `ensure(n)` guarantees `n` free bytes, starting a
+ * new chunk when the current one cannot take them, so a series is never split and `write` never truncates.
  */
-export function labelString(attributes: Attributes): string {
+class ByteWriter {
+  buf: Buffer;
+  off = 0;
+  done: Buffer[] = [];
+
+  constructor(private readonly chunkSize: number) {
+    this.buf = Buffer.allocUnsafe(chunkSize);
+  }
+
+  ensure(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.chunkSize));
+  }
+
+  bytes(src: Buffer): void {
+    this.ensure(src.length);
+    this.off = cp(this.buf, this.off, src);
+  }
+
+  flush(): void {
+    if (this.off === 0) return;
+    this.done.push(this.buf.subarray(0, this.off));
+    this.buf = Buffer.allocUnsafe(this.chunkSize);
+    this.off = 0;
+  }
+
+  take(): Buffer[] {
+    const out = this.done;
+    this.done = [];
+    return out;
+  }
+}
+
+/**
+ * Copies `src[from..]` into `b` at `off`. Short sources (names, `le` parts) are copied by a loop: for a few
+ * dozen bytes that is cheaper than `Buffer#copy`'s argument checks and a native call.
+ */
+function cp(b: Buffer, off: number, src: Buffer, from = 0): number {
+  const n = src.length;
+  if (n - from < 48) {
+    for (let i = from; i < n; i++) b[off++] = src[i]!;
+    return off;
+  }
+  b.set(from === 0 ? src : src.subarray(from), off);
+  return off + n - from;
+}
+
+function copyLabels(b: Buffer, off: number, start: number, end: number, hasLabels: boolean): number {
+  if (!hasLabels) return off;
+  b[off++] = OPEN_BRACE;
+  b.copyWithin(off, start, end);
+  off += end - start;
+  b[off++] = CLOSE_BRACE;
+  return off;
+}
+
+/** Writes a sample value; safe integers digit by digit, anything else through `formatValue`. */
+function writeNumber(b: Buffer, off: number, v: number): number {
+  if (Number.isInteger(v) && v <= MAX_SAFE && v >= -MAX_SAFE) {
+    let x = v;
+    if (x < 0) {
+      b[off++] = MINUS;
+      x = -x;
+    }
+    if (x < 10) {
+      b[off++] = ZERO + x;
+      return off;
+    }
+    let digits = 1;
+    for (let t = x; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = off + digits;
+    while (x > 0) {
+      const q = Math.floor(x / 10);
+      b[--p] = ZERO + (x - q * 10);
+      x = q;
+    }
+    return off + digits;
+  }
+  const s = formatValue(v);
+  for (let i = 0; i < s.length; i++) b[off + i] = s.charCodeAt(i);
+  return off + s.length;
+}
+
+/**
+ * Label string for an attribute set. Keys are sanitized; when two keys sanitize to the same label, their values
+ * are joined with `;` in the order of the original keys (spec: MUST). `names` caches sanitized keys.
+ */
+export function labelString(attributes: Attributes, names?: Map<string, string>): string {
   const keys = Object.keys(attributes);
   if (keys.length === 0) return '';
-  const merged = new Map<string, { key: string; value: string }[]>();
+  let out = '';
+  let merged: Map<string, { key: string; value: string }[]> | undefined;
+  const seen: string[] = [];
   for (const key of keys) {
     const value = attributes[key];
     if (value === undefined || value === null) continue;
-    const label = sanitizeLabelName(key);
-    const list = merged.get(label);
-    const entry = { key, value: attributeString(value) };
-    if (list) list.push(entry);
-    else merged.set(label, [entry]);
+    let label = names?.get(key);
+    if (label === undefined) {
+      label = sanitizeLabelName(key);
+      names?.set(key, label);
+    }
+    if (merged === undefined && !seen.includes(label)) {
+      seen.push(label);
+      out += `${out === '' ? '' : ','}${label}="${escapeLabelValue(attributeString(value))}"`;
+      continue;
+    }
+    // Rare: two keys share a sanitized label. Rebuild with merging from here on.
+    merged ??= rebuild(attributes, keys, names);
+    break;
   }
-  let out = '';
+  if (merged === undefined) return out;
+  out = '';
   for (const [label, entries] of merged) {
     if (entries.length > 1) entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const value = entries.map((e) => e.value).join(';');
     out += `${out === '' ? '' : ','}${label}="${escapeLabelValue(value)}"`;
   }
   return out;
+}
+
+function rebuild(
+  attributes: Attributes,
+  keys: string[],
+  names: Map<string, string> | undefined,
+): Map<string, { key: string; value: string }[]> {
+  const merged = new Map<string, { key: string; value: string }[]>();
+  for (const key of keys) {
+    const value = attributes[key];
+    if (value === undefined || value === null) continue;
+    const label = names?.get(key) ?? sanitizeLabelName(key);
+    const entry = { key, value: attributeString(value) };
+    const list = merged.get(label);
+    if (list) list.push(entry);
+    else merged.set(label, [entry]);
+  }
+  return merged;
 }
 
 function attributeString(value: AttributeValue): string {

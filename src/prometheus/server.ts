@@ -1,6 +1,8 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type RequestListener, type Server, STATUS_CODES } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { MetricsError } from '../errors.js';
+import { markMetricsServer } from './traffic.js';
 
 export interface ListeningServer {
   readonly server: Server;
@@ -8,22 +10,62 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
+export interface ListenOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  /** PEM key and certificate: serve HTTPS. */
+  readonly tls?: { readonly key: string; readonly cert: string } | undefined;
+  /** Told about requests the HTTP parser rejected (400, 408, 431) before they reached the handler. */
+  readonly onClientError?: (status: number) => void;
+}
+
 /**
- * Listens with our own `node:http` server (not the exporter's, which binds all interfaces and hides listen
- * errors). The server is `unref()`'d so it never keeps the process alive. Listen errors reject with a
- * `MetricsError` that names the port and the variable to change.
+ * Request limits. A scrape is one small GET, so anything bigger or slower is a client to drop: headers up to
+ * 8 KiB (room for a long bearer token), 10 s to send them, 30 s for the whole request, idle keep-alive sockets
+ * closed after 5 s, at most 256 open connections.
  */
-export function listen(
-  handler: RequestListener,
-  host: string,
-  port: number,
-  path: string,
-): Promise<ListeningServer> {
-  const server = createServer(handler);
-  // Scrapers use short requests; bounded timeouts keep a slow client from holding a socket.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+export const LIMITS = Object.freeze({
+  maxHeaderSize: 8 * 1024,
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  maxConnections: 256,
+});
+
+/**
+ * Listens with our own `node:http` (or `node:https`) server, not the exporter's, which binds all interfaces and
+ * hides listen errors. The server is `unref()`'d so it never keeps the process alive. Listen errors reject
+ * with a `MetricsError` that names the port and the variable to change.
+ */
+export function listen(handler: RequestListener, options: ListenOptions): Promise<ListeningServer> {
+  const { host, port, path, tls } = options;
+  const serverOptions = {
+    maxHeaderSize: LIMITS.maxHeaderSize,
+    headersTimeout: LIMITS.headersTimeout,
+    requestTimeout: LIMITS.requestTimeout,
+    keepAliveTimeout: LIMITS.keepAliveTimeout,
+  };
+  const server: Server = tls
+    ? createHttpsServer({ ...serverOptions, key: tls.key, cert: tls.cert }, handler)
+    : createServer(serverOptions, handler);
+  server.maxConnections = LIMITS.maxConnections;
+  markMetricsServer(server);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Node's default answer, plus counting it (attaching a listener replaces the default).
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    options.onClientError?.(status);
+    const text = `${STATUS_CODES[status]?.toLowerCase()}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+        `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+    );
+  });
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.close();
@@ -34,7 +76,7 @@ export function listen(
             [
               {
                 code: 'ERR_PORT_IN_USE',
-                source: 'prometheus.port',
+                source: 'metrics endpoint',
                 message:
                   `port ${port} on ${host} is already in use; choose another with prometheus.port or ` +
                   'OTEL_EXPORTER_PROMETHEUS_PORT (0 picks a free port)',
@@ -49,7 +91,7 @@ export function listen(
             [
               {
                 code: 'ERR_LISTEN_FAILED',
-                source: 'prometheus.host',
+                source: 'metrics endpoint',
                 message: `cannot listen on ${where}: ${err.message}; check prometheus.host / OTEL_EXPORTER_PROMETHEUS_HOST`,
               },
             ],
@@ -71,7 +113,7 @@ export function listen(
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       resolve({
         server,
-        url: `http://${shownHost}:${address.port}${path}`,
+        url: `${tls ? 'https' : 'http'}://${shownHost}:${address.port}${path}`,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -1,0 +1,83 @@
+/**
+ * The series mix every Prometheus benchmark here uses (ARCHITECTURE.md §4 anchors): of N series, half are
+ * counter series, a quarter gauge series and a quarter 11-bucket histogram series, each with 3 attributes,
+ * spread over instruments of SERIES_PER_INSTRUMENT series each. The same data is built for the OTel SDK and for
+ * prom-client so the outputs are equivalent.
+ */
+export const SERIES_PER_INSTRUMENT = 250;
+export const BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+function plan(n) {
+  const per = Math.min(SERIES_PER_INSTRUMENT, Math.max(1, Math.floor(n / 4)));
+  return { counters: n / 2 / per, gauges: n / 4 / per, histograms: n / 4 / per, per };
+}
+
+function attrs(i) {
+  return { region: `region-${i % 5}`, shard: `shard-${i}`, kind: i % 2 === 0 ? 'read' : 'write' };
+}
+
+/** Records N series on an OTel meter (one scope). */
+export function populateOtel(meter, n) {
+  const p = plan(n);
+  for (let c = 0; c < p.counters; c++) {
+    const counter = meter.createCounter(`bench.requests.${c}`, {
+      description: 'Requests handled',
+      unit: '{request}',
+    });
+    for (let i = 0; i < p.per; i++) counter.add(i + 1, attrs(i));
+  }
+  for (let g = 0; g < p.gauges; g++) {
+    const gauge = meter.createGauge(`bench.queue.depth.${g}`, { description: 'Queue depth', unit: '{item}' });
+    for (let i = 0; i < p.per; i++) gauge.record(i * 0.5, attrs(i));
+  }
+  for (let h = 0; h < p.histograms; h++) {
+    const hist = meter.createHistogram(`bench.latency.${h}`, {
+      description: 'Latency',
+      unit: 's',
+      advice: { explicitBucketBoundaries: BOUNDARIES },
+    });
+    for (let i = 0; i < p.per; i++) {
+      const a = attrs(i);
+      hist.record(0.003 * (i % 7), a);
+      hist.record(0.2 + (i % 3), a);
+    }
+  }
+}
+
+/** The same N series on a prom-client registry, named as our serializer names them. */
+export function populatePromClient(client, registry, n) {
+  const p = plan(n);
+  const labelNames = ['region', 'shard', 'kind'];
+  for (let c = 0; c < p.counters; c++) {
+    const counter = new client.Counter({
+      name: `bench_requests_${c}_total`,
+      help: 'Requests handled',
+      labelNames,
+      registers: [registry],
+    });
+    for (let i = 0; i < p.per; i++) counter.inc(attrs(i), i + 1);
+  }
+  for (let g = 0; g < p.gauges; g++) {
+    const gauge = new client.Gauge({
+      name: `bench_queue_depth_${g}`,
+      help: 'Queue depth',
+      labelNames,
+      registers: [registry],
+    });
+    for (let i = 0; i < p.per; i++) gauge.set(attrs(i), i * 0.5);
+  }
+  for (let h = 0; h < p.histograms; h++) {
+    const hist = new client.Histogram({
+      name: `bench_latency_${h}_seconds`,
+      help: 'Latency',
+      labelNames,
+      buckets: BOUNDARIES,
+      registers: [registry],
+    });
+    for (let i = 0; i < p.per; i++) {
+      const a = attrs(i);
+      hist.observe(a, 0.003 * (i % 7));
+      hist.observe(a, 0.2 + (i % 3));
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// The demo: a small node:http service with metrics on http://127.0.0.1:9464/metrics.
+// Run it with `npm run demo`; it sends itself a little traffic and runs until Ctrl-C.
+import { createServer } from 'node:http';
+import { initMeter } from 'otel-metrics-bootstrap';
+
+const appPort = Number(process.env.DEMO_PORT ?? 8080);
+
+const telemetry = initMeter({
+  serviceName: 'demo-shop',
+  serviceVersion: '1.0.0',
+  // Explicit so the demo matches the README; OTEL_EXPORTER_PROMETHEUS_PORT still picks the port.
+  prometheus: { host: '127.0.0.1' },
+  // A plain node:http app has no router to name its routes: this table gives http.route its templates
+  // (Express, Fastify and NestJS need nothing; Koa needs app.use(koaHttpRoute())).
+  http: { routes: ['/users/:id', '/checkout'] },
+});
+
+// Business metrics: the unit decides the Prometheus suffix (`s` → _seconds, `{order}` → none, _total on counters).
+const ordersPlaced = telemetry.meter.createCounter('orders.placed', {
+  unit: '{order}',
+  description: 'Orders placed, by payment method',
+});
+const checkoutDuration = telemetry.meter.createHistogram('checkout.duration', {
+  unit: 's',
+  description: 'Time to complete a checkout',
+});
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://demo');
+  if (req.method === 'POST' && url.pathname === '/checkout') {
+    const started = performance.now();
+    const method = Math.random() < 0.7 ? 'card' : 'paypal';
+    // Simulated work of 5–120 ms.
+    setTimeout(
+      () => {
+        ordersPlaced.add(1, { 'payment.method': method });
+        checkoutDuration.record((performance.now() - started) / 1000, { 'payment.method': method });
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+      },
+      5 + Math.random() * 115,
+    );
+    return;
+  }
+  const user = /^\/users\/(\d+)$/.exec(url.pathname);
+  if (req.method === 'GET' && user) {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: Number(user[1]) }));
+    return;
+  }
+  res.writeHead(404).end('not found');
+});
+
+// A little traffic to itself so the endpoint has something to show.
+function generateTraffic(base) {
+  const paths = [
+    ['POST', '/checkout'],
+    ['GET', `/users/${1 + Math.floor(Math.random() * 100)}`],
+    ['GET', '/nope'],
+  ];
+  const [method, path] = paths[Math.floor(Math.random() * paths.length)];
+  fetch(new URL(path, base), { method }).then(
+    (r) => r.arrayBuffer(),
+    () => {},
+  );
+}
+
+server.listen(appPort, '127.0.0.1', async () => {
+  const base = `http://127.0.0.1:${server.address().port}`;
+  try {
+    await telemetry.ready;
+  } catch (err) {
+    console.error(`metrics endpoint not started: ${err.message}`);
+  }
+  console.log(`demo app:     ${base}/users/42  (POST ${base}/checkout)`);
+  console.log(`metrics:      ${telemetry.metricsUrl}`);
+  console.log('Ctrl-C to stop.');
+  const timer = setInterval(() => generateTraffic(base), 200);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, async () => {
+      clearInterval(timer);
+      server.close();
+      await telemetry.shutdown();
+      process.exit(0);
+    });
+  }
+});

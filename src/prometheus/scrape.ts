@@ -1,0 +1,257 @@
+import { once } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createDeflate, createGzip } from 'node:zlib';
+import type { CollectionResult } from '@opentelemetry/sdk-metrics';
+import type { Encoding } from './negotiation.js';
+import type { ExpositionFormat, ExpositionStats, PrometheusSerializer } from './serializer.js';
+
+/** What the endpoint needs: something that collects (a MetricReader). */
+export interface MetricsSource {
+  collect(options?: { timeoutMillis?: number }): Promise<CollectionResult>;
+}
+
+export interface ScrapeOptions {
+  /** Bodies smaller than this are not compressed, in bytes. */
+  readonly compressionThreshold: number;
+  /** Reuse a finished scrape for this long, in ms; `0` = only while it is being produced. */
+  readonly cacheTtl: number;
+  /** A scrape slower than this fails with `timeout`, in ms. */
+  readonly scrapeTimeout: number;
+  /** Largest uncompressed body, in bytes. */
+  readonly maxResponseBytes: number;
+}
+
+export interface ScrapeHooks {
+  /** Called with every finished collection (errors are the SDK's per-callback failures). */
+  onCollected?(errors: readonly unknown[]): void;
+  /** Called once per served exposition format with what it contained. */
+  onExposition?(stats: ExpositionStats): void;
+}
+
+/** A response body ready to send. */
+export interface Body {
+  readonly chunks: readonly Buffer[];
+  readonly bytes: number;
+  readonly encoding: Encoding | undefined;
+}
+
+/** Why a scrape produced no body; the endpoint maps each kind to a status code. */
+export class ScrapeError extends Error {
+  constructor(
+    readonly kind: 'collection_failed' | 'timeout' | 'response_too_large',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ScrapeError';
+  }
+}
+
+/**
+ * gzip/deflate level. Level 1 (`Z_BEST_SPEED`): on the benchmark's 10k-series exposition (4.5 MB) it takes
+ * 4.6 ms for 22.5× compression, while the default level 6 takes 31 ms for 31× — exposition text is so
+ * repetitive that the fastest matcher already finds nearly everything, and scrape CPU is the application's
+ * (`bench/prometheus-gzip-levels.js`, docs/benchmarks.md).
+ */
+export const COMPRESSION_LEVEL = 1;
+
+/** Longest stretch of serialization before yielding to the event loop, in ms. */
+const SLICE_MS = 8;
+
+/**
+ * Produces scrape bodies: collects, serializes in time slices, compresses, and shares the work.
+ *
+ * Coalescing: scrapes that arrive while one is in progress join it (one collection, one serialization per
+ * format, one compression per format and encoding). With `cacheTtl` a finished scrape is also reused until it
+ * is that old. A scrape that times out is abandoned: nobody joins it any more, its serialization stops at the
+ * next slice, and its late result is dropped with it (nothing keeps a reference).
+ */
+export class ScrapeProducer {
+  private current: Production | undefined;
+  private collectedOnce = false;
+
+  constructor(
+    private readonly source: MetricsSource,
+    private readonly serializer: PrometheusSerializer,
+    private readonly options: ScrapeOptions,
+    private readonly hooks: ScrapeHooks = {},
+  ) {}
+
+  /** `true` once any collection has succeeded. */
+  get ready(): boolean {
+    return this.collectedOnce;
+  }
+
+  /** The body for this format and encoding; rejects with `ScrapeError`. */
+  async body(format: ExpositionFormat, encoding: Encoding | undefined): Promise<Body> {
+    const production = this.join();
+    return this.bounded(production, production.body(format, encoding));
+  }
+
+  /** Runs (or joins) a collection only; for readiness before the first scrape. */
+  async collect(): Promise<void> {
+    const production = this.join();
+    await this.bounded(production, production.collection);
+  }
+
+  private join(): Production {
+    const now = performance.now();
+    const c = this.current;
+    if (
+      c !== undefined &&
+      !c.failed &&
+      (c.pending > 0 || (c.finishedAt !== undefined && now - c.finishedAt < this.options.cacheTtl))
+    ) {
+      return c;
+    }
+    const production = new Production(this.source, this.serializer, this.options, this.hooks, () => {
+      this.collectedOnce = true;
+    });
+    this.current = production;
+    return production;
+  }
+
+  private async bounded<T>(production: Production, work: Promise<T>): Promise<T> {
+    production.pending++;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        production.abandon();
+        if (this.current === production) this.current = undefined;
+        reject(
+          new ScrapeError(
+            'timeout',
+            `metrics collection did not finish within ${this.options.scrapeTimeout} ms (prometheus.scrapeTimeout)`,
+          ),
+        );
+      }, this.options.scrapeTimeout);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+      production.pending--;
+      if (production.pending === 0) {
+        production.finishedAt ??= performance.now();
+        if (this.current === production && (this.options.cacheTtl === 0 || production.failed)) {
+          this.current = undefined;
+        }
+      }
+    }
+  }
+}
+
+/** One collection and the bodies made from it. */
+class Production {
+  pending = 0;
+  failed = false;
+  finishedAt: number | undefined;
+  private abandoned = false;
+  readonly collection: Promise<CollectionResult>;
+  private readonly expositions = new Map<ExpositionFormat, Promise<Body>>();
+  private readonly bodies = new Map<string, Promise<Body>>();
+
+  constructor(
+    source: MetricsSource,
+    private readonly serializer: PrometheusSerializer,
+    private readonly options: ScrapeOptions,
+    private readonly hooks: ScrapeHooks,
+    onSuccess: () => void,
+  ) {
+    // The SDK's own callback timeout bounds callbacks that never settle, so an abandoned collection still
+    // ends. It is twice the scrape timeout: with the same value the SDK would drop the slow callback first and
+    // serve a scrape without its data as if nothing were wrong, instead of the endpoint answering 503.
+    this.collection = source
+      .collect({ timeoutMillis: 2 * options.scrapeTimeout })
+      .then(async (result) => {
+        await result.resourceMetrics.resource.waitForAsyncAttributes?.();
+        onSuccess();
+        if (!this.abandoned) hooks.onCollected?.(result.errors);
+        return result;
+      })
+      .catch((err: unknown) => {
+        this.failed = true;
+        throw new ScrapeError('collection_failed', 'metrics collection failed', { cause: err });
+      });
+    // Joined lazily; a rejection nobody awaits (e.g. after a timeout) must not become an unhandled one.
+    this.collection.catch(() => undefined);
+  }
+
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  body(format: ExpositionFormat, encoding: Encoding | undefined): Promise<Body> {
+    const key = `${format}/${encoding ?? 'identity'}`;
+    let body = this.bodies.get(key);
+    if (body === undefined) {
+      body = this.exposition(format).then((plain) =>
+        encoding === undefined || plain.bytes < this.options.compressionThreshold
+          ? plain
+          : compress(plain.chunks, encoding),
+      );
+      body.catch(() => undefined);
+      this.bodies.set(key, body);
+    }
+    return body;
+  }
+
+  private exposition(format: ExpositionFormat): Promise<Body> {
+    let exposition = this.expositions.get(format);
+    if (exposition === undefined) {
+      exposition = this.serialize(format);
+      exposition.catch(() => undefined);
+      this.expositions.set(format, exposition);
+    }
+    return exposition;
+  }
+
+  /**
+   * Serializes in slices of at most SLICE_MS, yielding to the event loop between them, so a 100k-series
+   * scrape never blocks the application for its whole length.
+   */
+  private async serialize(format: ExpositionFormat): Promise<Body> {
+    const { resourceMetrics } = await this.collection;
+    const stats: ExpositionStats = { series: 0, overflow: new Map() };
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let sliceStart = performance.now();
+    for (const chunk of this.serializer.chunks(resourceMetrics, format, stats)) {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes > this.options.maxResponseBytes) {
+        throw new ScrapeError(
+          'response_too_large',
+          `metrics response exceeds prometheus.maxResponseBytes (${this.options.maxResponseBytes} bytes); ` +
+            'raise the limit or reduce series (cardinality limits, attribute allow-lists)',
+        );
+      }
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await nextTurn();
+        if (this.abandoned) throw new ScrapeError('timeout', 'scrape abandoned after its timeout');
+        sliceStart = performance.now();
+      }
+    }
+    if (!this.abandoned) this.hooks.onExposition?.(stats);
+    return { chunks, bytes, encoding: undefined };
+  }
+}
+
+/** Compresses on the libuv thread pool, chunk by chunk, so the event loop stays free. */
+async function compress(chunks: readonly Buffer[], encoding: Encoding): Promise<Body> {
+  const z =
+    encoding === 'gzip'
+      ? createGzip({ level: COMPRESSION_LEVEL })
+      : createDeflate({ level: COMPRESSION_LEVEL });
+  const out: Buffer[] = [];
+  let bytes = 0;
+  z.on('data', (c: Buffer) => {
+    out.push(c);
+    bytes += c.length;
+  });
+  const ended = once(z, 'end');
+  for (const chunk of chunks) z.write(chunk);
+  z.end();
+  await ended;
+  return { chunks: out, bytes, encoding };
+}

@@ -1,0 +1,113 @@
+import type { Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
+import type { CallbackGuard } from '../callback-guard.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_OMB_INSTRUMENT,
+  METRIC_OMB_CALLBACK_FAILURES,
+  METRIC_OMB_OVERFLOW_MEASUREMENTS,
+  METRIC_OMB_OVERFLOW_SERIES,
+  METRIC_OMB_SCRAPE_DURATION,
+  METRIC_OMB_SCRAPE_REQUESTS,
+  METRIC_OMB_SCRAPE_RESPONSE_SIZE,
+  METRIC_OMB_SCRAPE_SERIES,
+} from '../semconv.js';
+import type { ExpositionStats } from './serializer.js';
+
+/** Why a scrape did not answer 200, as the `error.type` attribute. */
+export type ScrapeErrorType =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'rate_limited'
+  | 'too_many_concurrent_scrapes'
+  | 'collection_failed'
+  | 'timeout'
+  | 'response_too_large'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'not_initialised';
+
+/**
+ * The endpoint's own metrics, recorded through OpenTelemetry instruments on the library's meter, so every
+ * reader (the Prometheus endpoint itself, OTLP, …) carries them. Names and meaning: `src/semconv.ts` and the
+ * README's "Self-metrics" table. Values describing a scrape appear in the next scrape (a response cannot
+ * contain its own duration).
+ *
+ * Overflow: the SDK has no counter for measurements that hit a cardinality limit, so they are derived at
+ * serialization time from the data points that carry `otel.metric.overflow=true`: the number of such series
+ * per instrument (any type), and for histograms the exact number of measurements folded into them (the
+ * overflow point's `count`, cumulative like the stream). Sums and gauges keep no measurement count, so for
+ * them only the series gauge is reported — an honest "this instrument is overflowing" rather than a guess.
+ */
+export class SelfMetrics {
+  private readonly requests: Counter;
+  private readonly duration: Histogram;
+  private readonly size: Histogram;
+  private readonly series: Gauge;
+  private overflow: ReadonlyMap<string, { series: number; measurements: number }> = new Map();
+
+  constructor(meter: Meter, guard?: CallbackGuard) {
+    this.requests = meter.createCounter(METRIC_OMB_SCRAPE_REQUESTS, {
+      description:
+        'Requests to the metrics endpoint (health checks excluded), by status code and error type.',
+      unit: '{request}',
+    });
+    this.duration = meter.createHistogram(METRIC_OMB_SCRAPE_DURATION, {
+      description: 'Time to answer a metrics request, from arrival to the last byte handed to the socket.',
+      unit: 's',
+    });
+    this.size = meter.createHistogram(METRIC_OMB_SCRAPE_RESPONSE_SIZE, {
+      description: 'Body bytes sent per successful scrape, after compression.',
+      unit: 'By',
+    });
+    this.series = meter.createGauge(METRIC_OMB_SCRAPE_SERIES, {
+      description: 'Samples in the last exposition served.',
+      unit: '{series}',
+    });
+    const overflowSeries = meter.createObservableGauge(METRIC_OMB_OVERFLOW_SERIES, {
+      description:
+        'Series holding measurements beyond an instrument cardinality limit (otel.metric.overflow=true), per instrument.',
+      unit: '{series}',
+    });
+    const overflowMeasurements = meter.createObservableCounter(METRIC_OMB_OVERFLOW_MEASUREMENTS, {
+      description:
+        'Measurements folded into overflow series, per histogram instrument (exact: the overflow series count).',
+      unit: '{measurement}',
+    });
+    meter.addBatchObservableCallback(
+      (result) => {
+        for (const [name, o] of this.overflow) {
+          const attributes = { [ATTR_OMB_INSTRUMENT]: name };
+          result.observe(overflowSeries, o.series, attributes);
+          if (o.measurements > 0) result.observe(overflowMeasurements, o.measurements, attributes);
+        }
+      },
+      [overflowSeries, overflowMeasurements],
+    );
+    if (guard) {
+      meter
+        .createObservableCounter(METRIC_OMB_CALLBACK_FAILURES, {
+          description: 'Observable callbacks that threw or rejected, per instrument.',
+          unit: '{failure}',
+        })
+        .addCallback((result) => {
+          for (const [name, count] of guard.failures) result.observe(count, { [ATTR_OMB_INSTRUMENT]: name });
+        });
+    }
+  }
+
+  /** One answered request; `seconds` and `bytes` only for requests that reached the scrape itself. */
+  request(status: number, errorType?: ScrapeErrorType, seconds?: number, bytes?: number): void {
+    const attributes: Record<string, string | number> = { [ATTR_HTTP_RESPONSE_STATUS_CODE]: status };
+    if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+    this.requests.add(1, attributes);
+    if (seconds !== undefined) this.duration.record(seconds, { [ATTR_HTTP_RESPONSE_STATUS_CODE]: status });
+    if (bytes !== undefined) this.size.record(bytes);
+  }
+
+  /** What the last exposition contained. */
+  exposition(stats: ExpositionStats): void {
+    this.series.record(stats.series);
+    this.overflow = stats.overflow;
+  }
+}

@@ -1,0 +1,31 @@
+import type { IncomingMessage, Server } from 'node:http';
+
+interface Registry {
+  readonly servers: WeakSet<Server>;
+  readonly requests: WeakSet<IncomingMessage>;
+}
+
+// Shared by every copy of this package in the process, like the handle slot in init.ts.
+const SLOT = Symbol.for('otel-metrics-bootstrap.metrics-traffic');
+const g = globalThis as typeof globalThis & { [SLOT]?: Registry };
+g[SLOT] ??= { servers: new WeakSet(), requests: new WeakSet() };
+const registry: Registry = g[SLOT];
+
+/** Marks our own metrics server: every request it receives is endpoint traffic, not application traffic. */
+export function markMetricsServer(server: Server): void {
+  registry.servers.add(server);
+}
+
+/** Marks one request served by the metrics handler mounted in the application's own server. */
+export function markMetricsRequest(req: IncomingMessage): void {
+  registry.requests.add(req);
+}
+
+/**
+ * `true` for scrapes of the metrics endpoint (on its own server, or through `createMetricsHandler()` once the
+ * handler has seen the request). HTTP server metrics skip these, so scrapes are not counted as the
+ * application's traffic.
+ */
+export function isMetricsTraffic(req: IncomingMessage, server?: Server): boolean {
+  return registry.requests.has(req) || (server !== undefined && registry.servers.has(server));
+}
