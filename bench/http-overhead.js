@@ -19,9 +19,17 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const ALL_VARIANTS = ['bare', 'ours', 'instrumentation-http', 'prom-client', 'channels-only'];
-// `channels-only` (opt-in via --variants) subscribes no-op listeners to the two server channels: the floor any
-// diagnostics_channel-based recorder pays.
+const ALL_VARIANTS = [
+  'bare',
+  'ours',
+  'instrumentation-http',
+  'prom-client',
+  'channels-only',
+  'ours-defaults',
+];
+// `ours` is initMeter() with runtime and host metrics off, so it measures the HTTP metrics alone (their own cost
+// is bench/runtime-overhead.js). Opt-in via --variants: `ours-defaults` (initMeter() with every default on) and
+// `channels-only` (no-op listeners on the two server channels: the floor any diagnostics_channel recorder pays).
 let VARIANTS = ALL_VARIANTS.slice(0, 4);
 const BODY = 'hello world';
 
@@ -149,9 +157,13 @@ async function serve(variant) {
     res.end(BODY);
   };
 
-  if (variant === 'ours') {
+  if (variant === 'ours' || variant === 'ours-defaults') {
     const { initMeter } = await import('../dist/index.js');
-    const telemetry = initMeter({ serviceName: 'bench', prometheus: { port: 0 } });
+    const telemetry = initMeter({
+      serviceName: 'bench',
+      prometheus: { port: 0 },
+      ...(variant === 'ours' && { runtime: false, host: false }),
+    });
     await telemetry.ready;
     count = async () => {
       const text = await (await fetch(telemetry.metricsUrl)).text();

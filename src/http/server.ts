@@ -156,6 +156,9 @@ export class ServerRecorder {
   private readonly activeByIndex: (SumSeries | undefined)[] = [];
   private readonly activeByString = new Map<string, SumSeries>();
   private cached = 0;
+  /** The last server seen and whether it is the metrics endpoint's: one comparison instead of a lookup. */
+  private lastServer: Server | undefined;
+  private lastServerIsMetrics = false;
   /** The last combination seen: consecutive requests usually share it, which skips even the map lookup. */
   private lastKey = -1;
   private lastRoute: string | undefined;
@@ -185,7 +188,11 @@ export class ServerRecorder {
   readonly onRequestStart = (message: unknown): void => {
     const { request, response, socket, server } = message as Http1Message;
     // Scrapes of our own endpoint are not application traffic.
-    if (isMetricsTraffic(request, server)) return;
+    if (server !== this.lastServer) {
+      this.lastServer = server;
+      this.lastServerIsMetrics = server !== undefined && isMetricsTraffic(request, server);
+    }
+    if (this.lastServerIsMetrics) return;
     if (this.options.ignore?.(request)) return;
     const method = this.options.methods.indexOf(request.method);
     const scheme = (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;

@@ -3,6 +3,8 @@ import type { IncomingMessage, Server } from 'node:http';
 interface Registry {
   readonly servers: WeakSet<Server>;
   readonly requests: WeakSet<IncomingMessage>;
+  /** Whether any request was ever marked: until then the HTTP hot path skips the lookup. */
+  mounted?: boolean;
 }
 
 // Shared by every copy of this package in the process, like the handle slot in init.ts.
@@ -18,6 +20,7 @@ export function markMetricsServer(server: Server): void {
 
 /** Marks one request served by the metrics handler mounted in the application's own server. */
 export function markMetricsRequest(req: IncomingMessage): void {
+  registry.mounted = true;
   registry.requests.add(req);
 }
 
@@ -27,5 +30,8 @@ export function markMetricsRequest(req: IncomingMessage): void {
  * application's traffic.
  */
 export function isMetricsTraffic(req: IncomingMessage, server?: Server): boolean {
-  return registry.requests.has(req) || (server !== undefined && registry.servers.has(server));
+  return (
+    (registry.mounted === true && registry.requests.has(req)) ||
+    (server !== undefined && registry.servers.has(server))
+  );
 }

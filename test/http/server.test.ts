@@ -4,7 +4,7 @@ import net from 'node:net';
 import { ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type MetricsHandle, setHttpRoute } from '../../src/index.js';
+import { createMetricsHandler, type MetricsHandle, setHttpRoute } from '../../src/index.js';
 import { SECONDS_BUCKETS } from '../../src/views.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 import { close, collect, count, eventually, gauge, get, listen, points, startMeter } from './helpers.js';
@@ -191,6 +191,21 @@ describe('plain node:http server', () => {
     await get(handle.metricsUrl!);
     await get(`${base}/users/2`);
     await eventually(async () => expect(await count(DURATION)).toBe(before + 1));
+  });
+
+  it('does not record scrapes served by createMetricsHandler() inside the app', async () => {
+    const metricsHandler = createMetricsHandler();
+    const mixed = http.createServer((req, res) => {
+      if (req.url === '/metrics') metricsHandler(req, res);
+      else app(req, res);
+    });
+    const mixedBase = await listen(mixed);
+    const before = await count(DURATION);
+    expect((await get(`${mixedBase}/metrics`)).status).toBe(200);
+    await get(`${mixedBase}/users/3`);
+    await eventually(async () => expect(await count(DURATION)).toBe(before + 1));
+    expect(await count(DURATION, { 'http.route': '/metrics' })).toBe(0);
+    await close(mixed);
   });
 
   it('serves an exposition that promtool and the reference parser accept, with unit suffixes', async () => {
