@@ -10,6 +10,9 @@ export class MethodTable {
   readonly names: readonly string[];
   private readonly index: Map<string, number>;
   readonly other: number;
+  /** Consecutive requests mostly share a method; node:http hands out the same interned string for it. */
+  private lastMethod: string | undefined;
+  private lastIndex = 0;
 
   constructor(known: readonly string[]) {
     this.names = [...known, HTTP_METHOD_OTHER];
@@ -18,7 +21,11 @@ export class MethodTable {
   }
 
   indexOf(method: string | undefined): number {
-    return method === undefined ? this.other : (this.index.get(method) ?? this.other);
+    if (method === this.lastMethod && method !== undefined) return this.lastIndex;
+    const i = method === undefined ? this.other : (this.index.get(method) ?? this.other);
+    this.lastMethod = method;
+    this.lastIndex = i;
+    return i;
   }
 
   get size(): number {
