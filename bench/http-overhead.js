@@ -11,7 +11,7 @@
 // inverse, so "capacity" = bare CPU/request ÷ variant CPU/request is the ratio to read.
 // At the end the request count in our /metrics scrape must equal the requests served.
 //
-//   node bench/http-overhead.js [--rounds 3] [--duration 5] [--connections 50]
+//   node bench/http-overhead.js [--rounds 5] [--duration 4] [--connections 50] [--variants bare,ours,...]
 // Run on the built dist/ (`npm run build`). Needs wrk and taskset.
 import { execFile, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -26,10 +26,13 @@ const ALL_VARIANTS = [
   'prom-client',
   'channels-only',
   'ours-defaults',
+  'ours-http-off',
 ];
 // `ours` is initMeter() with runtime and host metrics off, so it measures the HTTP metrics alone (their own cost
-// is bench/runtime-overhead.js). Opt-in via --variants: `ours-defaults` (initMeter() with every default on) and
-// `channels-only` (no-op listeners on the two server channels: the floor any diagnostics_channel recorder pays).
+// is bench/runtime-overhead.js). Opt-in via --variants: `ours-defaults` (initMeter() with every default on),
+// `ours-http-off` (initMeter() with HTTP, runtime and host metrics all off: what the rest of the library costs)
+// and `channels-only` (no-op listeners on the two server channels: the floor any diagnostics_channel recorder
+// pays).
 let VARIANTS = ALL_VARIANTS.slice(0, 4);
 const BODY = 'hello world';
 
@@ -42,8 +45,8 @@ if (process.argv[2] === '--server') {
 async function main() {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '3' },
-      duration: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '5' },
+      duration: { type: 'string', default: '4' },
       connections: { type: 'string', default: '50' },
       variants: { type: 'string' },
     },
@@ -157,12 +160,13 @@ async function serve(variant) {
     res.end(BODY);
   };
 
-  if (variant === 'ours' || variant === 'ours-defaults') {
+  if (variant === 'ours' || variant === 'ours-defaults' || variant === 'ours-http-off') {
     const { initMeter } = await import('../dist/index.js');
     const telemetry = initMeter({
       serviceName: 'bench',
       prometheus: { port: 0 },
-      ...(variant === 'ours' && { runtime: false, host: false }),
+      ...(variant !== 'ours-defaults' && { runtime: false, host: false }),
+      ...(variant === 'ours-http-off' && { http: false }),
     });
     await telemetry.ready;
     count = async () => {
