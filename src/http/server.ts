@@ -45,6 +45,9 @@ export interface ServerRecorderOptions {
   readonly serverPort: boolean;
 }
 
+/** Bound once: saves the property lookup on every call of the hot path. */
+const now = performance.now.bind(performance);
+
 /**
  * Per-request state with a fixed shape. HTTP/1 reuses one per connection (kept in the socket's slot, re-`init`ed
  * for each keep-alive request), so the steady state allocates nothing per request; only pipelined requests and
@@ -101,7 +104,6 @@ class ServerRequestState implements RouteSlot {
 }
 
 type Slot = SocketSlot<ServerRequestState>;
-type WatchedSocket = Socket;
 /** The same map as `socketSlots`, typed with this file's state class. */
 const slots = socketSlots as WeakMap<object, Slot>;
 
@@ -121,14 +123,12 @@ class Bound {
  */
 const COMBINATION_CACHE_LIMIT = 10_000;
 const SCHEMES = ['http', 'https'] as const;
-/** Bound once: saves the property lookup on every call of the hot path. */
-const now = performance.now.bind(performance);
 const NGHTTP2_NO_ERROR = 0;
 
 type Http1Message = {
   readonly request: IncomingMessage;
   readonly response: ServerResponse;
-  readonly socket: WatchedSocket;
+  readonly socket: Socket;
   readonly server?: Server;
 };
 type Http2Message = {
@@ -143,7 +143,7 @@ type Http2Message = {
  *   destroyed, timeouts; in HTTP/1 every such ending closes the connection): those are recorded with
  *   `error.type=aborted`.
  * - HTTP/2 (`node:http2`, core API and compatibility API): `http2.server.stream.start` and
- *   `http2.server.stream.close` (Node ≥ 24.2; earlier Node versions publish no HTTP/2 server channels).
+ *   `http2.server.stream.close` (channels added in Node 24.2; a Node without them records no HTTP/2 requests).
  *
  * The hot path: at start, one small state object stored in the socket's slot; at finish, a numeric key from
  * (status, method, scheme, protocol, aborted) looked up in a map per route, then direct aggregation into the
@@ -168,7 +168,7 @@ export class ServerRecorder {
   private lastRoute: string | undefined;
   private lastBound: Bound | undefined;
   /** One function for every connection, so adding the listener allocates no closure. */
-  private readonly onSocketClose: (this: WatchedSocket) => void;
+  private readonly onSocketClose: (this: Socket) => void;
 
   constructor(streams: ServerStreams, options: ServerRecorderOptions) {
     this.streams = streams;
@@ -176,7 +176,7 @@ export class ServerRecorder {
     this.methodCount = options.methods.size;
     this.optIn = options.serverAddress || options.serverPort;
     const recorder = this;
-    this.onSocketClose = function onSocketClose(this: WatchedSocket) {
+    this.onSocketClose = function onSocketClose(this: Socket) {
       const slot = slots.get(this);
       if (slot === undefined) return;
       const pending = slot.queue ? [slot.current, ...slot.queue] : [slot.current];

@@ -177,6 +177,23 @@ describe('plain node:http server', () => {
     expect(await gauge(ACTIVE)).toBe(0);
   });
 
+  it('records pipelined requests on one connection each with its own status', async () => {
+    const before404 = await count(DURATION, { 'http.response.status_code': 404 });
+    const before503 = await count(DURATION, { 'http.response.status_code': 503 });
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+    socket.write(
+      'GET /missing-1 HTTP/1.1\r\nHost: x\r\n\r\nGET /boom HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'GET /missing-2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    socket.resume();
+    await new Promise((resolve) => socket.on('close', resolve));
+    await eventually(async () => {
+      expect(await count(DURATION, { 'http.response.status_code': 404 })).toBe(before404 + 2);
+      expect(await count(DURATION, { 'http.response.status_code': 503 })).toBe(before503 + 1);
+    });
+    expect(await gauge(ACTIVE)).toBe(0);
+  });
+
   it('leaves out ignored paths and prefixes entirely', async () => {
     const before = await count(DURATION);
     await get(`${base}/healthz`);
