@@ -1,7 +1,7 @@
 import { metrics } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/init.js';
-import { expectExposition } from '../../src/testing/index.js';
+import { exactly, expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 
 let handle: MetricsHandle | undefined;
@@ -53,7 +53,7 @@ describe('the /metrics exposition', () => {
       .toHaveFamily('checkout_duration_seconds', { type: 'histogram', help: 'Time to check out' })
       .toHaveSample('checkout_duration_seconds_sum', scope, 0.3)
       .toHaveSample('checkout_duration_seconds_count', scope, 1)
-      .toHaveSample('orders_placed_total', { ...scope, payment_method: 'card' }, 2);
+      .toHaveSample('orders_placed_total', exactly({ ...scope, payment_method: 'card' }), 2);
     // Text 0.0.4 names the counter family with its _total on the TYPE line.
     expect(text).toContain('# TYPE orders_placed_total counter');
     await promtoolCheck(text);
@@ -90,8 +90,12 @@ describe('the /metrics exposition', () => {
     expect(text.match(/^# HELP jobs_done_total /gm)).toHaveLength(1);
     expect(text.match(/^# TYPE jobs_done_total /gm)).toHaveLength(1);
     expectExposition(text)
-      .toHaveSample('jobs_done_total', { otel_scope_name: 'worker', otel_scope_version: '2.0.0' }, 5)
-      .toHaveSample('jobs_done_total', { otel_scope_name: 'checkout', otel_scope_version: '1.2.3' }, 1);
+      .toHaveSample('jobs_done_total', exactly({ otel_scope_name: 'worker', otel_scope_version: '2.0.0' }), 5)
+      .toHaveSample(
+        'jobs_done_total',
+        exactly({ otel_scope_name: 'checkout', otel_scope_version: '1.2.3' }),
+        1,
+      );
     await promtoolCheck(text);
     await referenceParse(text);
   });
@@ -172,7 +176,7 @@ describe('the /metrics exposition', () => {
     const { text } = await scrape(h);
     expectExposition(text).toHaveSample(
       'api_calls_total',
-      { otel_scope_name: 'checkout', otel_scope_version: '1.2.3', route: '/a' },
+      exactly({ otel_scope_name: 'checkout', otel_scope_version: '1.2.3', route: '/a' }),
       2,
     );
     expect(text).not.toContain('user_id');
