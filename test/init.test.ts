@@ -4,6 +4,7 @@ import { metrics } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MetricsError } from '../src/errors.js';
 import { initMeter, type MetricsHandle } from '../src/init.js';
+import { exactly, expectExposition } from '../src/testing/index.js';
 
 const handles: MetricsHandle[] = [];
 afterEach(async () => {
@@ -22,7 +23,7 @@ describe('initMeter', () => {
     await h.ready;
     metrics.getMeter('billing').createCounter('invoices.sent').add(3);
     const text = await (await fetch(h.metricsUrl!)).text();
-    expect(text).toMatch(/^invoices_sent_total\{otel_scope_name="billing"\} 3$/m);
+    expectExposition(text).toHaveSample('invoices_sent_total', exactly({ otel_scope_name: 'billing' }), 3);
   });
 
   it('returns the same handle on a second call and warns when the configuration differs', () => {

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exactly, expectExposition } from '../src/testing/index.js';
 import { promtoolCheck } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -65,8 +66,9 @@ describe('otel-metrics-bootstrap/register', () => {
     await fetch(`http://127.0.0.1:${app.appPort}/`);
     await fetch(`http://127.0.0.1:${app.appPort}/`);
     const text = await (await fetch(app.metricsUrl!)).text();
-    expect(text).toMatch(/^app_hits_total\{otel_scope_name="fixture-app"\} 2$/m);
-    expect(text).toMatch(/^target_info\{.*service_name="fixture"/m);
+    expectExposition(text)
+      .toHaveSample('app_hits_total', exactly({ otel_scope_name: 'fixture-app' }), 2)
+      .toHaveSample('target_info', { service_name: 'fixture' }, 1);
     await promtoolCheck(text);
   });
 

@@ -1,6 +1,7 @@
 import { AssertionError } from 'node:assert';
 import { distance } from '../config.js';
 import { close } from './assertions.js';
+import { ExactAttributes, matchesAttributes } from './snapshot.js';
 
 /** One sample line: `name{labels} value [timestamp]`. */
 export interface ExpositionSample {
@@ -226,6 +227,12 @@ function unescapeHelp(s: string): string {
   return s.replace(/\\(.)/g, (m, c: string) => (c === 'n' ? '\n' : c === '\\' || c === '"' ? c : m));
 }
 
+/**
+ * Which samples a lookup selects: a plain object matches samples whose labels include those (a subset, like a
+ * PromQL matcher); `exactly({...})` matches only samples with exactly those labels.
+ */
+export type LabelFilter = Readonly<Record<string, string>> | ExactAttributes;
+
 /** What `toHaveFamily` may check besides presence. */
 export interface FamilyExpectation {
   type?: string;
@@ -240,18 +247,18 @@ export interface ExpositionAssertions {
   /** A family by name (a counter also answers to its name with or without `_total`). */
   family(name: string): ExpositionFamily | undefined;
   /** Samples with this exact sample name whose labels include `labels`. */
-  samples(name: string, labels?: Readonly<Record<string, string>>): ExpositionSample[];
+  samples(name: string, labels?: LabelFilter): ExpositionSample[];
   /** A family with this name exists (and has the given type, HELP text, unit). */
   toHaveFamily(name: string, expected?: FamilyExpectation): this;
   /**
    * A sample with this name (e.g. `orders_placed_total`, `checkout_duration_seconds_bucket`) whose labels include
    * `labels` exists; with `value`, exactly one such sample exists and has that value (within 1e-9 relative).
    */
-  toHaveSample(name: string, labels?: Readonly<Record<string, string>>, value?: number): this;
+  toHaveSample(name: string, labels?: LabelFilter, value?: number): this;
   /** The negations. */
   readonly not: {
     toHaveFamily(name: string): ExpositionAssertions;
-    toHaveSample(name: string, labels?: Readonly<Record<string, string>>): ExpositionAssertions;
+    toHaveSample(name: string, labels?: LabelFilter): ExpositionAssertions;
   };
 }
 
@@ -276,10 +283,8 @@ export function expectExposition(text: string): ExpositionAssertions {
   const family = (name: string) =>
     families.find((f) => f.name === name) ??
     families.find((f) => f.type === 'counter' && (f.name === `${name}_total` || `${f.name}_total` === name));
-  const samples = (name: string, labels: Readonly<Record<string, string>> = {}) =>
-    families.flatMap((f) =>
-      f.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)),
-    );
+  const samples = (name: string, labels: LabelFilter = {}) =>
+    families.flatMap((f) => f.samples.filter((s) => s.name === name && matchesAttributes(s.labels, labels)));
   const allSamples = () => families.flatMap((f) => f.samples);
   const fail = (message: string, fn: (...args: never[]) => unknown): never => {
     throw new AssertionError({ message, stackStartFn: fn });
@@ -408,13 +413,16 @@ function sampleList(samples: readonly ExpositionSample[]): string {
   return lines.join('\n');
 }
 
-function formatLabels(labels: Readonly<Record<string, string>>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  return `{${parts.join(',')}}`;
+function formatLabels(labels: LabelFilter): string {
+  const exact = labels instanceof ExactAttributes;
+  const entries = Object.entries(exact ? labels.attributes : labels);
+  const parts = entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return `${exact ? 'exactly ' : ''}{${parts.join(',')}}`;
 }
 
-function matching(labels: Readonly<Record<string, string>>): string {
-  return Object.keys(labels).length === 0 ? '' : ` matching ${formatLabels(labels)}`;
+function matching(labels: LabelFilter): string {
+  const exact = labels instanceof ExactAttributes;
+  return !exact && Object.keys(labels).length === 0 ? '' : ` matching ${formatLabels(labels)}`;
 }
 
 function q(s: string): string {

@@ -17,6 +17,7 @@ export type {
   ExpositionFamily,
   ExpositionSample,
   FamilyExpectation,
+  LabelFilter,
 } from './exposition.js';
 export { expectExposition, parseExposition } from './exposition.js';
 export { bucketQuantile } from './quantile.js';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,8 +62,15 @@ describe('npm run demo', () => {
         ? t
         : undefined;
     });
-    expect(text).toMatch(/^# TYPE checkout_duration_seconds histogram$/m);
-    expect(text).toMatch(/^orders_placed_total\{.*payment_method="(card|paypal)".*\} \d+$/m);
+    const exposition = expectExposition(text).toHaveFamily('checkout_duration_seconds', {
+      type: 'histogram',
+    });
+    const orders = exposition.samples('orders_placed_total');
+    expect(orders.length).toBeGreaterThan(0);
+    for (const { labels, value } of orders) {
+      expect(['card', 'paypal']).toContain(labels['payment_method']);
+      expect(Number.isInteger(value) && value > 0, `orders_placed_total ${value}`).toBe(true);
+    }
     await promtoolCheck(text);
     await referenceParse(text);
   });

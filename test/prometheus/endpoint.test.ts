@@ -1,6 +1,12 @@
 import { connect } from 'node:net';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ATTR_ERROR_TYPE as ERROR,
+  METRIC_OMB_SCRAPE_REQUESTS as REQUESTS,
+  ATTR_HTTP_RESPONSE_STATUS_CODE as STATUS,
+} from '../../src/semconv.js';
+import { exactly, expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 import { deferred, endpointOptions, raw, selfMetricsProbe, startEndpoint, TestReader } from './support.js';
 
@@ -22,15 +28,6 @@ async function serve(overrides: Parameters<typeof startEndpoint>[1] = {}) {
   return { ...started, meter, provider, reader, probe };
 }
 
-async function requestsByStatus(probe: ReturnType<typeof selfMetricsProbe>) {
-  const points = (await probe.read()).get('omb.scrape.requests') ?? [];
-  return points.map((p) => ({
-    status: p.attributes['http.response.status_code'],
-    error: p.attributes['error.type'],
-    value: p.value,
-  }));
-}
-
 describe('metrics endpoint HTTP semantics', () => {
   it('answers GET with text 0.0.4 that promtool accepts, no-store and Vary', async () => {
     const { url } = await serve();
@@ -40,7 +37,7 @@ describe('metrics endpoint HTTP semantics', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('vary')).toBe('Accept, Accept-Encoding');
     const body = await res.text();
-    expect(body).toContain('orders_total{otel_scope_name="shop",region="eu"} 3');
+    expectExposition(body).toHaveSample('orders_total', { otel_scope_name: 'shop', region: 'eu' }, 3);
     await promtoolCheck(body);
   });
 
@@ -84,8 +81,8 @@ describe('metrics endpoint HTTP semantics', () => {
       socket.on('error', reject);
     });
     expect(garbage).toMatch(/^HTTP\/1\.1 400 Bad Request/);
-    const counted = await requestsByStatus(probe);
-    expect(counted.filter((c) => c.status === 400).reduce((n, c) => n + c.value, 0)).toBe(3);
+    // Summed over the error types.
+    expect(await probe.metrics.collect()).toHaveCounter(REQUESTS, { [STATUS]: 400 }, 3);
   });
 
   it('answers 431 to headers over the 8 KiB limit', async () => {
@@ -106,11 +103,11 @@ describe('metrics endpoint HTTP semantics', () => {
     expect(res.status).toBe(500);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await res.text()).toBe('metrics collection failed\n');
-    expect(await requestsByStatus(probe)).toContainEqual({
-      status: 500,
-      error: 'collection_failed',
-      value: 1,
-    });
+    expect(await probe.metrics.collect()).toHaveCounter(
+      REQUESTS,
+      exactly({ [STATUS]: 500, [ERROR]: 'collection_failed' }),
+      1,
+    );
   });
 
   it('answers 500 with a clear message when the body exceeds maxResponseBytes, and counts it', async () => {
@@ -118,11 +115,11 @@ describe('metrics endpoint HTTP semantics', () => {
     const res = await fetch(url);
     expect(res.status).toBe(500);
     expect(await res.text()).toMatch(/exceeds prometheus\.maxResponseBytes \(100 bytes\)/);
-    expect(await requestsByStatus(probe)).toContainEqual({
-      status: 500,
-      error: 'response_too_large',
-      value: 1,
-    });
+    expect(await probe.metrics.collect()).toHaveCounter(
+      REQUESTS,
+      exactly({ [STATUS]: 500, [ERROR]: 'response_too_large' }),
+      1,
+    );
   });
 });
 
@@ -156,7 +153,11 @@ describe('metrics endpoint protection', () => {
     const limited = await fetch(url);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await requestsByStatus(probe)).toContainEqual({ status: 429, error: 'rate_limited', value: 1 });
+    expect(await probe.metrics.collect()).toHaveCounter(
+      REQUESTS,
+      exactly({ [STATUS]: 429, [ERROR]: 'rate_limited' }),
+      1,
+    );
   });
 
   it('answers 503 with Retry-After to scrapes beyond maxConcurrentScrapes', async () => {
@@ -194,8 +195,12 @@ describe('metrics endpoint protection', () => {
     // The next scrape collects afresh: it never gets the abandoned collection's value.
     const next = await fetch(url);
     expect(next.status).toBe(200);
-    expect(await next.text()).toContain('slow_value{otel_scope_name="shop"} 2');
-    expect(await requestsByStatus(probe)).toContainEqual({ status: 503, error: 'timeout', value: 1 });
+    expectExposition(await next.text()).toHaveSample('slow_value', { otel_scope_name: 'shop' }, 2);
+    expect(await probe.metrics.collect()).toHaveCounter(
+      REQUESTS,
+      exactly({ [STATUS]: 503, [ERROR]: 'timeout' }),
+      1,
+    );
   });
 
   it('lets concurrent scrapes share one collection', async () => {
@@ -220,7 +225,7 @@ describe('metrics endpoint protection', () => {
     expect(calls).toBe(1);
     expect(rc.body.equals(ra.body)).toBe(true);
     expect(rb.headers['content-type']).toMatch(/^application\/openmetrics-text/);
-    expect(rb.body.toString()).toContain('shared{otel_scope_name="shop"} 1');
+    expectExposition(rb.body.toString()).toHaveSample('shared', { otel_scope_name: 'shop' }, 1);
   });
 
   it('serves the same scrape again within cacheTtl', async () => {

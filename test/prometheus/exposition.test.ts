@@ -1,6 +1,7 @@
 import { metrics } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/init.js';
+import { exactly, expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 
 let handle: MetricsHandle | undefined;
@@ -47,12 +48,13 @@ describe('the /metrics exposition', () => {
       ['5', '1'],
       ['+Inf', '1'],
     ]);
-    expect(text).toMatch(
-      /^checkout_duration_seconds_sum\{otel_scope_name="checkout",otel_scope_version="1.2.3"\} 0.3$/m,
-    );
-    expect(text).toMatch(
-      /^orders_placed_total\{otel_scope_name="checkout",otel_scope_version="1.2.3",payment_method="card"\} 2$/m,
-    );
+    const scope = { otel_scope_name: 'checkout', otel_scope_version: '1.2.3' };
+    expectExposition(text)
+      .toHaveFamily('checkout_duration_seconds', { type: 'histogram', help: 'Time to check out' })
+      .toHaveSample('checkout_duration_seconds_sum', scope, 0.3)
+      .toHaveSample('checkout_duration_seconds_count', scope, 1)
+      .toHaveSample('orders_placed_total', exactly({ ...scope, payment_method: 'card' }), 2);
+    // Text 0.0.4 names the counter family with its _total on the TYPE line.
     expect(text).toContain('# TYPE orders_placed_total counter');
     await promtoolCheck(text);
     const families = await referenceParse(text);
@@ -87,8 +89,13 @@ describe('the /metrics exposition', () => {
     const { text } = await scrape(h);
     expect(text.match(/^# HELP jobs_done_total /gm)).toHaveLength(1);
     expect(text.match(/^# TYPE jobs_done_total /gm)).toHaveLength(1);
-    expect(text).toMatch(/^jobs_done_total\{otel_scope_name="worker",otel_scope_version="2.0.0"\} 5$/m);
-    expect(text).toMatch(/^jobs_done_total\{otel_scope_name="checkout",otel_scope_version="1.2.3"\} 1$/m);
+    expectExposition(text)
+      .toHaveSample('jobs_done_total', exactly({ otel_scope_name: 'worker', otel_scope_version: '2.0.0' }), 5)
+      .toHaveSample(
+        'jobs_done_total',
+        exactly({ otel_scope_name: 'checkout', otel_scope_version: '1.2.3' }),
+        1,
+      );
     await promtoolCheck(text);
     await referenceParse(text);
   });
@@ -109,16 +116,21 @@ describe('the /metrics exposition', () => {
     const h = await start({ environment: 'staging', resourceAttributes: { 'team.name': 'payments' } });
     h.meter.createCounter('x').add(1);
     const { text } = await scrape(h);
-    const line = text.split('\n').find((l) => l.startsWith('target_info{'));
-    expect(line).toContain('service_name="checkout"');
-    expect(line).toContain('service_version="1.2.3"');
-    expect(line).toMatch(/service_instance_id="[0-9a-f-]{36}"/);
-    expect(line).toContain('deployment_environment_name="staging"');
-    expect(line).toContain('team_name="payments"');
-    expect(line).toContain(`process_pid="${process.pid}"`);
-    expect(line).toContain('host_name=');
-    expect(line).not.toContain('process_command_args');
-    expect(line).toMatch(/ 1$/);
+    const exposition = expectExposition(text).toHaveSample(
+      'target_info',
+      {
+        service_name: 'checkout',
+        service_version: '1.2.3',
+        deployment_environment_name: 'staging',
+        team_name: 'payments',
+        process_pid: String(process.pid),
+      },
+      1,
+    );
+    const labels = exposition.samples('target_info')[0]!.labels;
+    expect(labels['service_instance_id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(labels).toHaveProperty('host_name');
+    expect(text).not.toContain('process_command_args');
   });
 
   it('takes resource attributes from OTEL_RESOURCE_ATTRIBUTES and lets OTEL_SERVICE_NAME win for service.name', async () => {
@@ -128,9 +140,10 @@ describe('the /metrics exposition', () => {
       handle = initMeter({ prometheus: { port: 0 } });
       await handle.ready;
       handle.meter.createCounter('x').add(1);
-      const line = (await scrape(handle)).text.split('\n').find((l) => l.startsWith('target_info{'));
-      expect(line).toContain('cloud_region="eu-west-1"');
-      expect(line).toContain('service_name="from-env"');
+      expectExposition((await scrape(handle)).text).toHaveSample('target_info', {
+        cloud_region: 'eu-west-1',
+        service_name: 'from-env',
+      });
     } finally {
       vi.unstubAllEnvs();
     }
@@ -141,9 +154,9 @@ describe('the /metrics exposition', () => {
     const c = h.meter.createCounter('user.requests');
     for (let i = 0; i < 50; i++) c.add(1, { 'user.id': `u${i}` });
     const { text } = await scrape(h);
-    const lines = text.split('\n').filter((l) => l.startsWith('user_requests_total{'));
-    expect(lines).toHaveLength(5);
-    expect(lines.find((l) => l.includes('otel_metric_overflow="true"'))).toMatch(/ 46$/);
+    const exposition = expectExposition(text);
+    expect(exposition.samples('user_requests_total')).toHaveLength(5);
+    exposition.toHaveSample('user_requests_total', { otel_metric_overflow: 'true' }, 46);
     await promtoolCheck(text);
   });
 
@@ -152,7 +165,7 @@ describe('the /metrics exposition', () => {
     const g = h.meter.createUpDownCounter('sessions');
     for (let i = 0; i < 10; i++) g.add(1, { shard: i });
     const { text } = await scrape(h);
-    expect(text.split('\n').filter((l) => l.startsWith('sessions{'))).toHaveLength(3);
+    expect(expectExposition(text).samples('sessions')).toHaveLength(3);
   });
 
   it('keeps only allow-listed attribute keys', async () => {
@@ -161,8 +174,10 @@ describe('the /metrics exposition', () => {
     c.add(1, { route: '/a', 'user.id': '1' });
     c.add(1, { route: '/a', 'user.id': '2' });
     const { text } = await scrape(h);
-    expect(text).toMatch(
-      /^api_calls_total\{otel_scope_name="checkout",otel_scope_version="1.2.3",route="\/a"\} 2$/m,
+    expectExposition(text).toHaveSample(
+      'api_calls_total',
+      exactly({ otel_scope_name: 'checkout', otel_scope_version: '1.2.3', route: '/a' }),
+      2,
     );
     expect(text).not.toContain('user_id');
   });
@@ -171,7 +186,7 @@ describe('the /metrics exposition', () => {
     const h = await start({ views: [{ instrumentName: 'renamed.src', name: 'renamed.dst' }] });
     h.meter.createCounter('renamed.src').add(1);
     const { text } = await scrape(h);
-    expect(text).toContain('renamed_dst_total{');
+    expectExposition(text).toHaveSample('renamed_dst_total', {}, 1);
     expect(text).not.toContain('renamed_src');
   });
 
@@ -180,7 +195,9 @@ describe('the /metrics exposition', () => {
     h.meter.createCounter('bare').add(1);
     const { text } = await scrape(h);
     expect(text).not.toContain('target_info');
-    expect(text).toMatch(/^bare_total 1$/m);
+    // No labels at all: neither otel_scope_* nor anything else.
+    const bare = expectExposition(text).samples('bare_total');
+    expect(bare.map(({ labels, value }) => ({ labels, value }))).toEqual([{ labels: {}, value: 1 }]);
   });
 
   it('answers 404 to other paths and 405 with Allow to POST', async () => {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 import { raw } from './support.js';
 
@@ -48,7 +49,7 @@ describe.each(['express-metrics', 'fastify-metrics', 'koa-metrics'])('the %s exa
     expect(text.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(text.headers['content-encoding']).toBe('gzip');
     const body = gunzipSync(text.body).toString();
-    expect(body).toMatch(/greetings_total\{[^}]*framework="[a-z]+"\} 1/);
+    expectExposition(body).toHaveSample('greetings_total', { framework: name.split('-')[0]! }, 1);
     await promtoolCheck(body);
 
     const om = await raw(url, {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMetricsHandler, initMeter, type MetricsHandle } from '../../src/index.js';
+import { expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 
 let handle: MetricsHandle | undefined;
@@ -38,12 +39,14 @@ describe('failing observable callbacks', () => {
     const url = t.metricsUrl!;
     for (let i = 0; i < 3; i++) expect((await fetch(url)).status).toBe(200);
     const text = await (await fetch(url)).text();
-    expect(text).toContain('orders_total{otel_scope_name="selftest"');
-    expect(text).toMatch(/healthy\{otel_scope_name="selftest"[^}]*\} 7/);
-    expect(text).not.toMatch(/^broken\{/m);
-    // Four collections so far; the failure count is observed before this collection's callbacks fail.
-    expect(text).toMatch(/omb_callback_failures_total\{[^}]*omb_instrument="broken"\} 3/);
-    expect(text).toMatch(/omb_callback_failures_total\{[^}]*omb_instrument="rejecting"\} 3/);
+    expectExposition(text)
+      .toHaveSample('orders_total', { otel_scope_name: 'selftest' }, 2)
+      .toHaveSample('healthy', { otel_scope_name: 'selftest' }, 7)
+      .not.toHaveSample('broken')
+      .not.toHaveSample('rejecting')
+      // Four collections so far; the failure count is observed before this collection's callbacks fail.
+      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'broken' }, 3)
+      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'rejecting' }, 3);
     await promtoolCheck(text);
     const logged = warnings.filter((m) => m.includes('observable callback'));
     expect(logged).toHaveLength(2);
@@ -58,13 +61,17 @@ describe('self-metrics', () => {
     await fetch(t.metricsUrl!);
     await fetch(t.metricsUrl!, { headers: auth });
     const text = await (await fetch(t.metricsUrl!, { headers: auth })).text();
-    expect(text).toMatch(/omb_scrape_requests_total\{[^}]*http_response_status_code="200"\} 1/);
-    expect(text).toMatch(
-      /omb_scrape_requests_total\{[^}]*http_response_status_code="401",error_type="unauthorized"\} 1/,
-    );
-    expect(text).toMatch(/omb_scrape_duration_seconds_count\{[^}]*http_response_status_code="200"\} 1/);
-    expect(text).toMatch(/omb_scrape_response_size_bytes_count\{[^}]*\} 1/);
-    expect(text).toMatch(/omb_scrape_series\{[^}]*\} \d+/);
+    const exposition = expectExposition(text)
+      .toHaveSample('omb_scrape_requests_total', { http_response_status_code: '200' }, 1)
+      .toHaveSample(
+        'omb_scrape_requests_total',
+        { http_response_status_code: '401', error_type: 'unauthorized' },
+        1,
+      )
+      .toHaveSample('omb_scrape_duration_seconds_count', { http_response_status_code: '200' }, 1)
+      .toHaveSample('omb_scrape_response_size_bytes_count', {}, 1)
+      .toHaveSample('omb_scrape_series');
+    expect(exposition.samples('omb_scrape_series').map((s) => Number.isInteger(s.value))).toEqual([true]);
     await promtoolCheck(text);
     const om = await (
       await fetch(t.metricsUrl!, {
@@ -94,12 +101,11 @@ describe('self-metrics', () => {
     await fetch(t.metricsUrl!);
     const text = await (await fetch(t.metricsUrl!)).text();
     // Limit 3 keeps 2 series and folds 8 measurements into the overflow series.
-    expect(text).toMatch(/omb_cardinality_overflow_series\{[^}]*omb_instrument="capped.latency"\} 1/);
-    expect(text).toMatch(/omb_cardinality_overflow_series\{[^}]*omb_instrument="capped.total"\} 1/);
-    expect(text).toMatch(
-      /omb_cardinality_overflow_measurements_total\{[^}]*omb_instrument="capped.latency"\} 8/,
-    );
-    expect(text).not.toMatch(/omb_cardinality_overflow_measurements_total\{[^}]*capped.total/);
+    expectExposition(text)
+      .toHaveSample('omb_cardinality_overflow_series', { omb_instrument: 'capped.latency' }, 1)
+      .toHaveSample('omb_cardinality_overflow_series', { omb_instrument: 'capped.total' }, 1)
+      .toHaveSample('omb_cardinality_overflow_measurements_total', { omb_instrument: 'capped.latency' }, 8)
+      .not.toHaveSample('omb_cardinality_overflow_measurements_total', { omb_instrument: 'capped.total' });
   });
 
   it('can be turned off', async () => {
@@ -129,8 +135,8 @@ describe('createMetricsHandler', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-encoding')).toBe('gzip'); // fetch asks for it; the body is over 1 KiB
       const text = await res.text();
-      expect(text).toContain('app_hits_total');
       await referenceParse(text, 'openmetrics');
+      expectExposition(text).toHaveSample('app_hits_total', { otel_scope_name: 'selftest' }, 1);
     } finally {
       await new Promise((r) => server.close(r));
     }

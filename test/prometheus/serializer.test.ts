@@ -1,6 +1,7 @@
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { type ExpositionStats, PrometheusSerializer } from '../../src/prometheus/serializer.js';
+import { expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 import { TestReader } from './support.js';
 
@@ -125,8 +126,10 @@ describe('PrometheusSerializer', () => {
     });
     const text = new PrometheusSerializer({ targetInfo: false }).serialize(rm);
     expect(text.match(/# TYPE jobs_total/g)).toHaveLength(1);
-    expect(text).toContain('jobs_total{otel_scope_name="a"} 1');
-    expect(text).toContain('jobs_total{otel_scope_name="b"} 2');
+    expectExposition(text)
+      .toHaveSample('jobs_total', { otel_scope_name: 'a' }, 1)
+      .toHaveSample('jobs_total', { otel_scope_name: 'b' }, 2)
+      .not.toHaveSample('jobs_total', { otel_scope_name: 'c' });
     expect(text).not.toContain(' 5\n');
     await promtoolCheck(text);
   });

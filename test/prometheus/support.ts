@@ -1,10 +1,11 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MetricReader } from '@opentelemetry/sdk-metrics';
 import { DEFAULTS, type ResolvedPrometheusOptions } from '../../src/config.js';
 import { type EndpointOptions, MetricsEndpoint, type MetricsSource } from '../../src/prometheus/handler.js';
 import { SelfMetrics } from '../../src/prometheus/self-metrics.js';
 import { type ListeningServer, listen } from '../../src/prometheus/server.js';
+import { createTestMeter } from '../../src/testing/index.js';
 
 /** A reader for tests: collect on demand, nothing else. */
 export class TestReader extends MetricReader {
@@ -22,37 +23,10 @@ export function endpointOptions(overrides: Partial<ResolvedPrometheusOptions> = 
   };
 }
 
-/** Self-metrics recorded on their own provider, readable with `read()`. */
+/** Self-metrics recorded on the testing kit's meter; `metrics.collect()` gives a snapshot to assert on. */
 export function selfMetricsProbe() {
-  const reader = new TestReader();
-  const provider = new MeterProvider({ readers: [reader] });
-  const selfMetrics = new SelfMetrics(provider.getMeter('probe'));
-  return {
-    selfMetrics,
-    /** `name → [{attributes, value}]` (histograms: value is the count). */
-    async read(): Promise<Map<string, { attributes: Record<string, unknown>; value: number }[]>> {
-      const { resourceMetrics } = await reader.collect();
-      return flatten(resourceMetrics);
-    },
-  };
-}
-
-export function flatten(rm: ResourceMetrics) {
-  const out = new Map<string, { attributes: Record<string, unknown>; value: number }[]>();
-  for (const sm of rm.scopeMetrics) {
-    for (const m of sm.metrics) {
-      const list = out.get(m.descriptor.name) ?? [];
-      for (const p of m.dataPoints as { attributes: Record<string, unknown>; value: unknown }[]) {
-        const v = p.value;
-        list.push({
-          attributes: p.attributes,
-          value: typeof v === 'number' ? v : (v as { count: number }).count,
-        });
-      }
-      out.set(m.descriptor.name, list);
-    }
-  }
-  return out;
+  const metrics = createTestMeter();
+  return { selfMetrics: new SelfMetrics(metrics.getMeter('probe')), metrics };
 }
 
 /** A MetricsEndpoint on its own server, port 0. */

@@ -2,7 +2,7 @@ import { diag } from '@opentelemetry/api';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/init.js';
-import { PrometheusSerializer } from '../../src/prometheus/serializer.js';
+import { exactly, expectExposition } from '../../src/testing/index.js';
 import { type ParsedFamily, promtoolCheck, referenceParse } from '../helpers.js';
 import { type Rig, startRig } from './reader.js';
 
@@ -78,9 +78,12 @@ describe('runtime metrics on the Prometheus endpoint', () => {
 
   it('puts the runtime version and the process start time on target_info', async () => {
     const text = await scrape({ host: false, runtime: false });
-    const info = (await referenceParse(text)).find((f) => f.name === 'target_info')!.samples[0]!.labels;
-    expect(info['process_runtime_name']).toBe('nodejs');
-    expect(info['process_runtime_version']).toBe(process.versions.node);
+    await referenceParse(text);
+    const exposition = expectExposition(text).toHaveSample('target_info', {
+      process_runtime_name: 'nodejs',
+      process_runtime_version: process.versions.node,
+    });
+    const info = exposition.samples('target_info')[0]!.labels;
     // ISO 8601 keeps milliseconds; timeOrigin has a fraction.
     expect(Math.abs(Date.parse(info['process_creation_time']!) - performance.timeOrigin)).toBeLessThan(1);
   });
@@ -91,9 +94,10 @@ describe('runtime metrics on the Prometheus endpoint', () => {
       throw new Error('rss unavailable');
     });
     const text = await scrape();
-    expect(text).toMatch(/^process_uptime_seconds\{/m);
-    expect(text).toMatch(/^v8js_memory_heap_used_bytes\{/m);
-    expect(text).not.toMatch(/^process_memory_usage_bytes\{/m);
+    expectExposition(text)
+      .toHaveSample('process_uptime_seconds')
+      .toHaveSample('v8js_memory_heap_used_bytes')
+      .not.toHaveSample('process_memory_usage_bytes');
     expect(warn.mock.calls.flat().map(String).join('\n')).toContain('rss unavailable');
   });
 
@@ -119,28 +123,36 @@ describe('runtime metrics on the Prometheus endpoint', () => {
   it('gives prom-client names plausible values', async () => {
     const r = startRig({ promClientCompat: true, runtime: false, host: false });
     rigs.push(r);
-    const text = new PrometheusSerializer().serialize(await r.reader.metrics());
+    // Looked up by their Prometheus names, which the snapshot knows.
+    const snap = await r.collect();
     const rss = process.memoryUsage().rss;
     const cpu = process.cpuUsage();
-    const sample = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1]);
-    expect(Math.abs(sample('process_resident_memory_bytes') - rss) / rss).toBeLessThan(0.1);
-    expect(sample('process_cpu_seconds_total')).toBeLessThanOrEqual((cpu.user + cpu.system) / 1e6);
-    expect(sample('process_cpu_seconds_total')).toBeCloseTo(
-      sample('process_cpu_user_seconds_total') + sample('process_cpu_system_seconds_total'),
+    const gauge = (name: string) => {
+      expect(snap).toHaveGauge(name, exactly({}));
+      return snap.gauge(name)!;
+    };
+    const counter = (name: string) => {
+      expect(snap).toHaveCounter(name, exactly({}));
+      return snap.counter(name)!;
+    };
+    expect(Math.abs(gauge('process_resident_memory_bytes') - rss) / rss).toBeLessThan(0.1);
+    expect(counter('process_cpu_seconds_total')).toBeLessThanOrEqual((cpu.user + cpu.system) / 1e6);
+    expect(counter('process_cpu_seconds_total')).toBeCloseTo(
+      counter('process_cpu_user_seconds_total') + counter('process_cpu_system_seconds_total'),
       6,
     );
     expect(
-      Math.abs(sample('process_start_time_seconds') - (Date.now() / 1000 - process.uptime())),
+      Math.abs(gauge('process_start_time_seconds') - (Date.now() / 1000 - process.uptime())),
     ).toBeLessThan(1);
-    expect(text).toMatch(
-      new RegExp(
-        `^nodejs_version_info\\{[^}]*version="${process.version}",major="${process.versions.node.split('.')[0]}"`,
-        'm',
-      ),
+    const [major, minor, patch] = process.versions.node.split('.') as [string, string, string];
+    expect(snap).toHaveGauge(
+      'nodejs_version_info',
+      exactly({ version: process.version, major, minor, patch }),
+      1,
     );
-    expect(sample('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(gauge('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
     if (process.platform === 'linux')
-      expect(sample('process_max_fds')).toBeGreaterThan(sample('process_open_fds'));
+      expect(gauge('process_max_fds')).toBeGreaterThan(gauge('process_open_fds'));
   });
 
   it('keeps prom-client names and our semconv names apart, in text and OpenMetrics alike', async () => {
@@ -158,8 +170,8 @@ describe('runtime metrics on the Prometheus endpoint', () => {
     // The same collection as OpenMetrics, through the reference OpenMetrics parser (stricter on suffixes).
     const r = startRig({ promClientCompat: true, host: { groups: ['process', 'system'] } });
     rigs.push(r);
-    await r.reader.metrics();
-    const om = new PrometheusSerializer().serialize(await r.reader.metrics(), 'openmetrics');
+    await r.collect();
+    const om = await r.tm.exposition('openmetrics');
     const omFamilies = await referenceParse(om, 'openmetrics');
     expect(omFamilies.map((f) => f.name)).toEqual(
       expect.arrayContaining([

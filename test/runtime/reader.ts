@@ -1,84 +1,35 @@
-import {
-  DataPointType,
-  type Histogram,
-  type MetricData,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
-import { type MetricsConfig, resolveConfig } from '../../src/config.js';
+import { expect } from 'vitest';
+import type { MetricsConfig } from '../../src/config.js';
 import { type Collector, startRuntimeMetrics } from '../../src/runtime/collectors.js';
 import type { ProcOptions } from '../../src/runtime/process.js';
-import { BucketAdvisingMeterProvider, buildViews } from '../../src/views.js';
-
-/** The smallest MetricReader: collects on demand, cumulative, nothing to flush. */
-export class MemoryReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-
-  /** One collection; fails the test if the SDK reported collection errors. */
-  async metrics(): Promise<ResourceMetrics> {
-    const { resourceMetrics, errors } = await this.collect();
-    if (errors.length > 0) throw new AggregateError(errors, 'collection reported errors');
-    return resourceMetrics;
-  }
-}
+import { createTestMeter, type MetricsSnapshot, type TestMeter } from '../../src/testing/index.js';
 
 export interface Rig {
-  reader: MemoryReader;
-  provider: BucketAdvisingMeterProvider;
+  /** The testing kit's meter, configured as `initMeter(config)` would be; the collectors run on its provider. */
+  tm: TestMeter;
   collectors: Collector;
+  /** One collection; fails the test if the SDK reported collection errors (a collector callback that threw). */
+  collect(): Promise<MetricsSnapshot>;
   close(): Promise<void>;
 }
 
-/** A provider configured as `initMeter()` would configure it, with the runtime collectors started on it. */
+/** A test meter configured as `initMeter()` would configure it, with the runtime collectors started on it. */
 export function startRig(config: MetricsConfig = {}, proc: ProcOptions = {}): Rig {
-  const resolved = resolveConfig(config, {});
-  const reader = new MemoryReader();
-  const provider = new BucketAdvisingMeterProvider(
-    { views: buildViews(resolved.views), readers: [reader] },
-    resolved.views.unitBuckets,
-  );
-  const collectors = startRuntimeMetrics(provider, resolved, proc);
+  const tm = createTestMeter(config);
+  const collectors = startRuntimeMetrics(tm.meterProvider, tm.config, proc);
   return {
-    reader,
-    provider,
+    tm,
     collectors,
+    async collect() {
+      const snapshot = await tm.collect();
+      expect(snapshot.errors, 'collection errors').toEqual([]);
+      return snapshot;
+    },
     async close() {
       collectors.stop();
-      await provider.shutdown();
+      await tm.shutdown();
     },
   };
-}
-
-/** Every metric with this name across scopes. */
-export function metricsNamed(rm: ResourceMetrics, name: string): MetricData[] {
-  return rm.scopeMetrics.flatMap((s) => s.metrics.filter((m) => m.descriptor.name === name));
-}
-
-/** The one metric with this name; throws when absent. */
-export function metric(rm: ResourceMetrics, name: string): MetricData {
-  const found = metricsNamed(rm, name);
-  if (found.length !== 1) throw new Error(`expected one metric ${name}, found ${found.length}`);
-  return found[0]!;
-}
-
-/** The number value of the data point whose attributes include `attrs`. */
-export function value(rm: ResourceMetrics, name: string, attrs: Record<string, string> = {}): number {
-  const m = metric(rm, name);
-  const point = m.dataPoints.find((p) => Object.entries(attrs).every(([k, v]) => p.attributes[k] === v));
-  if (!point) throw new Error(`no ${name} point with ${JSON.stringify(attrs)}`);
-  if (typeof point.value !== 'number') throw new Error(`${name} is not a number metric`);
-  return point.value;
-}
-
-/** Histogram points of a metric. */
-export function histogramPoints(
-  rm: ResourceMetrics,
-  name: string,
-): { attributes: object; value: Histogram }[] {
-  const m = metric(rm, name);
-  if (m.dataPointType !== DataPointType.HISTOGRAM) throw new Error(`${name} is not a histogram`);
-  return m.dataPoints;
 }
 
 /** Burns CPU on this thread until `process.cpuUsage()` shows `ms` more user+system time; returns what it burned (s). */

@@ -1,6 +1,6 @@
 import { AssertionError } from 'node:assert';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestMeter, expectExposition, parseExposition } from '../../src/testing/index.js';
+import { createTestMeter, exactly, expectExposition, parseExposition } from '../../src/testing/index.js';
 import { referenceParse } from '../helpers.js';
 
 let text: string;
@@ -100,6 +100,7 @@ describe('expectExposition', () => {
       .toHaveSample('checkout_duration_seconds_bucket', { le: '0.5' }, 1)
       .toHaveSample('pool_usage_ratio', {}, Number.NaN)
       .toHaveSample('target_info', { service_name: 'shop' }, 1)
+      .not.toHaveSample('orders_placed_total', exactly({ payment_method: 'card' }))
       .not.toHaveFamily('orders_cancelled_total')
       .not.toHaveSample('orders_placed_total', { payment_method: 'cash' });
     expectExposition(openmetrics)
