@@ -11,7 +11,8 @@
 // inverse, so "capacity" = bare CPU/request ÷ variant CPU/request is the ratio to read.
 // At the end the request count in our /metrics scrape must equal the requests served.
 //
-//   node bench/http-overhead.js [--rounds 5] [--duration 4] [--connections 50] [--variants bare,ours,...]
+//   node bench/http-overhead.js [--rounds 5] [--duration 4] [--connections 50] [--variants bare,ours,...] [--fresh]
+// --fresh starts a new server process for every variant in every round (see the loop for why).
 // Run on the built dist/ (`npm run build`). Needs wrk and taskset.
 import { execFile, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -49,6 +50,7 @@ async function main() {
       duration: { type: 'string', default: '4' },
       connections: { type: 'string', default: '50' },
       variants: { type: 'string' },
+      fresh: { type: 'boolean', default: false },
     },
   });
   if (values.variants) VARIANTS = values.variants.split(',');
@@ -72,6 +74,13 @@ async function main() {
       // Rotate the starting variant so none always runs first in a round.
       const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
       for (const v of order) {
+        if (values.fresh && r > 0) {
+          // A new process per round: JIT and heap decisions differ between processes by a few per cent,
+          // so one process per variant for the whole run can bias that variant; fresh ones average it out.
+          servers[v].child.kill();
+          servers[v] = await startServer(v, serverCpu);
+          await wrk(servers[v].url, 1, connections, loadCpu);
+        }
         const before = await ask(servers[v], 'stats');
         const rate = await wrk(servers[v].url, duration, connections, loadCpu);
         const after = await ask(servers[v], 'stats');
