@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Child-process and real-server tests bind ports and spawn Node; keep the 2-core CI machine responsive.
     maxWorkers: 2,
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results.json' },
   },
 });
