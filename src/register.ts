@@ -38,7 +38,9 @@ function start(): void {
     () => {
       if (handle.metricsUrl) console.log(`${PREFIX} serving metrics at ${handle.metricsUrl}`);
       else if (handle.config.disabled) console.log(`${PREFIX} metrics disabled (OTEL_SDK_DISABLED=true)`);
-      else console.log(`${PREFIX} metrics started (no Prometheus endpoint: OTEL_METRICS_EXPORTER=none)`);
+      else if (handle.config.prometheus) {
+        console.log(`${PREFIX} metrics started (own endpoint off: OMB_PROMETHEUS_LISTEN=false)`);
+      } else console.log(`${PREFIX} metrics started (no Prometheus endpoint: OTEL_METRICS_EXPORTER=none)`);
     },
     (err: unknown) => console.error(`${PREFIX} metrics not started: ${reason(err)}`),
   );
