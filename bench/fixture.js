@@ -81,3 +81,47 @@ export function populatePromClient(client, registry, n) {
     }
   }
 }
+
+/**
+ * Our endpoint over N fixture series, listening on a free loopback port: the reader (to time `collect()` alone),
+ * the scrape URL and `close()`.
+ */
+export async function ourEndpoint(n) {
+  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  const { DEFAULTS } = await import('../dist/config.js');
+  const { MetricsEndpoint } = await import('../dist/prometheus/handler.js');
+  const { PrometheusReader } = await import('../dist/prometheus/reader.js');
+  const { listen } = await import('../dist/prometheus/server.js');
+  const reader = new PrometheusReader({ cardinalityLimit: 2000 });
+  const provider = new MeterProvider({ readers: [reader] });
+  populateOtel(provider.getMeter('bench'), n);
+  const endpoint = new MetricsEndpoint(reader, {
+    ...DEFAULTS.prometheus,
+    authToken: undefined,
+    basicAuth: undefined,
+  });
+  const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
+  return {
+    reader,
+    url: server.url,
+    async close() {
+      await server.close();
+      await provider.shutdown();
+    },
+  };
+}
+
+/** The upstream exporter with its own server over N fixture series: the exporter, the scrape URL and `close()`. */
+export async function upstreamEndpoint(n) {
+  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+  const exporter = new PrometheusExporter({ port: 0, host: '127.0.0.1' });
+  const provider = new MeterProvider({ readers: [exporter] });
+  populateOtel(provider.getMeter('bench'), n);
+  await exporter.startServer();
+  return {
+    exporter,
+    url: `http://127.0.0.1:${exporter._server.address().port}/metrics`,
+    close: () => provider.shutdown(),
+  };
+}

@@ -4,13 +4,7 @@
 // which runs as one synchronous block (reported separately).
 import { request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { DEFAULTS } from '../dist/config.js';
-import { MetricsEndpoint } from '../dist/prometheus/handler.js';
-import { PrometheusReader } from '../dist/prometheus/reader.js';
-import { listen } from '../dist/prometheus/server.js';
-import { populateOtel } from './fixture.js';
+import { ourEndpoint, upstreamEndpoint } from './fixture.js';
 import { environment, fmt, gc } from './util.js';
 
 const N = Number(process.env.BENCH_EVENTLOOP_SERIES ?? 100_000);
@@ -44,30 +38,18 @@ async function delays(label, url) {
 console.log(environment());
 console.log(`${N} series, ${SCRAPES} scrapes each`);
 
-const reader = new PrometheusReader({ cardinalityLimit: 2000 });
-const ours = new MeterProvider({ readers: [reader] });
-populateOtel(ours.getMeter('bench'), N);
+const ours = await ourEndpoint(N);
 let collectMs = Number.POSITIVE_INFINITY;
 for (let i = 0; i < 3; i++) {
   const t = performance.now();
-  await reader.collect();
+  await ours.reader.collect();
   collectMs = Math.min(collectMs, performance.now() - t);
 }
 console.log(`SDK collect() alone (one synchronous block): ${fmt(collectMs)} ms`);
-const endpoint = new MetricsEndpoint(reader, {
-  ...DEFAULTS.prometheus,
-  authToken: undefined,
-  basicAuth: undefined,
-});
-const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
-await delays('ours', server.url);
-await server.close();
-await ours.shutdown();
+await delays('ours', ours.url);
+await ours.close();
 gc();
 
-const exporter = new PrometheusExporter({ port: 0, host: '127.0.0.1' });
-const upstream = new MeterProvider({ readers: [exporter] });
-populateOtel(upstream.getMeter('bench'), N);
-await exporter.startServer();
-await delays('upstream', `http://127.0.0.1:${exporter._server.address().port}/metrics`);
-await upstream.shutdown();
+const upstream = await upstreamEndpoint(N);
+await delays('upstream', upstream.url);
+await upstream.close();

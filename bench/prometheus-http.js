@@ -7,16 +7,8 @@
 import { createServer, request } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import {
-  PrometheusExporter,
-  PrometheusSerializer as UpstreamSerializer,
-} from '@opentelemetry/exporter-prometheus';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { DEFAULTS } from '../dist/config.js';
-import { MetricsEndpoint } from '../dist/prometheus/handler.js';
-import { PrometheusReader } from '../dist/prometheus/reader.js';
-import { listen } from '../dist/prometheus/server.js';
-import { populateOtel } from './fixture.js';
+import { PrometheusSerializer as UpstreamSerializer } from '@opentelemetry/exporter-prometheus';
+import { ourEndpoint, upstreamEndpoint } from './fixture.js';
 import { environment, fmt, gc, median } from './util.js';
 
 const N = Number(process.env.BENCH_HTTP_SERIES ?? 10_000);
@@ -53,26 +45,14 @@ async function measure(label, url) {
 console.log(environment());
 console.log(`${N} series, median of 15 scrapes`);
 
-const reader = new PrometheusReader({ cardinalityLimit: 2000 });
-const ours = new MeterProvider({ readers: [reader] });
-populateOtel(ours.getMeter('bench'), N);
-const endpoint = new MetricsEndpoint(reader, {
-  ...DEFAULTS.prometheus,
-  authToken: undefined,
-  basicAuth: undefined,
-});
-const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
-const oursMs = await measure('ours (gzip)', server.url);
-await server.close();
-await ours.shutdown();
+const ours = await ourEndpoint(N);
+const oursMs = await measure('ours (gzip)', ours.url);
+await ours.close();
 gc();
 
-const exporter = new PrometheusExporter({ port: 0, host: '127.0.0.1' });
-const upstream = new MeterProvider({ readers: [exporter] });
-populateOtel(upstream.getMeter('bench'), N);
-await exporter.startServer();
-const port = exporter._server.address().port;
-const upstreamMs = await measure('upstream (none)', `http://127.0.0.1:${port}/metrics`);
+const upstream = await upstreamEndpoint(N);
+const { exporter } = upstream;
+const upstreamMs = await measure('upstream (none)', upstream.url);
 
 const serializer = new UpstreamSerializer();
 const zipped = createServer(async (_req, res) => {
@@ -88,7 +68,7 @@ const zipped = createServer(async (_req, res) => {
 await new Promise((r) => zipped.listen(0, '127.0.0.1', r));
 const upstreamGzipMs = await measure('upstream + gzip', `http://127.0.0.1:${zipped.address().port}/metrics`);
 zipped.close();
-await upstream.shutdown();
+await upstream.close();
 
 console.log(
   `upstream/ours ${(upstreamMs / oursMs).toFixed(1)}x, (upstream + gzip)/ours ${(upstreamGzipMs / oursMs).toFixed(1)}x`,
