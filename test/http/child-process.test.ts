@@ -1,9 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type ParsedFamily, promtoolCheck, referenceParse } from '../helpers.js';
-import { DIST, runNode } from './helpers.js';
+import type { ParsedFamily } from '../helpers.js';
+import { DIST, scrapeOfFixture } from './helpers.js';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const REGISTER = `${DIST}register.js`;
 const ENV = {
   OTEL_EXPORTER_PROMETHEUS_PORT: '0',
@@ -11,16 +9,8 @@ const ENV = {
   OTEL_SERVICE_NAME: 'fixture',
 };
 
-/** Runs a fixture app and returns its own scrape, parsed by the reference parser. */
-async function scrapeOf(args: string[], env: Record<string, string> = {}): Promise<ParsedFamily[]> {
-  const { code, stdout, stderr } = await runNode(args, { cwd: FIXTURES, env: { ...ENV, ...env } });
-  expect(stderr).not.toMatch(/metrics not started/);
-  expect(code).toBe(0);
-  const text = /<<<METRICS\n([\s\S]*)METRICS>>>/.exec(stdout)?.[1];
-  expect(text).toBeDefined();
-  await promtoolCheck(text!);
-  return referenceParse(text!);
-}
+const scrapeOf = (args: string[], env: Record<string, string> = {}) =>
+  scrapeOfFixture(args, { ...ENV, ...env });
 
 function samples(families: ParsedFamily[], name: string, suffix: string) {
   return families.find((f) => f.name === name)?.samples.filter((s) => s.name === name + suffix) ?? [];

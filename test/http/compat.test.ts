@@ -1,9 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type ParsedFamily, promtoolCheck, referenceParse } from '../helpers.js';
-import { DIST, runNode } from './helpers.js';
+import type { ParsedFamily } from '../helpers.js';
+import { DIST, scrapeOfFixture } from './helpers.js';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const REGISTER = `${DIST}register.js`;
 const ENV = {
   OTEL_EXPORTER_PROMETHEUS_PORT: '0',
@@ -11,15 +9,8 @@ const ENV = {
   OMB_HTTP_ENGINE: 'instrumentation-http',
 };
 
-async function scrapeOf(args: string[], env: Record<string, string> = {}): Promise<ParsedFamily[]> {
-  const { code, stdout, stderr } = await runNode(args, { cwd: FIXTURES, env: { ...ENV, ...env } });
-  expect(stderr).not.toMatch(/metrics not started/);
-  expect(code).toBe(0);
-  const text = /<<<METRICS\n([\s\S]*)METRICS>>>/.exec(stdout)?.[1];
-  expect(text).toBeDefined();
-  await promtoolCheck(text!);
-  return referenceParse(text!);
-}
+const scrapeOf = (args: string[], env: Record<string, string> = {}) =>
+  scrapeOfFixture(args, { ...ENV, ...env });
 
 const family = (families: ParsedFamily[], name: string) => families.find((f) => f.name === name);
 const counts = (f: ParsedFamily | undefined) => f?.samples.filter((s) => s.name.endsWith('_count')) ?? [];

@@ -4,8 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Attributes } from '@opentelemetry/api';
 import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import { expect } from 'vitest';
 import { createHttpMetricProducer } from '../../src/http/instrumentation.js';
 import { initMeter, type MetricsConfig, type MetricsHandle } from '../../src/index.js';
+import {
+  type MetricsSnapshot,
+  matchesAttributes,
+  type SnapshotAttributes,
+  toSnapshot,
+} from '../../src/testing/index.js';
+import { type ParsedFamily, promtoolCheck, referenceParse } from '../helpers.js';
 
 export const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 
@@ -37,23 +45,32 @@ export async function collect(): Promise<Map<string, MetricData>> {
   return out;
 }
 
-/** Data points of one metric whose attributes include all of `match`. */
+/**
+ * Data points of one metric, in the SDK's shape (tests read bucket arrays and attribute value types), whose
+ * attributes include all of `match`.
+ */
 export async function points<T = Histogram>(name: string, match: Attributes = {}): Promise<DataPoint<T>[]> {
   const metric = (await collect()).get(name);
   if (!metric) return [];
   return (metric.dataPoints as DataPoint<T>[]).filter((p) =>
-    Object.entries(match).every(([k, v]) => p.attributes[k] === v),
+    matchesAttributes(p.attributes as SnapshotAttributes, match as SnapshotAttributes),
   );
 }
 
-/** Total histogram count over the matching data points. */
-export async function count(name: string, match: Attributes = {}): Promise<number> {
-  return (await points(name, match)).reduce((sum, p) => sum + p.value.count, 0);
+/** The HTTP metrics as a test-kit snapshot, read through the same producer a reader would use. */
+export async function snapshot(): Promise<MetricsSnapshot> {
+  const { resourceMetrics, errors } = await createHttpMetricProducer().collect();
+  return toSnapshot(resourceMetrics, errors);
 }
 
-/** Sum of an up-down counter over the matching data points. */
+/** Total histogram count over the matching series (0 when none matches). */
+export async function count(name: string, match: Attributes = {}): Promise<number> {
+  return (await snapshot()).histogram(name, match as SnapshotAttributes)?.count ?? 0;
+}
+
+/** Sum of an up-down counter over the matching series (0 when none matches). */
 export async function gauge(name: string, match: Attributes = {}): Promise<number> {
-  return (await points<number>(name, match)).reduce((sum, p) => sum + p.value, 0);
+  return (await snapshot()).gauge(name, match as SnapshotAttributes) ?? 0;
 }
 
 /**
@@ -110,4 +127,21 @@ export function runNode(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The fixture apps (test/http/fixtures/) print their own scrape between these markers before exiting. */
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/**
+ * Runs a fixture app with `env` added, checks that it started metrics and exited cleanly, validates its scrape
+ * with promtool and returns it parsed by the reference parser.
+ */
+export async function scrapeOfFixture(args: string[], env: Record<string, string>): Promise<ParsedFamily[]> {
+  const { code, stdout, stderr } = await runNode(args, { cwd: FIXTURES, env });
+  expect(stderr).not.toMatch(/metrics not started/);
+  expect(code).toBe(0);
+  const text = /<<<METRICS\n([\s\S]*)METRICS>>>/.exec(stdout)?.[1];
+  expect(text).toBeDefined();
+  await promtoolCheck(text!);
+  return referenceParse(text!);
 }
