@@ -1,20 +1,22 @@
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { MetricProducer } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 
 /**
- * The SDK's Prometheus pull reader, used only as the data source: cumulative temporality and `collect()` on
- * demand. Its own server and serializer stay unused (we serve with `node:http` and serialize ourselves), and
- * it learns the configured default cardinality limit, which the upstream constructor has no option for.
+ * The pull reader behind the endpoint: cumulative temporality (Prometheus needs it), `collect()` on demand, and
+ * the configured default cardinality limit. A plain SDK `MetricReader`: the endpoint serves and serializes by
+ * itself, and `PrometheusExporter` (used here before) builds an `http.Server` and an upstream serializer in its
+ * constructor even with `preventServerStart`, none of which this reader needs.
  */
-export class PrometheusReader extends PrometheusExporter {
-  private readonly cardinalityLimit: number;
-
+export class PrometheusReader extends MetricReader {
   constructor(options: { cardinalityLimit: number; metricProducers?: MetricProducer[] }) {
-    super({ preventServerStart: true, metricProducers: options.metricProducers ?? [] });
-    this.cardinalityLimit = options.cardinalityLimit;
+    const { cardinalityLimit } = options;
+    super({
+      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      cardinalitySelector: () => cardinalityLimit,
+      metricProducers: options.metricProducers ?? [],
+    });
   }
 
-  override selectCardinalityLimit(): number {
-    return this.cardinalityLimit;
-  }
+  protected override async onForceFlush(): Promise<void> {}
+
+  protected override async onShutdown(): Promise<void> {}
 }
