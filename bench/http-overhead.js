@@ -3,15 +3,24 @@
 //   ours                  initMeter() (diagnostics_channel + pre-bound series)
 //   instrumentation-http  @opentelemetry/instrumentation-http 0.301 + SDK MeterProvider (metrics only)
 //   prom-client           prom-client histogram + gauge by hand in the handler
-// Each variant is its own server process pinned to CPU 0 (taskset); wrk runs on CPU 1. Rounds interleave the
-// variants (A B C D, B C D A, …) so a noisy neighbour hurts all of them alike; the median per variant is
-// compared with bare. Two figures per run: throughput (req/s, what wrk saw) and the server's CPU time per
-// request (process.cpuUsage() delta / requests served). On a shared machine other processes steal CPU 0 and
-// move req/s by ±50 % between runs; CPU per request is far steadier, and at saturation throughput is its
-// inverse, so "capacity" = bare CPU/request ÷ variant CPU/request is the ratio to read.
+//   bare-again            a second bare server: the A/A control, it shows how far the run's noise goes
+// Each variant is its own server process pinned to CPU 0 (taskset); wrk runs on CPU 1. Two figures per variant:
+// throughput (req/s, what wrk saw) and the server's CPU time per request (process.cpuUsage() delta / requests
+// served); at saturation throughput is the inverse of CPU per request, so "capacity" = bare CPU/request ÷
+// variant CPU/request is the ratio to read. Ratios are paired per round (variant ÷ the same round's bare), then
+// the median is taken.
+//
+// Two ways to share the machine (--mode):
+//   concurrent (default)  every round loads all variants at once, one wrk each: they share CPU 0 under the
+//                         same neighbours at the same moment, so steal time and frequency changes hit them
+//                         alike. On a VM with steal time this is what makes a few per cent visible: the A/A
+//                         control stayed within 1-2 % of bare per round, where one variant at a time moved ±15 %.
+//   interleaved           one variant at a time, rotating the order (A B C D, B C D A, …); each has the core to
+//                         itself, so figures are closer to a lone server's, but drift between rounds stays in.
 // At the end the request count in our /metrics scrape must equal the requests served.
 //
-//   node bench/http-overhead.js [--rounds 5] [--duration 4] [--connections 50] [--variants bare,ours,...] [--fresh]
+//   node bench/http-overhead.js [--mode concurrent|interleaved] [--rounds 8] [--duration 3] [--connections 50]
+//                               [--variants bare,ours,...] [--fresh]
 // --fresh starts a new server process for every variant in every round (see the loop for why).
 // Run on the built dist/ (`npm run build`). Needs wrk and taskset.
 import { execFile, fork } from 'node:child_process';
@@ -28,13 +37,14 @@ const ALL_VARIANTS = [
   'channels-only',
   'ours-defaults',
   'ours-http-off',
+  'bare-again',
 ];
 // `ours` is initMeter() with runtime and host metrics off, so it measures the HTTP metrics alone (their own cost
 // is bench/runtime-overhead.js). Opt-in via --variants: `ours-defaults` (initMeter() with every default on),
 // `ours-http-off` (initMeter() with HTTP, runtime and host metrics all off: what the rest of the library costs)
 // and `channels-only` (no-op listeners on the two server channels: the floor any diagnostics_channel recorder
 // pays).
-let VARIANTS = ALL_VARIANTS.slice(0, 4);
+let VARIANTS = [...ALL_VARIANTS.slice(0, 4), 'bare-again'];
 const BODY = 'hello world';
 
 if (process.argv[2] === '--server') {
@@ -46,8 +56,9 @@ if (process.argv[2] === '--server') {
 async function main() {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '5' },
-      duration: { type: 'string', default: '4' },
+      mode: { type: 'string', default: 'concurrent' },
+      rounds: { type: 'string', default: '8' },
+      duration: { type: 'string', default: '3' },
       connections: { type: 'string', default: '50' },
       variants: { type: 'string' },
       fresh: { type: 'boolean', default: false },
@@ -56,6 +67,9 @@ async function main() {
   if (values.variants) VARIANTS = values.variants.split(',');
   if (VARIANTS[0] !== 'bare' || VARIANTS.some((v) => !ALL_VARIANTS.includes(v)))
     throw new Error(`--variants: a comma list starting with bare, from ${ALL_VARIANTS.join(', ')}`);
+  if (values.mode !== 'concurrent' && values.mode !== 'interleaved')
+    throw new Error(`--mode: concurrent or interleaved, not ${values.mode}`);
+  const concurrent = values.mode === 'concurrent';
   const rounds = Number(values.rounds);
   const duration = Number(values.duration);
   const connections = Number(values.connections);
@@ -70,26 +84,33 @@ async function main() {
   const cpu = Object.fromEntries(VARIANTS.map((v) => [v, []]));
   try {
     for (const v of VARIANTS) await wrk(servers[v].url, 1, connections, loadCpu); // warm up the JIT
-    for (let r = 0; r < rounds; r++) {
-      // Rotate the starting variant so none always runs first in a round.
-      const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
-      for (const v of order) {
-        if (values.fresh && r > 0) {
-          // A new process per round: JIT and heap decisions differ between processes by a few per cent,
-          // so one process per variant for the whole run can bias that variant; fresh ones average it out.
-          servers[v].child.kill();
-          servers[v] = await startServer(v, serverCpu);
-          await wrk(servers[v].url, 1, connections, loadCpu);
-        }
-        const before = await ask(servers[v], 'stats');
-        const rate = await wrk(servers[v].url, duration, connections, loadCpu);
-        const after = await ask(servers[v], 'stats');
-        const usPerRequest = (after.cpu - before.cpu) / (after.served - before.served);
-        rps[v].push(rate);
+    const fresh = async (v) => {
+      // A new process per round: JIT and heap decisions differ between processes by a few per cent, so one
+      // process per variant for the whole run can bias that variant; fresh ones average it out.
+      servers[v].child.kill();
+      servers[v] = await startServer(v, serverCpu);
+      await wrk(servers[v].url, 1, connections, loadCpu);
+    };
+    const measure = async (vs) => {
+      const before = await Promise.all(vs.map((v) => ask(servers[v], 'stats')));
+      const rates = await Promise.all(vs.map((v) => wrk(servers[v].url, duration, connections, loadCpu)));
+      const after = await Promise.all(vs.map((v) => ask(servers[v], 'stats')));
+      return vs.map((v, i) => {
+        const usPerRequest = (after[i].cpu - before[i].cpu) / (after[i].served - before[i].served);
+        rps[v].push(rates[i]);
         cpu[v].push(usPerRequest);
-        console.log(
-          `round ${r + 1} ${v.padEnd(22)} ${rate.toFixed(0).padStart(7)} req/s ${usPerRequest.toFixed(2).padStart(7)} µs CPU/request`,
-        );
+        return `${v.padEnd(22)} ${rates[i].toFixed(0).padStart(7)} req/s ${usPerRequest.toFixed(2).padStart(7)} µs CPU/request`;
+      });
+    };
+    for (let r = 0; r < rounds; r++) {
+      if (values.fresh && r > 0) for (const v of VARIANTS) await fresh(v);
+      if (concurrent) {
+        for (const line of await measure(VARIANTS)) console.log(`round ${r + 1} ${line}`);
+        continue;
+      }
+      // Rotate the starting variant so none always runs first in a round.
+      for (const v of VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length])) {
+        console.log(`round ${r + 1} ${(await measure([v]))[0]}`);
       }
     }
     // Ratios are paired per round (variant ÷ the same round's bare), then the median is taken: interleaving
@@ -223,7 +244,7 @@ async function serve(variant) {
     const dc = await import('node:diagnostics_channel');
     dc.subscribe('http.server.request.start', () => {});
     dc.subscribe('http.server.response.finish', () => {});
-  } else if (variant !== 'bare') {
+  } else if (variant !== 'bare' && variant !== 'bare-again') {
     throw new Error(`unknown variant ${variant}`);
   }
 
