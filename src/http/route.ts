@@ -2,41 +2,19 @@ import type { IncomingMessage } from 'node:http';
 import { diag } from '@opentelemetry/api';
 
 /**
- * Where the server recorder keeps its per-request state. HTTP/1: per *socket*, in a slot holding the request in
- * progress (and any pipelined behind it), which lets one `close` listener per connection catch aborted requests.
- * The slots live in a WeakMap rather than in a property on the socket: measured on a hello-world server, adding
- * a property to Node's sockets costs more (their shapes change under Node's own code) than the map lookup.
- * HTTP/2: on the `ServerHttp2Stream` (an `Http2ServerRequest` reaches it through `.stream`). Both are registered
- * globally, so a second copy of the library still finds them.
+ * Where the server recorder keeps its per-request state: on the request (HTTP/1: the `IncomingMessage`) or on the
+ * `ServerHttp2Stream` (an `Http2ServerRequest` reaches it through `.stream`). The symbol is registered globally,
+ * so a second copy of the library still finds the state.
  */
 export const kRequestState: unique symbol = Symbol.for('otel-metrics-bootstrap.http.request-state') as never;
-const SLOTS = Symbol.for('otel-metrics-bootstrap.http.socket-slots');
-type GlobalSlots = typeof globalThis & { [SLOTS]?: WeakMap<object, SocketSlot> };
-(globalThis as GlobalSlots)[SLOTS] ??= new WeakMap();
-/** Socket → its slot. */
-export const socketSlots: WeakMap<object, SocketSlot> = (globalThis as GlobalSlots)[SLOTS]!;
 
 /** The part of the request state that route resolution writes. */
 export interface RouteSlot {
   route: string | undefined;
-  /** The HTTP/1 request the state belongs to (`undefined` once recorded). */
-  readonly request: object | undefined;
-}
-
-/** Per-connection slot: the request being answered, then requests pipelined behind it (answered in order). */
-export interface SocketSlot<S extends RouteSlot = RouteSlot> {
-  current: S;
-  queue: S[] | undefined;
 }
 
 /** The state slot of a request (`IncomingMessage`, `Http2ServerRequest` or `ServerHttp2Stream`), if recorded. */
 export function stateOf(req: object): RouteSlot | undefined {
-  const socket = (req as { socket?: unknown }).socket;
-  const slot = socket !== null && typeof socket === 'object' ? socketSlots.get(socket) : undefined;
-  if (slot !== undefined) {
-    if (slot.current.request === req) return slot.current;
-    if (slot.queue) for (const s of slot.queue) if (s.request === req) return s;
-  }
   const own = (req as { [kRequestState]?: RouteSlot })[kRequestState];
   if (own !== undefined) return own;
   const stream = (req as { stream?: unknown }).stream;

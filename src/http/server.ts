@@ -25,7 +25,7 @@ import {
 } from './attributes.js';
 import { expressRoute } from './express.js';
 import type { RequestFilter } from './ignore.js';
-import { kRequestState, type RouteSlot, type SocketSlot, socketSlots } from './route.js';
+import { kRequestState, type RouteSlot } from './route.js';
 import type { RouteTable } from './route-table.js';
 import type { HistogramSeries, HistogramStream, SumSeries, SumStream } from './series.js';
 
@@ -49,63 +49,42 @@ export interface ServerRecorderOptions {
 const now = performance.now.bind(performance);
 
 /**
- * Per-request state with a fixed shape. HTTP/1 reuses one per connection (kept in the socket's slot, re-`init`ed
- * for each keep-alive request), so the steady state allocates nothing per request; only pipelined requests and
- * HTTP/2 streams get their own.
+ * Per-request state with a fixed shape, created at request start and kept on the request itself (HTTP/1: the
+ * `IncomingMessage`; HTTP/2: the stream) under `kRequestState`. It lives and dies with the request, so it is
+ * young-to-young for the garbage collector and finding it at finish is one property load.
  */
 class ServerRequestState implements RouteSlot {
-  request: IncomingMessage | undefined = undefined;
-  /** HTTP/1: the response, to read its status if the connection closes before it finishes. */
-  response: ServerResponse | undefined = undefined;
   route: string | undefined = undefined;
-  /** True when no request is in progress (the object is free for the next one). */
-  done = true;
-  start = 0;
-  method = 0;
-  scheme = 0;
-  protocol = 0;
-  active: SumSeries | undefined = undefined;
-  address: string | undefined = undefined;
-  port = 0;
+  /** Set once recorded (finished or aborted), so a request is never recorded twice. */
+  done = false;
+  /** HTTP/1: queued behind another response on its connection (pipelining), see `pipelined`. */
+  queued = false;
+  readonly start: number;
   /** HTTP/2 only: the request's content-length and route-table match, read from the headers at start. */
   requestLength: number | undefined = undefined;
   tableRoute: string | undefined = undefined;
 
-  init(
-    request: IncomingMessage | undefined,
-    response: ServerResponse | undefined,
-    method: number,
-    scheme: number,
-    protocol: number,
-    active: SumSeries | undefined,
-    address: string | undefined,
-    port: number,
-  ): this {
-    this.request = request;
-    this.response = response;
-    this.route = undefined;
-    this.done = false;
-    this.method = method;
-    this.scheme = scheme;
-    this.protocol = protocol;
-    this.active = active;
-    this.address = address;
-    this.port = port;
+  constructor(
+    /** HTTP/1: the request and its response, to record the request if its connection closes first. */
+    readonly request: IncomingMessage | undefined,
+    readonly response: ServerResponse | undefined,
+    readonly method: number,
+    readonly scheme: number,
+    readonly protocol: number,
+    readonly active: SumSeries | undefined,
+    readonly address: string | undefined,
+    readonly port: number,
+  ) {
     this.start = now();
-    return this;
-  }
-
-  /** Drops the references to request and response once recorded, so an idle connection retains neither. */
-  release(): void {
-    this.done = true;
-    this.request = undefined;
-    this.response = undefined;
   }
 }
 
-type Slot = SocketSlot<ServerRequestState>;
-/** The same map as `socketSlots`, typed with this file's state class. */
-const slots = socketSlots as WeakMap<object, Slot>;
+type Http1Request = IncomingMessage & { [kRequestState]?: ServerRequestState };
+/** `node:http` internals read here: the response being written on a connection, and its request. */
+type Http1Socket = Socket & { _httpMessage?: (ServerResponse & { req?: Http1Request }) | null };
+
+/** HTTP/1 requests pipelined behind another response on the same connection, oldest first (rare). */
+const pipelined = new WeakMap<Socket, ServerRequestState[]>();
 
 /** The series one finished request lands in, for all three histograms at once. */
 class Bound {
@@ -126,9 +105,9 @@ const SCHEMES = ['http', 'https'] as const;
 const NGHTTP2_NO_ERROR = 0;
 
 type Http1Message = {
-  readonly request: IncomingMessage;
+  readonly request: Http1Request;
   readonly response: ServerResponse;
-  readonly socket: Socket;
+  readonly socket: Http1Socket;
   readonly server?: Server;
 };
 type Http2Message = {
@@ -145,9 +124,9 @@ type Http2Message = {
  * - HTTP/2 (`node:http2`, core API and compatibility API): `http2.server.stream.start` and
  *   `http2.server.stream.close` (channels added in Node 24.2; a Node without them records no HTTP/2 requests).
  *
- * The hot path: at start, one small state object stored in the socket's slot; at finish, a numeric key from
- * (status, method, scheme, protocol, aborted) looked up in a map per route, then direct aggregation into the
- * pre-bound series. Attribute objects are built only on a cache miss.
+ * The hot path: at start, one small state object put on the request; at finish, a numeric key from (status,
+ * method, scheme, protocol, aborted) looked up in a map per route, then direct aggregation into the pre-bound
+ * series. Attribute objects are built only on a cache miss.
  */
 export class ServerRecorder {
   private readonly streams: ServerStreams;
@@ -167,8 +146,10 @@ export class ServerRecorder {
   private lastKey = -1;
   private lastRoute: string | undefined;
   private lastBound: Bound | undefined;
+  /** Connections that have our `close` listener (one per connection, not one per request). */
+  private readonly connections = new WeakSet<Socket>();
   /** One function for every connection, so adding the listener allocates no closure. */
-  private readonly onSocketClose: (this: Socket) => void;
+  private readonly onSocketClose: (this: Http1Socket) => void;
 
   constructor(streams: ServerStreams, options: ServerRecorderOptions) {
     this.streams = streams;
@@ -176,16 +157,14 @@ export class ServerRecorder {
     this.methodCount = options.methods.size;
     this.optIn = options.serverAddress || options.serverPort;
     const recorder = this;
-    this.onSocketClose = function onSocketClose(this: Socket) {
-      const slot = slots.get(this);
-      if (slot === undefined) return;
-      const pending = slot.queue ? [slot.current, ...slot.queue] : [slot.current];
-      slot.queue = undefined;
-      for (const state of pending) {
-        if (state.done) continue;
-        recorder.finishHttp1(state, state.request!, state.response!, true);
-        state.release();
-      }
+    this.onSocketClose = function onSocketClose(this: Http1Socket) {
+      // In flight when the connection closed: the request whose response is on the socket (node:http keeps it
+      // there until it finishes), and any pipelined behind it.
+      const current = this._httpMessage?.req?.[kRequestState];
+      const queue = pipelined.get(this);
+      pipelined.delete(this);
+      if (current !== undefined) recorder.abort(current);
+      if (queue !== undefined) for (const state of queue) recorder.abort(state);
     };
   }
 
@@ -206,45 +185,42 @@ export class ServerRecorder {
     if (this.optIn) [address, port] = hostAndPort(request.headers.host, scheme);
     const active = this.streams.active ? this.activeSeries(method, scheme, address, port) : undefined;
     if (active) active.value++;
-    let slot = slots.get(socket);
-    if (slot === undefined) {
+    if (!this.connections.has(socket)) {
       // First request on this connection: one listener for its lifetime, not one per request.
-      slot = { current: new ServerRequestState(), queue: undefined };
-      slots.set(socket, slot);
+      this.connections.add(socket);
       socket.once('close', this.onSocketClose);
     }
-    let state = slot.current;
-    if (!state.done) {
-      // Pipelined behind a request still being answered.
-      state = new ServerRequestState();
-      slot.queue ??= [];
-      slot.queue.push(state);
+    const state = new ServerRequestState(request, response, method, scheme, protocol, active, address, port);
+    request[kRequestState] = state;
+    // node:http puts the response on the socket right after this message, unless an earlier response is still
+    // being written there: then this request is pipelined behind it and waits in a queue only node:http sees.
+    if (socket._httpMessage) {
+      state.queued = true;
+      const queue = pipelined.get(socket);
+      if (queue === undefined) pipelined.set(socket, [state]);
+      else queue.push(state);
     }
-    state.init(request, response, method, scheme, protocol, active, address, port);
   };
 
   readonly onResponseFinish = (message: unknown): void => {
     const { request, response, socket } = message as Http1Message;
-    const slot = slots.get(socket);
-    if (slot === undefined) return;
-    let state = slot.current;
-    if (state.request === request) {
-      if (state.done) return;
-      this.finishHttp1(state, request, response, false);
-      state.release();
-      // Responses finish in request order: the next pipelined request, if any, becomes current.
-      const next = slot.queue?.shift();
-      if (next !== undefined) slot.current = next;
-      return;
+    const state = request[kRequestState];
+    if (state === undefined || state.done) return;
+    state.done = true;
+    if (state.queued) {
+      const queue = pipelined.get(socket);
+      const i = queue?.indexOf(state) ?? -1;
+      if (i !== -1) queue!.splice(i, 1);
     }
-    const i = slot.queue?.findIndex((s) => s.request === request) ?? -1;
-    if (i === -1) return;
-    state = slot.queue![i]!;
-    slot.queue!.splice(i, 1);
-    if (state.done) return;
     this.finishHttp1(state, request, response, false);
-    state.release();
   };
+
+  /** Records a request whose connection closed before its response finished. */
+  private abort(state: ServerRequestState): void {
+    if (state.done) return;
+    state.done = true;
+    this.finishHttp1(state, state.request!, state.response!, true);
+  }
 
   private finishHttp1(
     state: ServerRequestState,
@@ -289,7 +265,7 @@ export class ServerRecorder {
     }
     const active = this.streams.active ? this.activeSeries(methodIndex, scheme, address, port) : undefined;
     if (active) active.value++;
-    const state = new ServerRequestState().init(
+    const state = new ServerRequestState(
       undefined,
       undefined,
       methodIndex,
@@ -308,7 +284,7 @@ export class ServerRecorder {
     const { stream } = message as Http2Message;
     const state = stream[kRequestState];
     if (state === undefined || state.done) return;
-    state.release();
+    state.done = true;
     const seconds = (now() - state.start) / 1000;
     if (state.active) state.active.value--;
     const sent = stream.sentHeaders as Record<string, unknown> | undefined;

@@ -194,6 +194,26 @@ describe('plain node:http server', () => {
     expect(await gauge(ACTIVE)).toBe(0);
   });
 
+  it('records every pipelined request still unanswered when the client goes away as aborted', async () => {
+    const abortedBefore = await count(DURATION, { 'error.type': 'aborted' });
+    const okBefore = await count(DURATION, { 'http.route': '/users/:id' });
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+    // One answered, then two that never are: the second waits behind the first in node:http's own queue.
+    socket.write(
+      'GET /users/7 HTTP/1.1\r\nHost: x\r\n\r\nGET /hang HTTP/1.1\r\nHost: x\r\n\r\nGET /hang HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    socket.resume();
+    await eventually(async () => {
+      expect(await count(DURATION, { 'http.route': '/users/:id' })).toBe(okBefore + 1);
+      expect(await gauge(ACTIVE)).toBe(2);
+    });
+    socket.destroy();
+    await eventually(async () =>
+      expect(await count(DURATION, { 'error.type': 'aborted' })).toBe(abortedBefore + 2),
+    );
+    expect(await gauge(ACTIVE)).toBe(0);
+  });
+
   it('leaves out ignored paths and prefixes entirely', async () => {
     const before = await count(DURATION);
     await get(`${base}/healthz`);
