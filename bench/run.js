@@ -17,6 +17,7 @@ export const BENCHMARKS = {
   'prometheus-gzip-levels': 'prometheus-gzip-levels.js',
   'runtime-overhead': 'runtime-overhead.js',
   'http-overhead': 'http-overhead.js',
+  'http-handlers': 'http-handlers.js',
 };
 
 const wanted = process.argv.slice(2);
