@@ -214,6 +214,21 @@ describe('plain node:http server', () => {
     expect(await gauge(ACTIVE)).toBe(0);
   });
 
+  it('still catches an abort on a connection whose first request was ignored', async () => {
+    const abortedBefore = await count(DURATION, { 'error.type': 'aborted' });
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.resume();
+    await new Promise((resolve) => socket.once('data', resolve));
+    socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+    await eventually(async () => expect(await gauge(ACTIVE)).toBe(1));
+    socket.destroy();
+    await eventually(async () =>
+      expect(await count(DURATION, { 'error.type': 'aborted' })).toBe(abortedBefore + 1),
+    );
+    expect(await gauge(ACTIVE)).toBe(0);
+  });
+
   it('leaves out ignored paths and prefixes entirely', async () => {
     const before = await count(DURATION);
     await get(`${base}/healthz`);
