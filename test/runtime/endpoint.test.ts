@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { diag } from '@opentelemetry/api';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -14,11 +16,21 @@ afterEach(async () => {
   vi.restoreAllMocks();
 });
 
+/**
+ * A full GC now, without starting the test process with --expose-gc: the GC histograms of a scrape then have a
+ * sample even when V8 happened not to collect since the collectors started.
+ */
+function forceGc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 async function scrape(config: Parameters<typeof initMeter>[0] = {}): Promise<string> {
   const h = initMeter({ prometheus: { port: 0 }, ...config });
   handles.push(h);
   await h.ready;
   await fetch(h.metricsUrl!); // the first collection primes the delay histogram and utilization
+  forceGc();
   await new Promise((r) => setTimeout(r, 60));
   const res = await fetch(h.metricsUrl!);
   expect(res.status).toBe(200);
