@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, diag } from '@opentelemetry/api';
 import type { HttpRequestInfo } from '../config.js';
 import { isMetricsTraffic } from '../prometheus/traffic.js';
 import {
@@ -85,6 +85,7 @@ type Http1Socket = Socket & { _httpMessage?: (ServerResponse & { req?: Http1Requ
 
 /** HTTP/1 requests pipelined behind another response on the same connection, oldest first (rare). */
 const pipelined = new WeakMap<Socket, ServerRequestState[]>();
+let warnedHttpMessage = false;
 
 /** The series one finished request lands in, for all three histograms at once. */
 class Bound {
@@ -213,6 +214,15 @@ export class ServerRecorder {
       if (i !== -1) queue!.splice(i, 1);
     }
     this.finishHttp1(state, request, response, false);
+    // The close listener finds the request in flight through node:http's `socket._httpMessage`, which holds
+    // the response until it has finished; a Node that no longer keeps it would lose aborted requests silently.
+    if (socket._httpMessage === undefined && !warnedHttpMessage) {
+      warnedHttpMessage = true;
+      diag.warn(
+        'otel-metrics-bootstrap: this Node version does not keep the response on its socket (_httpMessage); ' +
+          'requests whose client goes away will not be recorded as aborted and may stay in http.server.active_requests',
+      );
+    }
   };
 
   /** Records a request whose connection closed before its response finished. */

@@ -1,10 +1,14 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { ValueType } from '@opentelemetry/api';
+import { diag, ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MethodTable } from '../../src/http/attributes.js';
+import { HistogramStream, SumStream } from '../../src/http/series.js';
+import { ServerRecorder } from '../../src/http/server.js';
 import { createMetricsHandler, type MetricsHandle, setHttpRoute } from '../../src/index.js';
+import { HTTP_KNOWN_METHODS } from '../../src/semconv.js';
 import { SECONDS_BUCKETS } from '../../src/views.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 import { close, collect, count, eventually, gauge, get, listen, points, startMeter } from './helpers.js';
@@ -402,5 +406,47 @@ describe('HTTP server options', () => {
     expect(await gauge(ACTIVE)).toBe(0);
     session.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
+describe('HTTP server recorder on a Node without socket._httpMessage', () => {
+  it('says once that aborted requests cannot be recorded, and still records finished ones', () => {
+    const descriptor = (name: string) => ({
+      name,
+      description: '',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      cardinalityLimit: 2000,
+      allowedKeys: undefined,
+    });
+    const duration = new HistogramStream(descriptor(DURATION), SECONDS_BUCKETS);
+    const recorder = new ServerRecorder(
+      {
+        duration,
+        requestSize: undefined,
+        responseSize: undefined,
+        active: new SumStream(descriptor(ACTIVE)),
+      },
+      {
+        methods: new MethodTable(HTTP_KNOWN_METHODS),
+        routes: undefined,
+        ignore: undefined,
+        serverAddress: false,
+        serverPort: false,
+      },
+    );
+    const warn = vi.spyOn(diag, 'warn').mockImplementation(() => {});
+    const socket = new net.Socket(); // node:http never wrote _httpMessage on it, as a Node without it would not
+    for (let i = 0; i < 3; i++) {
+      const request = new http.IncomingMessage(socket);
+      request.method = 'GET';
+      const response = new http.ServerResponse(request);
+      const message = { request, response, socket, server: undefined };
+      recorder.onRequestStart(message);
+      recorder.onResponseFinish(message);
+    }
+    expect(warn.mock.calls.filter(([m]) => String(m).includes('_httpMessage'))).toHaveLength(1);
+    expect([...duration.all()].reduce((n, s) => n + s.count, 0)).toBe(3);
+    socket.destroy();
   });
 });
