@@ -85,7 +85,6 @@ type Http1Socket = Socket & { _httpMessage?: (ServerResponse & { req?: Http1Requ
 
 /** HTTP/1 requests pipelined behind another response on the same connection, oldest first (rare). */
 const pipelined = new WeakMap<Socket, ServerRequestState[]>();
-let warnedHttpMessage = false;
 
 /** The series one finished request lands in, for all three histograms at once. */
 class Bound {
@@ -147,6 +146,8 @@ export class ServerRecorder {
   private lastKey = -1;
   private lastRoute: string | undefined;
   private lastBound: Bound | undefined;
+  /** Whether `socket._httpMessage` was checked yet (see `onResponseFinish`). */
+  private checkedHttpMessage = false;
   /** Connections that have our `close` listener (one per connection, not one per request). */
   private readonly connections = new WeakSet<Socket>();
   /** One function for every connection, so adding the listener allocates no closure. */
@@ -216,8 +217,10 @@ export class ServerRecorder {
     this.finishHttp1(state, request, response, false);
     // The close listener finds the request in flight through node:http's `socket._httpMessage`, which holds
     // the response until it has finished; a Node that no longer keeps it would lose aborted requests silently.
-    if (socket._httpMessage === undefined && !warnedHttpMessage) {
-      warnedHttpMessage = true;
+    // Checked on the first finished response only: the answer is the same for every request of this Node.
+    if (!this.checkedHttpMessage) {
+      this.checkedHttpMessage = true;
+      if (socket._httpMessage !== undefined) return;
       diag.warn(
         'otel-metrics-bootstrap: this Node version does not keep the response on its socket (_httpMessage); ' +
           'requests whose client goes away will not be recorded as aborted and may stay in http.server.active_requests',
