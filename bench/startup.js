@@ -1,0 +1,111 @@
+// Start-up cost of `node --import otel-metrics-bootstrap/register`: wall time from spawning the process to the
+// end of the first successful scrape of its endpoint. Side by side, interleaved run by run so a busy machine
+// disturbs all rows alike:
+//   - baseline: the same child without the register entry, serving a plain node:http "hello" on port 0;
+//   - register: `--import otel-metrics-bootstrap/register` with the endpoint on port 0;
+//   - `--import <lib>` rows for schema libraries, when installed (`--schema-dir` is a folder whose
+//     node_modules holds them; they are not dependencies of this package): what importing one adds at start-up.
+// The child prints the URL to scrape; the parent fetches it as soon as the line appears.
+//
+//   node bench/startup.js [--runs 40] [--schema-dir /tmp/schema-libs]
+//
+// Runs on the built dist/ (`npm run build`), resolved through the package's own exports, as users load it.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { environment, fmt } from './util.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '40' },
+    'schema-dir': { type: 'string' },
+  },
+});
+const RUNS = Number(values.runs);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+// Keeps the child alive; under the register entry the endpoint's server is unref()'d and would not.
+const IDLE_APP = 'setInterval(() => {}, 1000)';
+// The baseline's own "endpoint": the least a process must do to answer one HTTP request.
+const PLAIN_APP = `
+  const s = require('node:http').createServer((q, r) => r.end('hello\\n'));
+  s.listen(0, 'localhost', () => console.log('serving metrics at http://localhost:' + s.address().port + '/'));`;
+
+const rows = [
+  { name: 'baseline: node + plain node:http server', args: ['-e', PLAIN_APP] },
+  {
+    name: '--import otel-metrics-bootstrap/register',
+    args: ['--import', 'otel-metrics-bootstrap/register', '-e', IDLE_APP],
+  },
+];
+const schemaDir = values['schema-dir'];
+if (schemaDir) {
+  for (const [label, spec] of [
+    ['zod 4', 'zod/v4'],
+    ['valibot', 'valibot'],
+  ]) {
+    const pkg = join(schemaDir, 'node_modules', spec.split('/')[0]);
+    if (!existsSync(pkg)) {
+      console.log(`(${label} not installed under ${schemaDir}: row skipped)`);
+      continue;
+    }
+    // Resolved from the schema folder, imported ahead of the plain server: the import is all that differs from the baseline.
+    const url = import.meta.resolve(spec, pathToFileURL(join(schemaDir, 'x.js')).href);
+    rows.push({ name: `baseline + --import ${label}`, args: ['--import', url, '-e', PLAIN_APP] });
+  }
+}
+
+/** Milliseconds from spawn to the end of the first 200 from the URL the child prints. */
+function once(args) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_SERVICE_NAME: 'startup-bench' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    let asked = false;
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (!asked) reject(new Error(`child exited (${code}) before serving:\n${out}`));
+    });
+    child.stdout.on('data', async (d) => {
+      out += d;
+      const url = /serving metrics at (\S+)/.exec(out)?.[1];
+      if (!url || asked) return;
+      asked = true;
+      try {
+        const res = await fetch(url);
+        await res.text();
+        if (res.status !== 200) throw new Error(`scrape answered ${res.status}`);
+        resolve(performance.now() - start);
+      } catch (err) {
+        reject(err);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+  });
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+console.log(environment());
+console.log(`${RUNS} runs per row, interleaved; two warm-up rounds not counted`);
+const times = rows.map(() => []);
+for (let round = -2; round < RUNS; round++) {
+  for (const [i, row] of rows.entries()) {
+    const ms = await once(row.args);
+    if (round >= 0) times[i].push(ms);
+  }
+}
+const base = times[0].toSorted((a, b) => a - b);
+for (const [i, row] of rows.entries()) {
+  const sorted = times[i].toSorted((a, b) => a - b);
+  const median = pct(sorted, 0.5);
+  const extra = i === 0 ? '' : `  (+${fmt(median - pct(base, 0.5))} ms median over baseline)`;
+  console.log(`${row.name.padEnd(44)} median ${fmt(median)} ms  p90 ${fmt(pct(sorted, 0.9))} ms${extra}`);
+}
