@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { environment, fmt } from './util.js';
 
@@ -51,18 +51,21 @@ if (schemaDir) {
       console.log(`(${label} not installed under ${schemaDir}: row skipped)`);
       continue;
     }
-    // Resolved from the schema folder, imported ahead of the plain server: the import is all that differs from the baseline.
-    const url = import.meta.resolve(spec, pathToFileURL(join(schemaDir, 'x.js')).href);
-    rows.push({ name: `baseline + --import ${label}`, args: ['--import', url, '-e', PLAIN_APP] });
+    // Run from the schema folder so the bare name resolves there; the import is all that differs from the baseline.
+    rows.push({
+      name: `baseline + --import ${label}`,
+      args: ['--import', spec, '-e', PLAIN_APP],
+      cwd: schemaDir,
+    });
   }
 }
 
 /** Milliseconds from spawn to the end of the first 200 from the URL the child prints. */
-function once(args) {
+function once({ args, cwd = root }) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(process.execPath, args, {
-      cwd: root,
+      cwd,
       env: { ...process.env, OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_SERVICE_NAME: 'startup-bench' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -98,7 +101,7 @@ console.log(`${RUNS} runs per row, interleaved; two warm-up rounds not counted`)
 const times = rows.map(() => []);
 for (let round = -2; round < RUNS; round++) {
   for (const [i, row] of rows.entries()) {
-    const ms = await once(row.args);
+    const ms = await once(row);
     if (round >= 0) times[i].push(ms);
   }
 }
