@@ -21,9 +21,16 @@ import {
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { CallbackGuard } from './callback-guard.js';
-import { type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type LogLevel,
+  type MetricsConfig,
+  type ResolvedConfig,
+  resolveConfigAndWarnings,
+} from './config.js';
+import { state } from './global-state.js';
 import { HttpMetrics } from './http/instrumentation.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
+import { attachEndpoint } from './prometheus/mount.js';
 import { PrometheusReader } from './prometheus/reader.js';
 import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
@@ -59,28 +66,6 @@ export interface MetricsHandle {
   shutdown(): Promise<void>;
 }
 
-interface GlobalSlot {
-  handle: MetricsHandle;
-  fingerprint: string;
-}
-
-// One slot for the whole process, shared by every copy of this package that might be loaded (ESM and CJS).
-const SLOT = Symbol.for('otel-metrics-bootstrap.handle');
-type Global = typeof globalThis & { [SLOT]?: GlobalSlot };
-
-// The metrics endpoint behind each handle, for `createMetricsHandler()`; not part of the public handle.
-const ENDPOINTS = new WeakMap<MetricsHandle, MetricsEndpoint>();
-
-/** The handle `initMeter()` returned and has not shut down yet, if any. */
-export function currentHandle(): MetricsHandle | undefined {
-  return (globalThis as Global)[SLOT]?.handle;
-}
-
-/** The metrics endpoint of a handle; `undefined` when its Prometheus endpoint is off. */
-export function endpointOf(handle: MetricsHandle): MetricsEndpoint | undefined {
-  return ENDPOINTS.get(handle);
-}
-
 /**
  * Sets up metrics for this process: validates the configuration (throwing one `MetricsError` that lists every
  * problem), builds the resource, views and readers, registers the global MeterProvider and starts the
@@ -96,9 +81,8 @@ export function initMeter(config: MetricsConfig = {}): MetricsHandle {
  * themselves (the register entry), so the reason is printed once.
  */
 export function startMetrics(config: MetricsConfig, internal: { logListenErrors: boolean }): MetricsHandle {
-  const g = globalThis as Global;
   const fingerprint = stableStringify(config);
-  const existing = g[SLOT];
+  const existing = state.init;
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
       diag.warn(
@@ -111,12 +95,13 @@ export function startMetrics(config: MetricsConfig, internal: { logListenErrors:
     }
     return existing.handle;
   }
-  const resolved = resolveConfig(config);
+  const { config: resolved, warnings } = resolveConfigAndWarnings(config, process.env);
   setDiagLogger(resolved.logLevel);
+  for (const w of warnings) diag.warn(w);
   const handle = resolved.disabled
     ? disabledHandle(resolved)
     : createHandle(resolved, internal.logListenErrors);
-  g[SLOT] = { handle, fingerprint };
+  state.init = { handle, fingerprint };
   return handle;
 }
 
@@ -209,7 +194,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
       return shutdownPromise;
     },
   };
-  if (endpoint) ENDPOINTS.set(handle, endpoint);
+  if (endpoint) attachEndpoint(handle, endpoint);
   return handle;
 }
 
@@ -233,9 +218,8 @@ function disabledHandle(config: ResolvedConfig): MetricsHandle {
 }
 
 function release(handle: MetricsHandle): void {
-  const g = globalThis as Global;
-  if (g[SLOT]?.handle !== handle) return;
-  delete g[SLOT];
+  if (state.init?.handle !== handle) return;
+  delete state.init;
   if (handle.meterProvider === metrics.getMeterProvider()) metrics.disable();
 }
 

@@ -2,8 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { type Attributes, diag } from '@opentelemetry/api';
-import type { HttpRequestInfo } from '../config.js';
-import { isMetricsTraffic } from '../prometheus/traffic.js';
+import { isMetricsTraffic } from '../metrics-traffic.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -25,6 +24,7 @@ import {
 } from './attributes.js';
 import { expressRoute } from './express.js';
 import type { RequestFilter } from './ignore.js';
+import type { HttpRequestInfo } from './options.js';
 import { kRequestState, type RouteSlot } from './route.js';
 import type { RouteTable } from './route-table.js';
 import type { HistogramSeries, HistogramStream, SumSeries, SumStream } from './series.js';

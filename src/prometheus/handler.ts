@@ -1,13 +1,13 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import type { ResolvedPrometheusOptions } from '../config.js';
+import { markMetricsRequest } from '../metrics-traffic.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
+import type { ResolvedPrometheusOptions } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import { type MetricsSource, ScrapeError, type ScrapeHooks, ScrapeProducer } from './scrape.js';
 import type { ScrapeErrorType, SelfMetrics } from './self-metrics.js';
 import { PrometheusSerializer } from './serializer.js';
-import { markMetricsRequest } from './traffic.js';
 
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
 export type { MetricsSource } from './scrape.js';

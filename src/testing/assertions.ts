@@ -1,5 +1,5 @@
 import { AssertionError } from 'node:assert';
-import { distance } from '../config.js';
+import { distance } from '../option-reader.js';
 import {
   type AttributeFilter,
   COUNTER_KINDS,
