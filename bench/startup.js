@@ -3,14 +3,14 @@
 // disturbs all rows alike:
 //   - baseline: the same child without the register entry, serving a plain node:http "hello" on port 0;
 //   - register: `--import otel-metrics-bootstrap/register` with the endpoint on port 0;
-//   - `--import <lib>` rows for schema libraries, when installed (`--schema-dir` is a folder whose
+//   - `--import <lib>` rows for schema libraries (and their import time measured inside the process), when installed (`--schema-dir` is a folder whose
 //     node_modules holds them; they are not dependencies of this package): what importing one adds at start-up.
 // The child prints the URL to scrape; the parent fetches it as soon as the line appears.
 //
 //   node bench/startup.js [--runs 40] [--schema-dir /tmp/schema-libs]
 //
 // Runs on the built dist/ (`npm run build`), resolved through the package's own exports, as users load it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +41,12 @@ const rows = [
   },
 ];
 const schemaDir = values['schema-dir'];
+const SCHEMA_LIBS = [
+  ['zod 4', 'zod/v4'],
+  ['valibot', 'valibot'],
+];
 if (schemaDir) {
-  for (const [label, spec] of [
-    ['zod 4', 'zod/v4'],
-    ['valibot', 'valibot'],
-  ]) {
+  for (const [label, spec] of SCHEMA_LIBS) {
     const pkg = join(schemaDir, 'node_modules', spec.split('/')[0]);
     if (!existsSync(pkg)) {
       console.log(`(${label} not installed under ${schemaDir}: row skipped)`);
@@ -111,4 +112,27 @@ for (const [i, row] of rows.entries()) {
   const median = pct(sorted, 0.5);
   const extra = i === 0 ? '' : `  (+${fmt(median - pct(base, 0.5))} ms median over baseline)`;
   console.log(`${row.name.padEnd(44)} median ${fmt(median)} ms  p90 ${fmt(pct(sorted, 0.9))} ms${extra}`);
+}
+
+// The same libraries' import time measured inside the child (no process start-up noise around it): the least
+// adopting one would add to `--import` start-up, before a single schema is built.
+if (schemaDir) {
+  const timeImport = (spec) =>
+    `const t = performance.now(); await import('${spec}'); console.log(performance.now() - t);`;
+  for (const [label, spec] of SCHEMA_LIBS) {
+    if (!existsSync(join(schemaDir, 'node_modules', spec.split('/')[0]))) continue;
+    const ms = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', timeImport(spec)], {
+        cwd: schemaDir,
+        encoding: 'utf8',
+      });
+      ms.push(Number(r.stdout.trim()));
+    }
+    ms.sort((a, b) => a - b);
+    console.log(
+      `${label}: import() inside the process`.padEnd(44),
+      `median ${fmt(pct(ms, 0.5))} ms  p90 ${fmt(pct(ms, 0.9))} ms`,
+    );
+  }
 }

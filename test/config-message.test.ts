@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config.js';
-import { MetricsError } from '../src/errors.js';
+import { messageOf } from './helpers.js';
 
 // The whole message users see, pinned: a refactor of the resolvers must not change a word of it, nor the order.
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(MetricsError);
-    return (err as MetricsError).message;
-  }
-  throw new Error('expected a MetricsError');
-}
 
 describe('the MetricsError message', () => {
   it('lists every mistaken option of every subsystem, in a fixed order and wording', () => {

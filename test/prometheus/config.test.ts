@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, MetricsError, type MetricsHandle, resolveConfig } from '../../src/index.js';
+import { messageOf } from '../helpers.js';
 import { raw } from './support.js';
 
 /** A self-signed certificate for 127.0.0.1, made with the openssl CLI. */
@@ -45,17 +46,6 @@ function problems(fn: () => unknown) {
     throw err;
   }
   return [];
-}
-
-/** The message of the `MetricsError` that `fn` throws; fails the test when it throws nothing. */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(MetricsError);
-    return (err as MetricsError).message;
-  }
-  expect.unreachable('expected a MetricsError');
 }
 
 let handle: MetricsHandle | undefined;
