@@ -7,13 +7,16 @@
 //     node_modules holds them; they are not dependencies of this package): what importing one adds at start-up.
 // The child prints the URL to scrape; the parent fetches it as soon as the line appears.
 //
-//   node bench/startup.js [--runs 40] [--schema-dir /tmp/schema-libs]
+//   - with `--compare DIR`: the register entry of another build of this package (DIR/dist/register.js, e.g. a
+//     checkout of an older commit), in the same interleaved rounds, so a before/after holds on a busy machine.
+//
+//   node bench/startup.js [--runs 40] [--schema-dir /tmp/schema-libs] [--compare /tmp/older-checkout]
 //
 // Runs on the built dist/ (`npm run build`), resolved through the package's own exports, as users load it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { environment, fmt } from './util.js';
 
@@ -21,6 +24,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '40' },
     'schema-dir': { type: 'string' },
+    compare: { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
@@ -40,6 +44,13 @@ const rows = [
     args: ['--import', 'otel-metrics-bootstrap/register', '-e', IDLE_APP],
   },
 ];
+if (values.compare) {
+  const entry = pathToFileURL(join(values.compare, 'dist', 'register.js')).href;
+  rows.push({
+    name: `--import ${values.compare}/dist/register.js`,
+    args: ['--import', entry, '-e', IDLE_APP],
+  });
+}
 const schemaDir = values['schema-dir'];
 const SCHEMA_LIBS = [
   ['zod 4', 'zod/v4'],

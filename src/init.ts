@@ -31,6 +31,7 @@ import { state } from './global-state.js';
 import { HttpMetrics } from './http/instrumentation.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { attachEndpoint } from './prometheus/mount.js';
+import type { ResolvedPrometheusOptions } from './prometheus/options.js';
 import { PrometheusReader } from './prometheus/reader.js';
 import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
@@ -132,37 +133,12 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   // Given our provider explicitly, so they never depend on which global provider was registered when.
   const runtimeCollectors = startRuntimeMetrics(provider, config);
 
-  let server: ListeningServer | undefined;
-  let metricsUrl: string | undefined;
-  let ready: Promise<void> = Promise.resolve();
-  let endpoint: MetricsEndpoint | undefined;
-  if (prometheusReader && config.prometheus) {
-    const { host, port, path, tls, listen: serve } = config.prometheus;
-    const selfMetrics = config.prometheus.selfMetrics
-      ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard)
+  const served =
+    prometheusReader && config.prometheus
+      ? serveEndpoint(prometheusReader, config.prometheus, provider, guard, logListenErrors)
       : undefined;
-    endpoint = new MetricsEndpoint(prometheusReader, config.prometheus, selfMetrics, {
-      onCollected: (errors) => guard.collectionErrors(errors),
-    });
-    if (serve) {
-      ready = listen(endpoint.handle, {
-        host,
-        port,
-        path,
-        tls,
-        onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
-      }).then((s) => {
-        server = s;
-        metricsUrl = s.url;
-      });
-      // A port clash must never become an unhandled rejection that kills the app; it is reported here and
-      // through `ready` for callers that await it.
-      ready.catch((err: Error) => {
-        if (logListenErrors)
-          diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
-      });
-    }
-  }
+  const endpoint = served?.endpoint;
+  const ready = served?.ready ?? Promise.resolve();
 
   let shutdownPromise: Promise<void> | undefined;
   const handle: MetricsHandle = {
@@ -170,7 +146,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     meter: provider.getMeter(config.serviceName ?? SCOPE_NAME, config.serviceVersion),
     getMeter: (name, version) => provider.getMeter(name, version),
     get metricsUrl() {
-      return metricsUrl;
+      return served?.server?.url;
     },
     ready,
     config,
@@ -184,7 +160,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
         endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
-        await Promise.allSettled([server?.close(), provider.shutdown()]).then((results) => {
+        await Promise.allSettled([served?.server?.close(), provider.shutdown()]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
           }
@@ -196,6 +172,43 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   };
   if (endpoint) attachEndpoint(handle, endpoint);
   return handle;
+}
+
+/**
+ * The Prometheus endpoint over `reader`, listening on its own port unless `listen: false`. `server` is set once
+ * it listens; a failure to listen is reported through `ready` (and logged when `logListenErrors`).
+ */
+function serveEndpoint(
+  reader: PrometheusReader,
+  options: ResolvedPrometheusOptions,
+  provider: MeterProvider,
+  guard: CallbackGuard,
+  logListenErrors: boolean,
+): { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } {
+  const selfMetrics = options.selfMetrics ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard) : undefined;
+  const endpoint = new MetricsEndpoint(reader, options, selfMetrics, {
+    onCollected: (errors) => guard.collectionErrors(errors),
+  });
+  if (!options.listen) return { endpoint, ready: Promise.resolve() };
+  const { host, port, path, tls } = options;
+  const served: { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } = {
+    endpoint,
+    ready: listen(endpoint.handle, {
+      host,
+      port,
+      path,
+      tls,
+      onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+    }).then((s) => {
+      served.server = s;
+    }),
+  };
+  // A port clash must never become an unhandled rejection that kills the app; it is reported here and through
+  // `ready` for callers that await it.
+  served.ready.catch((err: Error) => {
+    if (logListenErrors) diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
+  });
+  return served;
 }
 
 /** `OTEL_SDK_DISABLED=true`: everything works and records nothing. */
