@@ -6,12 +6,11 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { type PrometheusConfig, readYaml, root } from '../deploy/support.js';
 import { freePort, type Started, startProcess, waitFor } from '../processes.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const promDir = join(root, 'deploy/prometheus');
 
 /**
@@ -40,9 +39,8 @@ interface Dashboard {
   templating: { list: { name: string; type: string; query?: { query: string } | string }[] };
 }
 
-const yamlFile = <T>(path: string): T => parse(readFileSync(path, 'utf8')) as T;
 const rules = (file: string): Rule[] =>
-  yamlFile<{ groups: { rules: Rule[] }[] }>(join(promDir, 'rules', file)).groups.flatMap((g) => g.rules);
+  readYaml<{ groups: { rules: Rule[] }[] }>(`deploy/prometheus/rules/${file}`).groups.flatMap((g) => g.rules);
 const recordingRules = rules('recording.yml');
 const alertRules = rules('alerts.yml');
 const dashboard = JSON.parse(
@@ -86,17 +84,17 @@ async function query(expr: string): Promise<QueryResult> {
  * what Kubernetes would (the Debian build has no Kubernetes discovery), so its relabelling runs for real.
  */
 function rewriteConfig(demo: URL, faults: URL, podsFile: string): string {
-  const config = yamlFile<Record<string, any>>(join(promDir, 'prometheus.yml'));
-  const k8s = yamlFile<Record<string, any>>(join(promDir, 'prometheus-kubernetes.yml'));
+  const config = readYaml<PrometheusConfig>('deploy/prometheus/prometheus.yml');
+  const k8s = readYaml<PrometheusConfig>('deploy/prometheus/prometheus-kubernetes.yml');
   config.global = { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
-  config.rule_files = (config.rule_files as string[]).map((f) => join(promDir, f));
-  const jobs = config.scrape_configs as Record<string, any>[];
+  config.rule_files = config.rule_files.map((f) => join(promDir, f));
+  const jobs = config.scrape_configs;
   // No Collector binary on this machine: its scrape target is checked in test/deploy/collector.test.ts.
   expect(jobs.map((j) => j.job_name)).toEqual(['app', 'otel-collector']);
   const app = jobs[0]!;
   expect(app.metrics_path).toBe(demo.pathname);
   app.static_configs = [{ targets: [demo.host, faults.host] }];
-  const pods = k8s.scrape_configs[0] as Record<string, any>;
+  const pods = k8s.scrape_configs[0]!;
   delete pods.kubernetes_sd_configs;
   pods.file_sd_configs = [{ files: [podsFile], refresh_interval: '1s' }];
   config.scrape_configs = [app, pods];
