@@ -28,12 +28,16 @@ describe.each([
     for (let i = 0; i < 3; i++) expect((await fetch(appUrl)).status).toBe(200);
     expect((await fetch(new URL('/nope/1', appUrl))).status).toBe(404);
 
-    const text = await waitFor('the requests in a scrape', async () => {
-      const t = await (await fetch(metricsUrl)).text();
-      return /^http_server_request_duration_seconds_count\{[^}]*http_route="\/users\/:id"[^}]*\} 3$/m.test(t)
-        ? t
-        : undefined;
-    });
+    const text = await waitFor(
+      'the requests in a scrape',
+      async () => {
+        const t = await (await fetch(metricsUrl)).text();
+        return /^http_server_request_duration_seconds_count\{[^}]*http_route="\/users\/:id"[^}]*\} 3$/m.test(t)
+          ? t
+          : undefined;
+      },
+      15_000,
+    );
     const exposition = expectExposition(text);
     exposition.toHaveSample('http_server_request_duration_seconds_count', {
       http_request_method: 'GET',
