@@ -32,7 +32,9 @@ describe.each([
       'the requests in a scrape',
       async () => {
         const t = await (await fetch(metricsUrl)).text();
-        return /^http_server_request_duration_seconds_count\{[^}]*http_route="\/users\/:id"[^}]*\} 3$/m.test(t)
+        return /^http_server_request_duration_seconds_count\{[^}]*http_route="\/users\/:id"[^}]*\} 3$/m.test(
+          t,
+        )
           ? t
           : undefined;
       },
