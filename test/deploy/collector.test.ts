@@ -100,7 +100,7 @@ describe('otel-collector.yaml and docker-compose.yml agree', () => {
   });
 
   it('publishes the OTLP, telemetry and health ports it listens on', () => {
-    const health = (composeConfig.extensions?.['health_check'] as { endpoint: string }).endpoint;
+    const health = (composeConfig.extensions!['health_check'] as { endpoint: string }).endpoint;
     for (const port of [4317, 4318, 8888, Number(health.split(':')[1])]) {
       expect(collector.ports).toContain(`${port}:${port}`);
     }

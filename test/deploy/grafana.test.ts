@@ -25,6 +25,8 @@ const dashboard = JSON.parse(readFileSync(root + dashboardPath, 'utf8')) as Dash
 const graphs = dashboard.panels.filter((p) => p.type !== 'row');
 const exprs = graphs.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
 const compose = readYaml<Compose>('docker-compose.yml');
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JavaScript template.
+const DATASOURCE_VARIABLE = '${datasource}';
 
 describe('the Grafana dashboard', () => {
   it.each([
@@ -78,9 +80,9 @@ describe('the Grafana dashboard', () => {
       }
     }
     for (const p of graphs) {
-      expect(p.datasource?.uid, p.title).toBe('${datasource}');
+      expect(p.datasource?.uid, p.title).toBe(DATASOURCE_VARIABLE);
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
-      for (const t of p.targets ?? []) expect(t.datasource?.uid, p.title).toBe('${datasource}');
+      for (const t of p.targets ?? []) expect(t.datasource?.uid, p.title).toBe(DATASOURCE_VARIABLE);
     }
   });
 });
