@@ -154,7 +154,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   if (prometheusReader && config.prometheus) {
     const { host, port, path, tls, listen: serve } = config.prometheus;
     const selfMetrics = config.prometheus.selfMetrics
-      ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard)
+      ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard, provider.measurements)
       : undefined;
     endpoint = new MetricsEndpoint(prometheusReader, config.prometheus, selfMetrics, {
       onCollected: (errors) => guard.collectionErrors(errors),
