@@ -11,6 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** name → script, in the order `npm run bench` runs them. */
 export const BENCHMARKS = {
   'prometheus-serialize': 'prometheus-serialize.js',
+  'prometheus-serialize-ab': 'prometheus-serialize-ab.js',
   'prometheus-http': 'prometheus-http.js',
   'prometheus-heap': 'prometheus-heap.js',
   'prometheus-eventloop': 'prometheus-eventloop.js',
