@@ -19,6 +19,7 @@ export const BENCHMARKS = {
   'runtime-overhead': 'runtime-overhead.js',
   'http-overhead': 'http-overhead.js',
   'http-handlers': 'http-handlers.js',
+  'record-guard': 'record-guard.js',
 };
 
 const wanted = process.argv.slice(2);
