@@ -195,23 +195,14 @@ export class PrometheusSerializer {
         for (let i = 0; i < points.length; i++) {
           const { attributes, value } = points[i]!;
           const labels = cache.attrs[i] === attributes ? cache.labels[i]! : this.miss(cache, i, attributes);
-          if (histogram) {
-            const h = value as Histogram;
-            // Counter-like samples must not be NaN or negative (OpenMetrics); one NaN measurement would keep the
-            // sum NaN for good, so the series is left out rather than served.
-            if (h.sum !== undefined && !(h.sum >= 0)) {
-              invalid++;
-              continue;
-            }
-            series += this.writeHistogram(w, meta, scope, labels, h, om);
-          } else {
-            if (counter && !((value as number) >= 0)) {
-              invalid++;
-              continue;
-            }
-            this.writeSample(w, meta, scope, labels, value as number);
-            series++;
+          const written = histogram
+            ? this.writeHistogram(w, meta, scope, labels, value as Histogram, om)
+            : this.writeSample(w, meta, scope, labels, value as number, counter);
+          if (written === 0) {
+            invalid++;
+            continue;
           }
+          series += written;
           if (attributes[ATTR_OTEL_METRIC_OVERFLOW] === true && isOverflowSeries(attributes)) {
             overflowSeries++;
             if (histogram) overflowMeasurements += (value as Histogram).count;
@@ -376,8 +367,19 @@ export class PrometheusSerializer {
     return bytes;
   }
 
-  /** `name{scope,labels} value\n` */
-  private writeSample(w: ByteWriter, meta: FamilyMeta, scope: ScopeBytes, labels: string, value: number) {
+  /**
+   * `name{scope,labels} value\n`; returns the samples written: 0 for a counter value that is NaN or negative,
+   * which OpenMetrics forbids (and one `add(NaN)` would keep a counter NaN for good).
+   */
+  private writeSample(
+    w: ByteWriter,
+    meta: FamilyMeta,
+    scope: ScopeBytes,
+    labels: string,
+    value: number,
+    counter: boolean,
+  ): number {
+    if (counter && !(value >= 0)) return 0;
     const name = meta.bytes.name;
     w.ensure(name.length + scope.withComma.length + labels.length * 3 + MAX_NUMBER_BYTES + 4);
     const b = w.buf;
@@ -397,11 +399,13 @@ export class PrometheusSerializer {
     off = writeNumber(b, off, value);
     b[off++] = NEWLINE;
     w.off = off;
+    return 1;
   }
 
   /**
    * All lines of one histogram series. The label bytes are written once, into the first bucket line, and
-   * copied from there for every other line. Returns the number of samples written.
+   * copied from there for every other line. Returns the number of samples written: 0 when the sum is NaN or
+   * negative, which OpenMetrics forbids for counter-like samples.
    */
   private writeHistogram(
     w: ByteWriter,
@@ -411,6 +415,7 @@ export class PrometheusSerializer {
     h: Histogram,
     om: boolean,
   ): number {
+    if (h.sum !== undefined && !(h.sum >= 0)) return 0;
     const { boundaries, counts } = h.buckets;
     const les = this.leBytes(boundaries, om);
     const { bucket, sum, count } = meta.bytes;
