@@ -4,12 +4,12 @@
 // and add its name to TARGETS.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectValidInBothFormats } from '../helpers.js';
+import { freePort, waitFor } from './support.js';
 
 const TARGETS = ['labels', 'names', 'values'];
 
@@ -18,30 +18,6 @@ const processes: ChildProcess[] = [];
 const urls = new Map<string, string>();
 let dir = '';
 let api = '';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts one target and resolves with its metrics URL; rejects with its output if it exits first. */
 function startTarget(name: string): Promise<string> {
@@ -105,15 +81,19 @@ afterAll(() => {
 
 describe('a real Prometheus scraping targets that record hostile input', () => {
   it('scrapes every target without error (up == 1)', async () => {
-    const health = await waitFor('Prometheus to scrape every target', async () => {
-      const body = (await (await fetch(`${api}/targets`)).json()) as {
-        data: { activeTargets: { labels: { hostile: string }; health: string; lastError: string }[] };
-      };
-      const active = body.data.activeTargets;
-      return active.length === TARGETS.length && active.every((t) => t.health !== 'unknown')
-        ? active
-        : undefined;
-    });
+    const health = await waitFor(
+      'Prometheus to scrape every target',
+      async () => {
+        const body = (await (await fetch(`${api}/targets`)).json()) as {
+          data: { activeTargets: { labels: { hostile: string }; health: string; lastError: string }[] };
+        };
+        const active = body.data.activeTargets;
+        return active.length === TARGETS.length && active.every((t) => t.health !== 'unknown')
+          ? active
+          : undefined;
+      },
+      60_000,
+    );
     for (const t of health) expect(t, t.labels.hostile).toMatchObject({ health: 'up', lastError: '' });
     const up = await query('up{job="hostile"}');
     expect(Object.fromEntries(up.map((r) => [r.metric['hostile'], r.value[1]]))).toEqual(
