@@ -237,8 +237,8 @@ export class PrometheusSerializer {
    * order, then their instruments in creation order), the first metric to use a name keeps it. A later metric is
    * left out, with one warning, when its family name, OpenMetrics family name or any of its sample names is
    * already used by another family, or when it maps to a family that already has a stream from the same scope
-   * (`x` next to `x_total`; with scope labels off, any second stream). Metrics without data points still hold
-   * their names, so which one is kept does not flap with traffic.
+   * (`x` next to `x_total`; with scope labels off, any second stream). The SDK reports a metric once it has
+   * data and cumulative streams stay, so once both have data the instrument created first is served.
    */
   private families(resourceMetrics: ResourceMetrics, stats?: ExpositionStats): Map<string, Family> {
     const families = new Map<string, Family>();
