@@ -181,11 +181,13 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
 function serveEndpoint(
   reader: PrometheusReader,
   options: ResolvedPrometheusOptions,
-  provider: MeterProvider,
+  provider: BucketAdvisingMeterProvider,
   guard: CallbackGuard,
   logListenErrors: boolean,
 ): { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } {
-  const selfMetrics = options.selfMetrics ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard) : undefined;
+  const selfMetrics = options.selfMetrics
+    ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard, provider.measurements)
+    : undefined;
   const endpoint = new MetricsEndpoint(reader, options, selfMetrics, {
     onCollected: (errors) => guard.collectionErrors(errors),
   });

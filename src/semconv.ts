@@ -93,6 +93,8 @@ export const PROM_CLIENT_LABEL_KIND = 'kind';
 
 // Prometheus-side names fixed by the OTel ↔ Prometheus compatibility spec.
 export const PROM_TARGET_INFO = 'target_info';
+/** `target_info`'s family name in OpenMetrics, where info families are named without `_info`. */
+export const PROM_TARGET_INFO_OM = 'target';
 export const PROM_SCOPE_NAME = 'otel_scope_name';
 export const PROM_SCOPE_VERSION = 'otel_scope_version';
 export const PROM_SCOPE_SCHEMA_URL = 'otel_scope_schema_url';
@@ -120,6 +122,16 @@ export const METRIC_OMB_SCRAPE_SERIES = 'omb.scrape.series';
 export const METRIC_OMB_OVERFLOW_SERIES = 'omb.cardinality.overflow.series';
 /** Measurements folded into overflow series per instrument (histograms: exact, from the overflow count). */
 export const METRIC_OMB_OVERFLOW_MEASUREMENTS = 'omb.cardinality.overflow.measurements';
+/**
+ * Measurements given an invalid value (dropped) or attribute (left out), per instrument, with `error.type`
+ * `invalid_value` / `invalid_attribute` (src/measurement-guard.ts).
+ */
+export const METRIC_OMB_RECORD_INVALID = 'omb.record.invalid';
+/**
+ * Series left out of the last exposition, per instrument, with `error.type` `invalid_name`, `name_conflict`,
+ * `unsupported_type` or `invalid_value` (src/prometheus/serializer.ts).
+ */
+export const METRIC_OMB_EXPOSITION_DROPPED = 'omb.exposition.dropped';
 /** Observable callbacks that threw or rejected, per instrument. */
 export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
 /** Our own attribute naming the instrument a self-metric is about. */

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { expect } from 'vitest';
 import { MetricsError } from '../src/errors.js';
 
@@ -78,4 +79,31 @@ export function messageOf(fn: () => unknown): string {
     return (err as MetricsError).message;
   }
   expect.unreachable('expected a MetricsError');
+}
+
+/**
+ * Checks an exposition in both text formats the way a scraper would meet it: promtool on text 0.0.4 and the
+ * reference parsers on text 0.0.4 and OpenMetrics 1.0. Returns what the parsers read.
+ */
+export async function expectValidInBothFormats(
+  exposition: (format: 'text' | 'openmetrics') => Promise<string>,
+  allowLint: readonly RegExp[] = [],
+): Promise<{ text: string; om: string; families: ParsedFamily[]; omFamilies: ParsedFamily[] }> {
+  const text = await exposition('text');
+  const om = await exposition('openmetrics');
+  await promtoolCheck(text, allowLint);
+  const families = await referenceParse(text, 'text');
+  const omFamilies = await referenceParse(om, 'openmetrics');
+  return { text, om, families, omFamilies };
+}
+
+/** Collects `diag` warnings and errors until `restore()`, which turns the logger off again. */
+export function captureDiag(): { messages: string[]; restore: () => void } {
+  const messages: string[] = [];
+  const record = (message: string) => messages.push(message);
+  diag.setLogger(
+    { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  return { messages, restore: () => diag.disable() };
 }

@@ -1,18 +1,23 @@
 import type { Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
 import type { CallbackGuard } from '../callback-guard.js';
+import type { MeasurementGuard } from '../measurement-guard.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_OMB_INSTRUMENT,
   METRIC_OMB_CALLBACK_FAILURES,
+  METRIC_OMB_EXPOSITION_DROPPED,
   METRIC_OMB_OVERFLOW_MEASUREMENTS,
   METRIC_OMB_OVERFLOW_SERIES,
+  METRIC_OMB_RECORD_INVALID,
   METRIC_OMB_SCRAPE_DURATION,
   METRIC_OMB_SCRAPE_REQUESTS,
   METRIC_OMB_SCRAPE_RESPONSE_SIZE,
   METRIC_OMB_SCRAPE_SERIES,
 } from '../semconv.js';
-import type { ExpositionStats } from './serializer.js';
+import type { DroppedSeries, ExpositionStats } from './serializer.js';
+
+const NOTHING_DROPPED: ReadonlyMap<string, DroppedSeries> = new Map();
 
 /** Why a scrape did not answer 200, as the `error.type` attribute. */
 export type ScrapeErrorType =
@@ -45,8 +50,10 @@ export class SelfMetrics {
   private readonly size: Histogram;
   private readonly series: Gauge;
   private overflow: ReadonlyMap<string, { series: number; measurements: number }> = new Map();
+  private dropped = NOTHING_DROPPED;
 
-  constructor(meter: Meter, guard?: CallbackGuard) {
+  /** `guard` and `measurements` are read for the callback-failure and invalid-measurement counters. */
+  constructor(meter: Meter, guard?: CallbackGuard, measurements?: MeasurementGuard) {
     this.requests = meter.createCounter(METRIC_OMB_SCRAPE_REQUESTS, {
       description:
         'Requests to the metrics endpoint (health checks excluded), by status code and error type.',
@@ -84,6 +91,32 @@ export class SelfMetrics {
       },
       [overflowSeries, overflowMeasurements],
     );
+    meter
+      .createObservableGauge(METRIC_OMB_EXPOSITION_DROPPED, {
+        description:
+          'Series left out of the last exposition (bad or clashing name, exponential histogram, NaN or negative counter), per instrument and reason.',
+        unit: '{series}',
+      })
+      .addCallback((result) => {
+        for (const d of this.dropped.values()) {
+          result.observe(d.series, { [ATTR_OMB_INSTRUMENT]: d.instrument, [ATTR_ERROR_TYPE]: d.reason });
+        }
+      });
+    if (measurements) {
+      meter
+        .createObservableCounter(METRIC_OMB_RECORD_INVALID, {
+          description:
+            'Measurements with an invalid value (dropped) or attribute (left out), per instrument and reason.',
+          unit: '{measurement}',
+        })
+        .addCallback((result) => {
+          for (const [name, counts] of measurements.invalid) {
+            for (const [reason, count] of counts) {
+              result.observe(count, { [ATTR_OMB_INSTRUMENT]: name, [ATTR_ERROR_TYPE]: reason });
+            }
+          }
+        });
+    }
     if (guard) {
       meter
         .createObservableCounter(METRIC_OMB_CALLBACK_FAILURES, {
@@ -109,5 +142,6 @@ export class SelfMetrics {
   exposition(stats: ExpositionStats): void {
     this.series.record(stats.series);
     this.overflow = stats.overflow;
+    this.dropped = stats.dropped ?? NOTHING_DROPPED;
   }
 }
