@@ -74,6 +74,33 @@ export interface PrometheusOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Emit the endpoint's own `omb_*` metrics (scrapes, durations, sizes, overflow, callback failures). Default `true`. Env `OMB_PROMETHEUS_SELF_METRICS`. */
   selfMetrics?: boolean;
+  // Connection hygiene (issue 10): what slow, idle or greedy clients may hold.
+  /** Scrapes allowed at once above the rate (token-bucket size, an integer ≥ 1). Default `max(1, rateLimit)`. Env `OMB_PROMETHEUS_RATE_LIMIT_BURST`. */
+  rateLimitBurst?: number;
+  /**
+   * Open connections to our own server. At the limit a new connection closes the one that has waited longest
+   * without a request in progress; if every connection is being served, the new one is closed. Default `256`.
+   * Env `OMB_PROMETHEUS_MAX_CONNECTIONS`.
+   */
+  maxConnections?: number;
+  /**
+   * Time a connection has to deliver a request's complete headers once it is ready for one (after connecting or
+   * after the previous response), in milliseconds; then 408 and close. Default `10000`. Env `OMB_PROMETHEUS_HEADER_TIMEOUT`.
+   */
+  headerTimeout?: number;
+  /** Time a TLS client has to finish its handshake, in milliseconds; then the connection is closed. Default `5000`. Env `OMB_PROMETHEUS_TLS_HANDSHAKE_TIMEOUT`. */
+  tlsHandshakeTimeout?: number;
+  /**
+   * Time a client has to take a whole scrape body, in milliseconds; then the connection is closed (the body is
+   * cut short). Default `30000`. Env `OMB_PROMETHEUS_SEND_TIMEOUT`.
+   */
+  sendTimeout?: number;
+  /**
+   * Response bytes held for clients still receiving them, over all connections (a body shared by several
+   * clients counts once), in bytes. A response that would go over closes the connections that have been
+   * receiving longest. Default `67108864` (64 MiB). Env `OMB_PROMETHEUS_MAX_QUEUED_BYTES`.
+   */
+  maxQueuedBytes?: number;
 }
 
 /** The resolved endpoint options: every field set except the optional protections. */
@@ -98,6 +125,12 @@ export interface ResolvedPrometheusOptions {
   /** PEM text. */
   readonly tls: Readonly<{ key: string; cert: string }> | undefined;
   readonly selfMetrics: boolean;
+  readonly rateLimitBurst: number;
+  readonly maxConnections: number;
+  readonly headerTimeout: number;
+  readonly tlsHandshakeTimeout: number;
+  readonly sendTimeout: number;
+  readonly maxQueuedBytes: number;
 }
 
 /** Runtime metrics options (`nodejs.eventloop.*`, `v8js.*`, from `@opentelemetry/instrumentation-runtime-node`). */
@@ -305,6 +338,11 @@ export const DEFAULTS = Object.freeze({
     scrapeTimeout: 10_000,
     maxResponseBytes: 64 * 1024 * 1024,
     selfMetrics: true,
+    maxConnections: 256,
+    headerTimeout: 10_000,
+    tlsHandshakeTimeout: 5_000,
+    sendTimeout: 30_000,
+    maxQueuedBytes: 64 * 1024 * 1024,
   }),
   cardinalityLimit: DEFAULT_CARDINALITY_LIMIT,
   logLevel: 'warn' as LogLevel,
@@ -366,6 +404,12 @@ export const ENV = Object.freeze({
   OMB_PROMETHEUS_TLS_KEY_FILE: 'prometheus.tls.key',
   OMB_PROMETHEUS_TLS_CERT_FILE: 'prometheus.tls.cert',
   OMB_PROMETHEUS_SELF_METRICS: 'prometheus.selfMetrics',
+  OMB_PROMETHEUS_RATE_LIMIT_BURST: 'prometheus.rateLimitBurst',
+  OMB_PROMETHEUS_MAX_CONNECTIONS: 'prometheus.maxConnections',
+  OMB_PROMETHEUS_HEADER_TIMEOUT: 'prometheus.headerTimeout',
+  OMB_PROMETHEUS_TLS_HANDSHAKE_TIMEOUT: 'prometheus.tlsHandshakeTimeout',
+  OMB_PROMETHEUS_SEND_TIMEOUT: 'prometheus.sendTimeout',
+  OMB_PROMETHEUS_MAX_QUEUED_BYTES: 'prometheus.maxQueuedBytes',
   OMB_CARDINALITY_LIMIT: 'cardinalityLimit',
   OMB_SECONDS_BUCKETS: 'unitBuckets.s',
   OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'runtime, host',
@@ -433,6 +477,12 @@ const PROMETHEUS_KEYS = new Set<string>([
   'maxResponseBytes',
   'tls',
   'selfMetrics',
+  'rateLimitBurst',
+  'maxConnections',
+  'headerTimeout',
+  'tlsHandshakeTimeout',
+  'sendTimeout',
+  'maxQueuedBytes',
 ]);
 
 /** The OTel API's instrument-name syntax; wildcards are for raw `views`, not for our per-name maps. */
@@ -837,6 +887,7 @@ class Reader {
       integer: boolean,
       min = 0,
     ) => this.number(`prometheus.${key}`, opts[key], env, integer, min) ?? (d[key] as number);
+    const rateLimit = num('rateLimit', 'OMB_PROMETHEUS_RATE_LIMIT', false);
     return {
       listen,
       healthPath: healthPath ?? d.healthPath,
@@ -851,7 +902,7 @@ class Reader {
       ),
       compressionThreshold: num('compressionThreshold', 'OMB_PROMETHEUS_COMPRESSION_THRESHOLD', true),
       maxConcurrentScrapes: num('maxConcurrentScrapes', 'OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES', true, 1),
-      rateLimit: num('rateLimit', 'OMB_PROMETHEUS_RATE_LIMIT', false),
+      rateLimit,
       cacheTtl: num('cacheTtl', 'OMB_PROMETHEUS_CACHE_TTL', true),
       scrapeTimeout: num('scrapeTimeout', 'OMB_PROMETHEUS_SCRAPE_TIMEOUT', true, 1),
       maxResponseBytes: num('maxResponseBytes', 'OMB_PROMETHEUS_MAX_RESPONSE_BYTES', true, 1),
@@ -862,6 +913,19 @@ class Reader {
         'OMB_PROMETHEUS_SELF_METRICS',
         d.selfMetrics,
       ),
+      rateLimitBurst:
+        this.number(
+          'prometheus.rateLimitBurst',
+          opts.rateLimitBurst,
+          'OMB_PROMETHEUS_RATE_LIMIT_BURST',
+          true,
+          1,
+        ) ?? Math.max(1, rateLimit),
+      maxConnections: num('maxConnections', 'OMB_PROMETHEUS_MAX_CONNECTIONS', true, 1),
+      headerTimeout: num('headerTimeout', 'OMB_PROMETHEUS_HEADER_TIMEOUT', true, 1),
+      tlsHandshakeTimeout: num('tlsHandshakeTimeout', 'OMB_PROMETHEUS_TLS_HANDSHAKE_TIMEOUT', true, 1),
+      sendTimeout: num('sendTimeout', 'OMB_PROMETHEUS_SEND_TIMEOUT', true, 1),
+      maxQueuedBytes: num('maxQueuedBytes', 'OMB_PROMETHEUS_MAX_QUEUED_BYTES', true, 1),
     };
   }
 

@@ -166,6 +166,10 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
         path,
         tls,
         onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+        onConnectionClosed: (reason) => selfMetrics?.connectionClosed(reason),
+        maxConnections: config.prometheus.maxConnections,
+        headerTimeout: config.prometheus.headerTimeout,
+        tlsHandshakeTimeout: config.prometheus.tlsHandshakeTimeout,
       }).then((s) => {
         server = s;
         metricsUrl = s.url;

@@ -126,6 +126,8 @@ export const METRIC_OMB_OVERFLOW_SERIES = 'omb.cardinality.overflow.series';
 export const METRIC_OMB_OVERFLOW_MEASUREMENTS = 'omb.cardinality.overflow.measurements';
 /** Observable callbacks that threw or rejected, per instrument. */
 export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
+/** Connections our endpoint closed to protect itself, by `error.type` (the reason: a timeout, a limit). */
+export const METRIC_OMB_CONNECTIONS_CLOSED = 'omb.connections.closed';
 /** Our own attribute naming the instrument a self-metric is about. */
 export const ATTR_OMB_INSTRUMENT = 'omb.instrument';
 

@@ -19,6 +19,7 @@ export function endpointOptions(overrides: Partial<ResolvedPrometheusOptions> = 
     ...DEFAULTS.prometheus,
     authToken: undefined,
     basicAuth: undefined,
+    rateLimitBurst: Math.max(1, overrides.rateLimit ?? DEFAULTS.prometheus.rateLimit),
     ...overrides,
   };
 }
@@ -43,6 +44,10 @@ export async function startEndpoint(
     path: options.path,
     tls: overrides.tls,
     onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+    onConnectionClosed: (reason) => selfMetrics?.connectionClosed(reason),
+    maxConnections: overrides.maxConnections,
+    headerTimeout: overrides.headerTimeout,
+    tlsHandshakeTimeout: overrides.tlsHandshakeTimeout,
   });
   return { endpoint, server, url: server.url, base: server.url.slice(0, -options.path.length) };
 }
