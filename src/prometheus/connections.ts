@@ -61,6 +61,17 @@ export class ConnectionGuard {
     return this.open;
   }
 
+  /**
+   * Closes every connection waiting for a request, including TLS handshakes that `server.closeAllConnections()`
+   * does not know of (they are not HTTP connections yet), so closing the server never waits for them.
+   */
+  closeIdle(): void {
+    for (const c of this.idle) {
+      this.forget(c);
+      c.socket.destroy();
+    }
+  }
+
   private connected(socket: Socket, tls: boolean): void {
     if (this.open >= this.limits.maxConnections) {
       const oldest = this.idle.values().next().value;

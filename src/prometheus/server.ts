@@ -87,18 +87,28 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
     if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') closed('tls_handshake_timeout');
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Node's default answer, plus counting it (attaching a listener replaces the default).
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // Node's default answer, plus counting it (attaching a listener replaces the default). Only HTTP parser
+    // errors get an HTTP answer; anything else (a reset, a failed or timed-out TLS handshake) is closed.
+    const code = err.code ?? '';
+    const status =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 408
+          : code.startsWith('HPE_')
+            ? 400
+            : undefined;
+    if (status === undefined || !socket.writable) {
       socket.destroy();
       return;
     }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     options.onClientError?.(status);
     const text = `${STATUS_CODES[status]?.toLowerCase()}\n`;
+    // Closed once the answer is out: the server allows half-open sockets, so `end()` alone could leave it open.
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
         `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+      () => socket.destroy(),
     );
   });
   return new Promise((resolve, reject) => {
@@ -154,6 +164,7 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
           new Promise<void>((done) => {
             server.close(() => done());
             server.closeAllConnections();
+            guard.closeIdle();
           }),
       });
     });
