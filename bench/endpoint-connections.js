@@ -60,7 +60,10 @@ async function serve(kind, series) {
     const endpoint = new MetricsEndpoint(reader, options, selfMetrics);
     const tls =
       kind === 'ours-https'
-        ? { key: readFileSync(process.env.BENCH_TLS_KEY, 'utf8'), cert: readFileSync(process.env.BENCH_TLS_CERT, 'utf8') }
+        ? {
+            key: readFileSync(process.env.BENCH_TLS_KEY, 'utf8'),
+            cert: readFileSync(process.env.BENCH_TLS_CERT, 'utf8'),
+          }
         : undefined;
     const listening = await listen(endpoint.handle, {
       host: '127.0.0.1',
@@ -185,7 +188,11 @@ async function idle() {
   const dir = mkdtempSync(join(tmpdir(), 'omb-bench-tls-'));
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  // A self-signed certificate for the loopback address (one line of openssl arguments).
+  const args = `req -x509 -newkey rsa:2048 -nodes -keyout ${key} -out ${cert} -days 1 -subj /CN=127.0.0.1`;
+  execFileSync('openssl', [...args.split(' '), '-addext', 'subjectAltName=IP:127.0.0.1'], {
+    stdio: 'ignore',
+  });
   const ca = readFileSync(cert, 'utf8');
   console.log(
     `idle connections: probe /healthz and /metrics every ${PROBE_EVERY_MS} ms for ${PROBE_MS / 1000} s, ` +
@@ -202,10 +209,7 @@ async function idle() {
       const max = { health: 0, metrics: 0 };
       const end = performance.now() + PROBE_MS;
       while (performance.now() < end) {
-        const [health, metrics] = await Promise.all([
-          probe(`${base}/healthz`, ca),
-          probe(server.url, ca),
-        ]);
+        const [health, metrics] = await Promise.all([probe(`${base}/healthz`, ca), probe(server.url, ca)]);
         // prom-client's and upstream's servers have no health path: their /healthz is their metrics (or 404).
         if (kind.startsWith('ours')) {
           if (health === undefined) failed++;

@@ -147,7 +147,13 @@ export interface RawResponse {
 /** A request with node:http, so the raw (compressed) bytes are visible; `ca` for HTTPS. */
 export function raw(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; ca?: string; timeout?: number } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    ca?: string;
+    timeout?: number;
+  } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);

@@ -3,7 +3,7 @@
 // (the TLS handshake timeout was Node's 120 s).
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ATTR_ERROR_TYPE as ERROR, METRIC_OMB_CONNECTIONS_CLOSED as CLOSED } from '../../src/semconv.js';
+import { METRIC_OMB_CONNECTIONS_CLOSED as CLOSED, ATTR_ERROR_TYPE as ERROR } from '../../src/semconv.js';
 import { exactly } from '../../src/testing/index.js';
 import { closedWithin, raw, selfSigned, serveMeter, silentConnections } from '../prometheus/support.js';
 
@@ -63,7 +63,9 @@ describe('idle connections (issue 10, finding 3)', () => {
     expect(silentMs).toBeLessThan(1500);
     expect(slowMs).toBeLessThan(1500);
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-    expect((await served.probe.metrics.collect()).counter(CLOSED, exactly({ [ERROR]: 'header_timeout' }))).toBe(2);
+    expect(
+      (await served.probe.metrics.collect()).counter(CLOSED, exactly({ [ERROR]: 'header_timeout' })),
+    ).toBe(2);
   });
 
   it('are closed once tlsHandshakeTimeout has passed without a finished TLS handshake', async () => {

@@ -2,7 +2,7 @@
 // cost +520 MB RSS and none was closed after 50 s (no send timeout, no bound on bytes queued for slow clients).
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ATTR_ERROR_TYPE as ERROR, METRIC_OMB_CONNECTIONS_CLOSED as CLOSED } from '../../src/semconv.js';
+import { METRIC_OMB_CONNECTIONS_CLOSED as CLOSED, ATTR_ERROR_TYPE as ERROR } from '../../src/semconv.js';
 import { exactly } from '../../src/testing/index.js';
 import { serveMeter } from '../prometheus/support.js';
 
