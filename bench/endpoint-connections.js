@@ -89,7 +89,12 @@ async function serve(kind, series) {
     url = `http://127.0.0.1:${server.address().port}/metrics`;
   } else {
     const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
-    const exporter = new PrometheusExporter({ port: 0, host: '127.0.0.1' });
+    // The exporter reads `port: 0` as "unset" and takes 9464, which may be busy: find a free port first.
+    const probe = (await import('node:net')).createServer();
+    await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+    const port = probe.address().port;
+    await new Promise((r) => probe.close(r));
+    const exporter = new PrometheusExporter({ port, host: '127.0.0.1' });
     populateOtel(new MeterProvider({ readers: [exporter] }).getMeter('bench'), series);
     await exporter.startServer();
     server = exporter._server;
