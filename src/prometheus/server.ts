@@ -2,9 +2,9 @@ import { createServer, type RequestListener, type Server, STATUS_CODES } from 'n
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { MetricsError } from '../errors.js';
+import { markMetricsServer } from '../metrics-traffic.js';
 import { ConnectionGuard } from './connections.js';
 import type { ConnectionCloseReason } from './self-metrics.js';
-import { markMetricsServer } from './traffic.js';
 
 export interface ListeningServer {
   readonly server: Server;
