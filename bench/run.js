@@ -19,6 +19,7 @@ export const BENCHMARKS = {
   'runtime-overhead': 'runtime-overhead.js',
   'http-overhead': 'http-overhead.js',
   'http-handlers': 'http-handlers.js',
+  'endpoint-connections': 'endpoint-connections.js',
   startup: 'startup.js',
   'record-guard': 'record-guard.js',
 };

@@ -192,7 +192,7 @@ function serveEndpoint(
     onCollected: (errors) => guard.collectionErrors(errors),
   });
   if (!options.listen) return { endpoint, ready: Promise.resolve() };
-  const { host, port, path, tls } = options;
+  const { host, port, path, tls, maxConnections, headerTimeout, tlsHandshakeTimeout } = options;
   const served: { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } = {
     endpoint,
     ready: listen(endpoint.handle, {
@@ -201,6 +201,10 @@ function serveEndpoint(
       path,
       tls,
       onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+      onConnectionClosed: (reason) => selfMetrics?.connectionClosed(reason),
+      maxConnections,
+      headerTimeout,
+      tlsHandshakeTimeout,
     }).then((s) => {
       served.server = s;
     }),

@@ -134,6 +134,8 @@ export const METRIC_OMB_RECORD_INVALID = 'omb.record.invalid';
 export const METRIC_OMB_EXPOSITION_DROPPED = 'omb.exposition.dropped';
 /** Observable callbacks that threw or rejected, per instrument. */
 export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
+/** Connections our endpoint closed to protect itself, by `error.type` (the reason: a timeout, a limit). */
+export const METRIC_OMB_CONNECTIONS_CLOSED = 'omb.connections.closed';
 /** Our own attribute naming the instrument a self-metric is about. */
 export const ATTR_OMB_INSTRUMENT = 'omb.instrument';
 

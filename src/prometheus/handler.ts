@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { diag } from '@opentelemetry/api';
 import { markMetricsRequest } from '../metrics-traffic.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
@@ -7,6 +8,7 @@ import type { ResolvedPrometheusOptions } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import { type MetricsSource, ScrapeError, type ScrapeHooks, ScrapeProducer } from './scrape.js';
 import type { ScrapeErrorType, SelfMetrics } from './self-metrics.js';
+import { BodySender } from './sender.js';
 import { PrometheusSerializer } from './serializer.js';
 
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
@@ -26,6 +28,9 @@ export type EndpointOptions = Pick<
   | 'compressionThreshold'
   | 'maxConcurrentScrapes'
   | 'rateLimit'
+  | 'rateLimitBurst'
+  | 'sendTimeout'
+  | 'maxQueuedBytes'
   | 'cacheTtl'
   | 'scrapeTimeout'
   | 'maxResponseBytes'
@@ -45,7 +50,7 @@ const TEXT_PLAIN = 'text/plain; charset=utf-8';
  * health paths) and by `createMetricsHandler()` (`serveMetrics`: the framework has routed already).
  *
  * Order of checks for a metrics request, cheapest and least revealing first: malformed → 400, wrong path →
- * 404, method → 405, credentials → 401, rate → 429, concurrency → 503, then the scrape itself (200, or 500 on
+ * 404, method → 405, credentials → 401, rate → 429, concurrency (one scrape at a time per connection, `maxConcurrentScrapes` in all) → 503, then the scrape itself (200, or 500 on
  * a collection failure or an oversize body, 503 on timeout). Health paths skip auth and limits: probes must
  * stay cheap and work without secrets. Failures never escape into the host application.
  */
@@ -53,7 +58,10 @@ export class MetricsEndpoint {
   private readonly producer: ScrapeProducer;
   private readonly auth: Authenticator | undefined;
   private readonly rateLimiter: RateLimiter | undefined;
+  private readonly sender: BodySender;
   private inFlight = 0;
+  /** Connections with a scrape in flight: one at a time each, so a pipelining client cannot take every slot. */
+  private readonly scraping = new WeakSet<Socket>();
   private shuttingDown = false;
 
   constructor(
@@ -74,7 +82,9 @@ export class MetricsEndpoint {
       },
     });
     this.auth = createAuthenticator(options);
-    this.rateLimiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
+    this.rateLimiter =
+      options.rateLimit > 0 ? new RateLimiter(options.rateLimit, options.rateLimitBurst) : undefined;
+    this.sender = new BodySender(options, (reason) => this.selfMetrics?.connectionClosed(reason));
   }
 
   /** Metrics requests being served right now (past the auth, rate and concurrency checks). */
@@ -143,16 +153,18 @@ export class MetricsEndpoint {
         'Retry-After': String(wait),
       });
     }
-    if (this.inFlight >= this.options.maxConcurrentScrapes) {
+    if (this.scraping.has(req.socket) || this.inFlight >= this.options.maxConcurrentScrapes) {
       return this.reject(res, 503, 'too_many_concurrent_scrapes', 'too many concurrent scrapes\n', {
         'Retry-After': '1',
       });
     }
     this.inFlight++;
+    this.scraping.add(req.socket);
     try {
       await this.scrape(req, res, start);
     } finally {
       this.inFlight--;
+      this.scraping.delete(req.socket);
     }
   }
 
@@ -181,12 +193,10 @@ export class MetricsEndpoint {
     };
     if (body.encoding) headers['Content-Encoding'] = body.encoding;
     res.writeHead(200, headers);
+    let cut: ScrapeErrorType | undefined;
     if (req.method === 'HEAD') res.end();
-    else {
-      for (const chunk of body.chunks) res.write(chunk);
-      res.end();
-    }
-    this.selfMetrics?.request(200, undefined, (performance.now() - start) / 1000, body.bytes);
+    else cut = await this.sender.send(res, body);
+    this.selfMetrics?.request(200, cut, (performance.now() - start) / 1000, cut ? undefined : body.bytes);
   }
 
   private async readiness(req: IncomingMessage, res: ServerResponse): Promise<void> {

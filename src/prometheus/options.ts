@@ -57,6 +57,33 @@ export interface PrometheusOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Emit the endpoint's own `omb_*` metrics (scrapes, durations, sizes, overflow, callback failures). Default `true`. Env `OMB_PROMETHEUS_SELF_METRICS`. */
   selfMetrics?: boolean;
+  // Connection hygiene (issue 10): what slow, idle or greedy clients may hold.
+  /** Scrapes allowed at once above the rate (token-bucket size, an integer ≥ 1). Default `max(1, rateLimit)`. Env `OMB_PROMETHEUS_RATE_LIMIT_BURST`. */
+  rateLimitBurst?: number;
+  /**
+   * Open connections to our own server. At the limit a new connection closes the one that has waited longest
+   * without a request in progress; if every connection is being served, the new one is closed. Default `256`.
+   * Env `OMB_PROMETHEUS_MAX_CONNECTIONS`.
+   */
+  maxConnections?: number;
+  /**
+   * Time a connection has to deliver a request's complete headers once it is ready for one (after connecting or
+   * after the previous response), in milliseconds; then 408 and close. Default `10000`. Env `OMB_PROMETHEUS_HEADER_TIMEOUT`.
+   */
+  headerTimeout?: number;
+  /** Time a TLS client has to finish its handshake, in milliseconds; then the connection is closed. Default `5000`. Env `OMB_PROMETHEUS_TLS_HANDSHAKE_TIMEOUT`. */
+  tlsHandshakeTimeout?: number;
+  /**
+   * Time a client has to take a whole scrape body, in milliseconds; then the connection is closed (the body is
+   * cut short). Default `30000`. Env `OMB_PROMETHEUS_SEND_TIMEOUT`.
+   */
+  sendTimeout?: number;
+  /**
+   * Response bytes held for clients still receiving them, over all connections (a body shared by several
+   * clients counts once), in bytes. A response that would go over closes the connections that have been
+   * receiving longest. Default `67108864` (64 MiB). Env `OMB_PROMETHEUS_MAX_QUEUED_BYTES`.
+   */
+  maxQueuedBytes?: number;
 }
 
 /** The resolved endpoint options: every field set except the optional protections; TLS as PEM text. */
@@ -86,6 +113,11 @@ export const PROMETHEUS_DEFAULTS = Object.freeze({
   scrapeTimeout: 10_000,
   maxResponseBytes: 64 * 1024 * 1024,
   selfMetrics: true,
+  maxConnections: 256,
+  headerTimeout: 10_000,
+  tlsHandshakeTimeout: 5_000,
+  sendTimeout: 30_000,
+  maxQueuedBytes: 64 * 1024 * 1024,
 });
 
 /** The endpoint's environment variables, with the option each feeds. */
@@ -110,6 +142,12 @@ export const PROMETHEUS_ENV = Object.freeze({
   OMB_PROMETHEUS_TLS_KEY_FILE: 'prometheus.tls.key',
   OMB_PROMETHEUS_TLS_CERT_FILE: 'prometheus.tls.cert',
   OMB_PROMETHEUS_SELF_METRICS: 'prometheus.selfMetrics',
+  OMB_PROMETHEUS_RATE_LIMIT_BURST: 'prometheus.rateLimitBurst',
+  OMB_PROMETHEUS_MAX_CONNECTIONS: 'prometheus.maxConnections',
+  OMB_PROMETHEUS_HEADER_TIMEOUT: 'prometheus.headerTimeout',
+  OMB_PROMETHEUS_TLS_HANDSHAKE_TIMEOUT: 'prometheus.tlsHandshakeTimeout',
+  OMB_PROMETHEUS_SEND_TIMEOUT: 'prometheus.sendTimeout',
+  OMB_PROMETHEUS_MAX_QUEUED_BYTES: 'prometheus.maxQueuedBytes',
 } as const);
 
 /** The codes the endpoint's options and its start can report (see the README's error table). */
@@ -169,7 +207,7 @@ export function resolvePrometheus(
       'set either authToken (bearer) or basicAuth, not both',
     );
   }
-  const resolved: ResolvedPrometheusOptions = {
+  const read = {
     host,
     port,
     path,
@@ -189,6 +227,18 @@ export function resolvePrometheus(
     maxResponseBytes: s.integer('maxResponseBytes', 1),
     tls: resolveTls(s),
     selfMetrics: s.bool('selfMetrics'),
+  };
+  const resolved: ResolvedPrometheusOptions = {
+    ...read,
+    // No fixed default: the bucket holds one second's worth of the rate, and at least one scrape.
+    rateLimitBurst:
+      r.limit(s.source('rateLimitBurst'), s.get('rateLimitBurst'), s.envName('rateLimitBurst'), true, 1) ??
+      Math.max(1, read.rateLimit),
+    maxConnections: s.integer('maxConnections', 1),
+    headerTimeout: s.integer('headerTimeout', 1),
+    tlsHandshakeTimeout: s.integer('tlsHandshakeTimeout', 1),
+    sendTimeout: s.integer('sendTimeout', 1),
+    maxQueuedBytes: s.integer('maxQueuedBytes', 1),
   };
   s.close();
   return exporters.includes('prometheus') ? resolved : undefined;

@@ -6,6 +6,7 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_OMB_INSTRUMENT,
   METRIC_OMB_CALLBACK_FAILURES,
+  METRIC_OMB_CONNECTIONS_CLOSED,
   METRIC_OMB_EXPOSITION_DROPPED,
   METRIC_OMB_OVERFLOW_MEASUREMENTS,
   METRIC_OMB_OVERFLOW_SERIES,
@@ -30,7 +31,21 @@ export type ScrapeErrorType =
   | 'response_too_large'
   | 'not_found'
   | 'method_not_allowed'
-  | 'not_initialised';
+  | 'not_initialised'
+  | ConnectionCloseReason;
+
+/**
+ * Why the endpoint closed a connection itself, as the `error.type` attribute of `omb.connections.closed`:
+ * `evicted` (idle, closed to make room at `maxConnections`), `over_capacity` (new, and every connection was
+ * busy), `header_timeout`, `tls_handshake_timeout`, `send_timeout`, `queue_full` (over `maxQueuedBytes`).
+ */
+export type ConnectionCloseReason =
+  | 'evicted'
+  | 'over_capacity'
+  | 'header_timeout'
+  | 'tls_handshake_timeout'
+  | 'send_timeout'
+  | 'queue_full';
 
 /**
  * The endpoint's own metrics, recorded through OpenTelemetry instruments on the library's meter, so every
@@ -49,6 +64,7 @@ export class SelfMetrics {
   private readonly duration: Histogram;
   private readonly size: Histogram;
   private readonly series: Gauge;
+  private readonly closed: Counter;
   private overflow: ReadonlyMap<string, { series: number; measurements: number }> = new Map();
   private dropped = NOTHING_DROPPED;
 
@@ -70,6 +86,11 @@ export class SelfMetrics {
     this.series = meter.createGauge(METRIC_OMB_SCRAPE_SERIES, {
       description: 'Samples in the last exposition served.',
       unit: '{series}',
+    });
+    this.closed = meter.createCounter(METRIC_OMB_CONNECTIONS_CLOSED, {
+      description:
+        'Connections the endpoint closed to protect itself (timeouts, connection and queue limits), by reason.',
+      unit: '{connection}',
     });
     const overflowSeries = meter.createObservableGauge(METRIC_OMB_OVERFLOW_SERIES, {
       description:
@@ -136,6 +157,11 @@ export class SelfMetrics {
     this.requests.add(1, attributes);
     if (seconds !== undefined) this.duration.record(seconds, { [ATTR_HTTP_RESPONSE_STATUS_CODE]: status });
     if (bytes !== undefined) this.size.record(bytes);
+  }
+
+  /** A connection the endpoint closed, and why. */
+  connectionClosed(reason: ConnectionCloseReason): void {
+    this.closed.add(1, { [ATTR_ERROR_TYPE]: reason });
   }
 
   /** What the last exposition contained. */

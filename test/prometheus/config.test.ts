@@ -1,42 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, MetricsError, type MetricsHandle, resolveConfig } from '../../src/index.js';
 import { messageOf } from '../helpers.js';
-import { raw } from './support.js';
-
-/** A self-signed certificate for 127.0.0.1, made with the openssl CLI. */
-function selfSigned(): { key: string; cert: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'omb-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    dir,
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-  };
-}
+import { raw, selfSigned } from './support.js';
 
 function problems(fn: () => unknown) {
   try {

@@ -9,7 +9,7 @@ import {
 } from '../../src/semconv.js';
 import { exactly, expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
-import { deferred, raw, selfMetricsProbe, startEndpoint, TestReader } from './support.js';
+import { deferred, raw, selfMetricsProbe, serveMeter, startEndpoint, TestReader } from './support.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -18,15 +18,9 @@ afterEach(async () => {
 
 /** A provider with one counter, and an endpoint on port 0 serving it. */
 async function serve(overrides: Parameters<typeof startEndpoint>[1] = {}) {
-  const reader = new TestReader();
-  const provider = new MeterProvider({ readers: [reader] });
-  const meter = provider.getMeter('shop');
-  meter.createCounter('orders', { unit: '{order}', description: 'Orders placed' }).add(3, { region: 'eu' });
-  const probe = selfMetricsProbe();
-  const started = await startEndpoint(reader, overrides, probe.selfMetrics);
-  stops.push(() => started.server.close());
-  stops.push(() => provider.shutdown());
-  return { ...started, meter, provider, reader, probe };
+  const served = await serveMeter(overrides);
+  stops.push(served.close);
+  return served;
 }
 
 describe('metrics endpoint HTTP semantics', () => {
@@ -282,6 +276,8 @@ describe('endpoint options', () => {
   it('fills every option from the defaults', () => {
     expect(resolveConfig({}, {}).prometheus).toStrictEqual({
       ...DEFAULTS.prometheus,
+      // No fixed default: one second of the rate, at least one scrape.
+      rateLimitBurst: 1,
       authToken: undefined,
       basicAuth: undefined,
       tls: undefined,
