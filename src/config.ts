@@ -263,6 +263,13 @@ export interface MetricsConfig {
   promClientCompat?: boolean;
   /** Automatic HTTP server and client metrics; `false` turns both off. */
   http?: HttpOptions | false;
+  /**
+   * After SIGTERM/SIGINT, how long the `register` entry (and `register(config)`) keeps serving scrapes while the
+   * app's own signal handler drains, before it flushes and closes anyway; it closes earlier as soon as the app's
+   * event loop empties. Apps without their own handler are closed and ended at once. In milliseconds; `0` closes
+   * at once. Default `30000` (Kubernetes' default grace period). Env `OMB_DRAIN_TIMEOUT`.
+   */
+  drainTimeout?: number;
 }
 
 /** The resolved, validated, frozen configuration. */
@@ -284,6 +291,7 @@ export interface ResolvedConfig {
   readonly host: Readonly<{ groups: readonly HostMetricGroup[] }> | undefined;
   readonly promClientCompat: boolean;
   readonly http: ResolvedHttpConfig;
+  readonly drainTimeout: number;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -329,6 +337,7 @@ export const DEFAULTS = Object.freeze({
     'process.fd',
   ]) as readonly HostMetricGroup[],
   promClientCompat: false,
+  drainTimeout: 30_000,
 });
 
 /** The project's own environment variables all start with this prefix. */
@@ -380,6 +389,7 @@ export const ENV = Object.freeze({
   OMB_HTTP_OPT_IN_ATTRIBUTES: 'http.optInAttributes',
   OMB_HTTP_ENGINE: 'http.engine',
   OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS: 'http.knownMethods',
+  OMB_DRAIN_TIMEOUT: 'drainTimeout',
 } as const);
 
 const TOP_LEVEL_KEYS = new Set<string>([
@@ -401,6 +411,7 @@ const TOP_LEVEL_KEYS = new Set<string>([
   'host',
   'promClientCompat',
   'http',
+  'drainTimeout',
 ]);
 const HTTP_KEYS = new Set<string>([
   'server',
@@ -490,6 +501,8 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
     'OMB_PROM_CLIENT_COMPAT',
     DEFAULTS.promClientCompat,
   );
+  const drainTimeout =
+    r.number('drainTimeout', options.drainTimeout, 'OMB_DRAIN_TIMEOUT', true, 0) ?? DEFAULTS.drainTimeout;
   let views: ViewOptions[] = [];
   if (options.views !== undefined) {
     if (!Array.isArray(options.views) || options.views.some((v) => v === null || typeof v !== 'object')) {
@@ -524,6 +537,7 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
       host,
       promClientCompat,
       http,
+      drainTimeout,
     },
     // The user's predicate is theirs: it is called, never frozen.
     new Set<unknown>([...views, http.ignorePredicate]),
@@ -878,7 +892,7 @@ class Reader {
   }
 
   /** A finite number ≥ `min` (an integer when `integer`); `0` turns a limit off where the option says so. */
-  private number(option: string, value: unknown, envName: keyof typeof ENV, integer: boolean, min: number) {
+  number(option: string, value: unknown, envName: keyof typeof ENV, integer: boolean, min: number) {
     let v: unknown = value;
     let source = option;
     if (v === undefined) {

@@ -61,6 +61,7 @@ export interface MetricsHandle {
 
 interface GlobalSlot {
   handle: MetricsHandle;
+  /** The first call's configuration, as plain JSON (see stableStringify). */
   fingerprint: string;
 }
 
@@ -101,12 +102,10 @@ export function startMetrics(config: MetricsConfig, internal: { logListenErrors:
   const existing = g[SLOT];
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
+      const differs = differingOptions(JSON.parse(existing.fingerprint), JSON.parse(fingerprint), '');
       diag.warn(
-        'otel-metrics-bootstrap: initMeter() was called again with a different configuration; ' +
-          'returning the first handle and ignoring the new configuration',
-      );
-      console.warn(
-        'otel-metrics-bootstrap: initMeter() called twice with different configs; keeping the first',
+        `otel-metrics-bootstrap: initMeter() was called again with a different configuration ` +
+          `(${differs.join(', ')}); returning the first handle and ignoring the new configuration`,
       );
     }
     return existing.handle;
@@ -160,20 +159,24 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
       onCollected: (errors) => guard.collectionErrors(errors),
     });
     if (serve) {
-      ready = listen(endpoint.handle, {
-        host,
-        port,
-        path,
-        tls,
-        onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
-      }).then((s) => {
-        server = s;
-        metricsUrl = s.url;
+      const listening = new WatchedPromise<void>((resolve, reject) => {
+        listen(endpoint!.handle, {
+          host,
+          port,
+          path,
+          tls,
+          onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+        }).then((s) => {
+          server = s;
+          metricsUrl = s.url;
+          resolve();
+        }, reject);
       });
-      // A port clash must never become an unhandled rejection that kills the app; it is reported here and
-      // through `ready` for callers that await it.
-      ready.catch((err: Error) => {
-        if (logListenErrors)
+      ready = listening;
+      // A port clash must never become an unhandled rejection that kills the app. It reaches callers that
+      // await or catch `ready`; only when nobody does is it logged here, so it is reported once.
+      Promise.prototype.then.call(listening, undefined, (err: Error) => {
+        if (logListenErrors && !listening.watched)
           diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
       });
     }
@@ -284,6 +287,34 @@ const DIAG_LEVELS: Readonly<Record<LogLevel, DiagLogLevel>> = {
 function setDiagLogger(level: LogLevel): void {
   if (level === 'none') return;
   diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[level], suppressOverrideMessage: true });
+}
+
+/**
+ * A promise that knows whether anyone but us subscribed to it. Being a subclass, `await` on it goes through
+ * `then()` too (only plain promises skip it), so `await handle.ready` counts as well as `.then`/`.catch`.
+ */
+class WatchedPromise<T> extends Promise<T> {
+  watched = false;
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  // biome-ignore lint/suspicious/noThenProperty: this is the promise's own then(), extended
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.watched = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/** The option paths (`prometheus.port`) whose values differ between two stableStringify()'d configurations. */
+function differingOptions(a: unknown, b: unknown, path: string): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(a) || !isObject(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || 'config'];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.flatMap((k) => differingOptions(a[k], b[k], path ? `${path}.${k}` : k));
 }
 
 /** Key-order-independent JSON, to tell whether a second `initMeter()` asked for something else. */
