@@ -114,7 +114,8 @@ function compareVersions(a: string, b: string): number {
  * message round-trip to wait for (no top-level await here). A missing package is reported by `initMeter()`.
  */
 function registerHttpLoaderHook(config: MetricsConfig): void {
-  const engine = (config.http && config.http.engine) ?? process.env['OMB_HTTP_ENGINE']?.trim();
+  const http = config.http === false ? undefined : config.http;
+  const engine = http?.engine ?? process.env['OMB_HTTP_ENGINE']?.trim();
   if (engine !== 'instrumentation-http' || !isMainThread) return;
   let hook: string;
   try {

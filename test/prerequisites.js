@@ -7,7 +7,7 @@ const NEEDED = [
   { what: 'promtool (validates every scrape)', cmd: ['promtool', '--version'], apt: 'prometheus' },
   { what: 'prometheus (the end-to-end scrape tests)', cmd: ['prometheus', '--version'], apt: 'prometheus' },
   {
-    what: "/usr/bin/python3 with prometheus_client (the reference exposition parser)",
+    what: '/usr/bin/python3 with prometheus_client (the reference exposition parser)',
     cmd: ['/usr/bin/python3', '-c', 'import prometheus_client'],
     apt: 'python3-prometheus-client',
   },

@@ -86,7 +86,9 @@ describe('graceful drain after SIGTERM/SIGINT', () => {
     expect(await exited(app.child)).toEqual({ code: 0, signal: null });
     const out = app.output();
     expect(out.indexOf('app: drained')).toBeGreaterThan(-1);
-    expect(out.indexOf('metrics flushed and stopped after SIGTERM')).toBeGreaterThan(out.indexOf('app: drained'));
+    expect(out.indexOf('metrics flushed and stopped after SIGTERM')).toBeGreaterThan(
+      out.indexOf('app: drained'),
+    );
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)(

@@ -66,7 +66,11 @@ function generateTraffic(base) {
   ];
   const [method, path] = paths[Math.floor(Math.random() * paths.length)];
   const body = method === 'POST' ? JSON.stringify({ items: Math.ceil(Math.random() * 5) }) : undefined;
-  fetch(new URL(path, base), { method, body, headers: body ? { 'content-type': 'application/json' } : {} }).then(
+  fetch(new URL(path, base), {
+    method,
+    body,
+    headers: body ? { 'content-type': 'application/json' } : {},
+  }).then(
     (r) => r.arrayBuffer(),
     () => {},
   );

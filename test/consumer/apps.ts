@@ -77,7 +77,12 @@ const server = app.listen(0, '127.0.0.1', () => console.log('listening ' + serve
     main: 'app.js',
     serviceName: 'card-service',
     files: {
-      'package.json': JSON.stringify({ name: 'register-file', version: '1.0.0', private: true, type: 'module' }),
+      'package.json': JSON.stringify({
+        name: 'register-file',
+        version: '1.0.0',
+        private: true,
+        type: 'module',
+      }),
       'register.js': `import { register } from 'otel-metrics-bootstrap/register';
 register({ serviceName: 'card-service', http: { routes: ['/items/:id'] } });
 `,

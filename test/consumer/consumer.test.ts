@@ -2,7 +2,8 @@
 // oldest Node we support (22.15, with npm 10) and on Node 24 (npm 11), and runs each app with the metrics
 // started as the README says. The repo's own devDependencies are not involved: this is what a user gets.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,8 +95,11 @@ async function ensureTools(): Promise<void> {
 function npmCliOnPath(): string {
   const execPath = process.env['npm_execpath'];
   if (execPath?.endsWith('.js')) return execPath;
-  const candidates = (process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, '..', 'lib', 'node_modules'));
-  for (const c of candidates) if (existsSync(join(c, 'npm', 'bin', 'npm-cli.js'))) return join(c, 'npm', 'bin', 'npm-cli.js');
+  const candidates = (process.env['PATH'] ?? '')
+    .split(delimiter)
+    .map((d) => join(d, '..', 'lib', 'node_modules'));
+  for (const c of candidates)
+    if (existsSync(join(c, 'npm', 'bin', 'npm-cli.js'))) return join(c, 'npm', 'bin', 'npm-cli.js');
   throw new Error('npm not found');
 }
 
@@ -146,7 +150,10 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'omb-consumer-'));
   const packed = await npm(RUNTIMES[1]!, ['pack', '--pack-destination', work, '--json'], root);
   if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.output}`);
-  tarball = join(work, (JSON.parse(packed.output.slice(packed.output.indexOf('['))) as { filename: string }[])[0]!.filename);
+  tarball = join(
+    work,
+    (JSON.parse(packed.output.slice(packed.output.indexOf('['))) as { filename: string }[])[0]!.filename,
+  );
   const tasks = RUNTIMES.flatMap((rt) => APPS.map((app) => () => install(rt, app)));
   tasks.push(
     () => install(RUNTIMES[0]!, oldestApi),
@@ -157,10 +164,11 @@ beforeAll(async () => {
 }, 360_000);
 
 const children: ChildProcess[] = [];
-afterAll(() => {
+afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+  // Eleven node_modules trees: deleting them takes a while on a busy disk.
+  if (work) await rm(work, { recursive: true, force: true });
+}, 120_000);
 
 /** The installed copies of each `@opentelemetry/*` package, from `npm ls --all --parseable`. */
 async function otelCopies(rt: Runtime, dir: string): Promise<Record<string, number>> {
@@ -186,7 +194,11 @@ async function start(rt: Runtime, app: AppSpec, dir: string): Promise<Running> {
     OTEL_EXPORTER_PROMETHEUS_PORT: '0',
     OMB_HTTP_ROUTES: '/items/:id',
   });
-  const child = spawn(rt.node, [...app.preload, app.main], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(rt.node, [...app.preload, app.main], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -220,23 +232,26 @@ describe.each(RUNTIMES)('the packed package on $label', (rt) => {
     for (const [name, count] of Object.entries(copies)) expect({ name, count }).toEqual({ name, count: 1 });
   });
 
-  it.each(APPS)('$name: starts, records its HTTP requests and serves a scrape promtool accepts', async (app) => {
-    const running = await start(rt, app, dirs.get(key(rt, app))!);
-    expect(running.output()).not.toMatch(/metrics not started|Error/);
-    for (const id of [1, 2, 3]) {
-      expect((await fetch(`http://127.0.0.1:${running.appPort}/items/${id}`)).status).toBe(200);
-    }
-    const text = await (await fetch(running.metricsUrl!)).text();
-    expectExposition(text)
-      .toHaveSample('target_info', { service_name: app.serviceName }, 1)
-      .toHaveSample('app_hits_total', {}, 3)
-      .toHaveSample(
-        'http_server_request_duration_seconds_count',
-        { http_request_method: 'GET', http_route: '/items/:id', http_response_status_code: '200' },
-        3,
-      );
-    await promtoolCheck(text);
-  });
+  it.each(APPS)(
+    '$name: starts, records its HTTP requests and serves a scrape promtool accepts',
+    async (app) => {
+      const running = await start(rt, app, dirs.get(key(rt, app))!);
+      expect(running.output()).not.toMatch(/metrics not started|Error/);
+      for (const id of [1, 2, 3]) {
+        expect((await fetch(`http://127.0.0.1:${running.appPort}/items/${id}`)).status).toBe(200);
+      }
+      const text = await (await fetch(running.metricsUrl!)).text();
+      expectExposition(text)
+        .toHaveSample('target_info', { service_name: app.serviceName }, 1)
+        .toHaveSample('app_hits_total', {}, 3)
+        .toHaveSample(
+          'http_server_request_duration_seconds_count',
+          { http_request_method: 'GET', http_route: '/items/:id', http_response_status_code: '200' },
+          3,
+        );
+      await promtoolCheck(text);
+    },
+  );
 });
 
 describe('the supported @opentelemetry/api range', () => {
