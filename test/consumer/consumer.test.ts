@@ -103,7 +103,7 @@ function npmCliOnPath(): string {
   throw new Error('npm not found');
 }
 
-/** Runs `tasks` with at most `limit` at once (the CI machine has 2 cores). */
+/** Runs `tasks` with at most `limit` at once. */
 async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = [];
   let next = 0;
@@ -160,7 +160,8 @@ beforeAll(async () => {
     () => install(RUNTIMES[1]!, belowApi),
     () => install(RUNTIMES[1]!, belowApi, '-forced', ['--legacy-peer-deps']),
   );
-  await pool(tasks, 4);
+  // Installs mostly wait on the registry and the disk, not the CPU.
+  await pool(tasks, 6);
 }, 360_000);
 
 const children: ChildProcess[] = [];
@@ -217,7 +218,7 @@ async function start(rt: Runtime, app: AppSpec, dir: string): Promise<Running> {
 
 const BAD_INSTALL_OUTPUT = /ERESOLVE|peer dep|conflicting peer|EBADENGINE|overriding peer/i;
 
-describe.each(RUNTIMES)('the packed package on $label', (rt) => {
+describe.concurrent.each(RUNTIMES)('the packed package on $label', (rt) => {
   it.each(APPS)('$name: plain npm install succeeds without peer warnings', async (app) => {
     const r = installs.get(key(rt, app))!;
     expect(r.code, r.output).toBe(0);
@@ -254,7 +255,7 @@ describe.each(RUNTIMES)('the packed package on $label', (rt) => {
   );
 });
 
-describe('the supported @opentelemetry/api range', () => {
+describe.concurrent('the supported @opentelemetry/api range', () => {
   const [node22, node24] = RUNTIMES as [Runtime, Runtime];
 
   it(`an app pinned to the oldest supported API (${OLDEST_API}) installs cleanly and starts`, async () => {
