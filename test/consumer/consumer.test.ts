@@ -120,6 +120,7 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
 
 let work: string;
 let tarball: string;
+let packedFiles: string[] = [];
 const installs = new Map<string, Result>();
 const dirs = new Map<string, string>();
 const key = (rt: Runtime, app: AppSpec, variant = '') => `${rt.label}/${app.name}${variant}`;
@@ -150,10 +151,12 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'omb-consumer-'));
   const packed = await npm(RUNTIMES[1]!, ['pack', '--pack-destination', work, '--json'], root);
   if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.output}`);
-  tarball = join(
-    work,
-    (JSON.parse(packed.output.slice(packed.output.indexOf('['))) as { filename: string }[])[0]!.filename,
-  );
+  const [pack] = JSON.parse(packed.output.slice(packed.output.indexOf('['))) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  packedFiles = pack!.files.map((f) => f.path);
+  tarball = join(work, pack!.filename);
   const tasks = RUNTIMES.flatMap((rt) => APPS.map((app) => () => install(rt, app)));
   tasks.push(
     () => install(RUNTIMES[0]!, oldestApi),
@@ -220,6 +223,23 @@ async function start(rt: Runtime, app: AppSpec, dir: string): Promise<Running> {
 vi.setConfig({ testTimeout: 90_000 });
 
 const BAD_INSTALL_OUTPUT = /ERESOLVE|peer dep|conflicting peer|EBADENGINE|overriding peer/i;
+
+it('packs the built entry points, their types and the LICENSE (prepack builds dist/)', () => {
+  expect(packedFiles).toEqual(
+    expect.arrayContaining([
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/register.js',
+      'dist/register.d.ts',
+      'dist/testing/index.js',
+      'dist/testing/vitest.js',
+    ]),
+  );
+  expect(packedFiles.filter((f) => !/^(dist\/|LICENSE$|README\.md$|package\.json$)/.test(f))).toEqual([]);
+});
 
 describe.each(RUNTIMES)('the packed package on $label', (rt) => {
   it.each(APPS)('$name: plain npm install succeeds without peer warnings', async (app) => {
