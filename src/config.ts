@@ -100,6 +100,13 @@ export interface MetricsConfig {
   promClientCompat?: boolean;
   /** Automatic HTTP server and client metrics; `false` turns both off. */
   http?: HttpOptions | false;
+  /**
+   * After SIGTERM/SIGINT, how long the `register` entry (and `register(config)`) keeps serving scrapes while the
+   * app's own signal handler drains, before it flushes and closes anyway; it closes earlier as soon as the app's
+   * event loop empties. Apps without their own handler are closed and ended at once. In milliseconds; `0` closes
+   * at once. Default `30000` (Kubernetes' default grace period). Env `OMB_DRAIN_TIMEOUT`.
+   */
+  drainTimeout?: number;
 }
 
 /** The resolved, validated, frozen configuration. */
@@ -121,6 +128,7 @@ export interface ResolvedConfig {
   readonly host: Readonly<{ groups: readonly HostMetricGroup[] }> | undefined;
   readonly promClientCompat: boolean;
   readonly http: ResolvedHttpConfig;
+  readonly drainTimeout: number;
 }
 
 /** The top-level options' defaults; each subsystem's sit in its own `options.ts`. */
@@ -136,6 +144,7 @@ const TOP_DEFAULTS = Object.freeze({
     Record<string, readonly number[]>
   >,
   promClientCompat: false,
+  drainTimeout: 30_000,
 });
 
 /** Every default, by option: the top level's and each subsystem's. */
@@ -150,6 +159,7 @@ export const DEFAULTS = Object.freeze({
   runtime: RUNTIME_DEFAULTS,
   hostGroups: HOST_DEFAULTS.groups,
   promClientCompat: TOP_DEFAULTS.promClientCompat,
+  drainTimeout: TOP_DEFAULTS.drainTimeout,
 });
 
 /** The project's own environment variables all start with this prefix. */
@@ -167,6 +177,7 @@ const TOP_ENV = Object.freeze({
   OMB_CARDINALITY_LIMIT: 'cardinalityLimit',
   OMB_SECONDS_BUCKETS: 'unitBuckets.s',
   OMB_PROM_CLIENT_COMPAT: 'promClientCompat',
+  OMB_DRAIN_TIMEOUT: 'drainTimeout',
 } as const);
 
 /**
@@ -224,6 +235,7 @@ export function resolveConfigAndWarnings(
   const runtime = resolveRuntime(r, s.get('runtime'));
   const host = resolveHost(r, s.get('host'));
   const promClientCompat = s.bool('promClientCompat');
+  const drainTimeout = s.integer('drainTimeout', 0);
   const views = resolveViews(r, s.get('views'));
   s.close();
   if (r.problems.length > 0) throw new MetricsError(r.problems);
@@ -249,6 +261,7 @@ export function resolveConfigAndWarnings(
     host,
     promClientCompat,
     http,
+    drainTimeout,
   };
   // The user's view objects go to the SDK as they are, unfrozen (they may hold stateful processors), and the
   // user's ignore predicate is called, never frozen.

@@ -29,6 +29,7 @@ import {
 } from './config.js';
 import { state } from './global-state.js';
 import { HttpMetrics } from './http/instrumentation.js';
+import { isRecord } from './option-reader.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { attachEndpoint } from './prometheus/mount.js';
 import type { ResolvedPrometheusOptions } from './prometheus/options.js';
@@ -86,12 +87,10 @@ export function startMetrics(config: MetricsConfig, internal: { logListenErrors:
   const existing = state.init;
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
+      const differs = differingOptions(JSON.parse(existing.fingerprint), JSON.parse(fingerprint), '');
       diag.warn(
-        'otel-metrics-bootstrap: initMeter() was called again with a different configuration; ' +
-          'returning the first handle and ignoring the new configuration',
-      );
-      console.warn(
-        'otel-metrics-bootstrap: initMeter() called twice with different configs; keeping the first',
+        `otel-metrics-bootstrap: initMeter() was called again with a different configuration ` +
+          `(${differs.join(', ')}); returning the first handle and ignoring the new configuration`,
       );
     }
     return existing.handle;
@@ -193,9 +192,8 @@ function serveEndpoint(
   });
   if (!options.listen) return { endpoint, ready: Promise.resolve() };
   const { host, port, path, tls, maxConnections, headerTimeout, tlsHandshakeTimeout } = options;
-  const served: { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } = {
-    endpoint,
-    ready: listen(endpoint.handle, {
+  const listening = new WatchedPromise<void>((resolve, reject) => {
+    listen(endpoint.handle, {
       host,
       port,
       path,
@@ -207,12 +205,18 @@ function serveEndpoint(
       tlsHandshakeTimeout,
     }).then((s) => {
       served.server = s;
-    }),
+      resolve();
+    }, reject);
+  });
+  const served: { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } = {
+    endpoint,
+    ready: listening,
   };
-  // A port clash must never become an unhandled rejection that kills the app; it is reported here and through
-  // `ready` for callers that await it.
-  served.ready.catch((err: Error) => {
-    if (logListenErrors) diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
+  // A port clash must never become an unhandled rejection that kills the app. It reaches callers that await or
+  // catch `ready`; only when nobody does is it logged here, so it is reported once.
+  Promise.prototype.then.call(listening, undefined, (err: Error) => {
+    if (logListenErrors && !listening.watched)
+      diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
   });
   return served;
 }
@@ -287,6 +291,32 @@ const DIAG_LEVELS: Readonly<Record<LogLevel, DiagLogLevel>> = {
 function setDiagLogger(level: LogLevel): void {
   if (level === 'none') return;
   diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[level], suppressOverrideMessage: true });
+}
+
+/**
+ * A promise that knows whether anyone but us subscribed to it. Being a subclass, `await` on it goes through
+ * `then()` too (only plain promises skip it), so `await handle.ready` counts as well as `.then`/`.catch`.
+ */
+class WatchedPromise<T> extends Promise<T> {
+  watched = false;
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  // biome-ignore lint/suspicious/noThenProperty: this is the promise's own then(), extended
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.watched = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/** The option paths (`prometheus.port`) whose values differ between two stableStringify()'d configurations. */
+function differingOptions(a: unknown, b: unknown, path: string): string[] {
+  if (!isRecord(a) || !isRecord(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || 'config'];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.flatMap((k) => differingOptions(a[k], b[k], path ? `${path}.${k}` : k));
 }
 
 /** Key-order-independent JSON, to tell whether a second `initMeter()` asked for something else. */

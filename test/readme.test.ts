@@ -36,6 +36,7 @@ const OPTION_PATHS = [
     host: true,
     promClientCompat: true,
     http: true,
+    drainTimeout: true,
   }),
   ...paths<PrometheusOptions>('prometheus.', {
     host: true,

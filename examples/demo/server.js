@@ -38,7 +38,7 @@ const server = createServer((req, res) => {
       () => {
         ordersPlaced.add(1, { 'payment.method': method });
         checkoutDuration.record((performance.now() - started) / 1000, { 'payment.method': method });
-        res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+        send(res, 201, '{"ok":true}');
       },
       5 + Math.random() * 115,
     );
@@ -46,11 +46,19 @@ const server = createServer((req, res) => {
   }
   const user = /^\/users\/(\d+)$/.exec(url.pathname);
   if (req.method === 'GET' && user) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: Number(user[1]) }));
+    send(res, 200, JSON.stringify({ id: Number(user[1]) }));
     return;
   }
-  res.writeHead(404).end('not found');
+  send(res, 404, '{"error":"not found"}');
 });
+
+// writeHead() with a header object commits the headers before the body is known, so Node would send the body
+// chunked and http.server.response.body.size could not be recorded; saying the length keeps it measurable.
+function send(res, status, json) {
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
+    .end(json);
+}
 
 // A little traffic to itself so the endpoint has something to show.
 function generateTraffic(base) {
@@ -60,7 +68,12 @@ function generateTraffic(base) {
     ['GET', '/nope'],
   ];
   const [method, path] = paths[Math.floor(Math.random() * paths.length)];
-  fetch(new URL(path, base), { method }).then(
+  const body = method === 'POST' ? JSON.stringify({ items: Math.ceil(Math.random() * 5) }) : undefined;
+  fetch(new URL(path, base), {
+    method,
+    body,
+    headers: body ? { 'content-type': 'application/json' } : {},
+  }).then(
     (r) => r.arrayBuffer(),
     () => {},
   );

@@ -61,6 +61,11 @@ describe('npm run demo', () => {
     expect(text).toMatch(/^# TYPE http_server_request_duration_seconds histogram$/m);
     expect(text).not.toMatch(/http_route="\/users\/\d+"/);
     expect(text).toMatch(/^http_server_active_requests\{/m);
+    // Every metric in the README's HTTP table has samples (the demo's traffic comes from its own fetch()).
+    for (const family of ['http_server_request_body_size_bytes', 'http_server_response_body_size_bytes']) {
+      expect(text).toMatch(new RegExp(`^${family}_count\\{.*http_route="/users/:id".*\\} [1-9]`, 'm'));
+    }
+    expect(text).toMatch(/^http_client_request_duration_seconds_count\{.*\} [1-9]/m);
     await promtoolCheck(text);
     await referenceParse(text);
   });
