@@ -4,6 +4,13 @@ import { createSecureContext } from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MetricsError, type MetricsErrorCode, type MetricsProblem } from './errors.js';
+import {
+  EXPORT_ENV,
+  EXPORT_KEYS,
+  type ExportOptions,
+  type ResolvedExportOptions,
+  resolveExportOptions,
+} from './export/options.js';
 import { RouteTable, routeTemplateProblem } from './http/route-table.js';
 import { HTTP_KNOWN_METHODS, METRIC_V8JS_GC_DURATION } from './semconv.js';
 import {
@@ -15,8 +22,15 @@ import {
 } from './views.js';
 
 /** Exporter names accepted in `exporters` and `OTEL_METRICS_EXPORTER`. */
-export type ExporterName = 'prometheus' | 'none';
-export const EXPORTER_NAMES: readonly ExporterName[] = ['prometheus', 'none'];
+export type ExporterName = 'prometheus' | 'otlp' | 'pushgateway' | 'statsd' | 'console' | 'none';
+export const EXPORTER_NAMES: readonly ExporterName[] = [
+  'prometheus',
+  'otlp',
+  'pushgateway',
+  'statsd',
+  'console',
+  'none',
+];
 
 /** `OTEL_LOG_LEVEL` values, as the OTel spec spells them (lower case). */
 export type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
@@ -216,7 +230,7 @@ export interface ResolvedHttpConfig {
 }
 
 /** Everything `initMeter()` accepts. Every field is optional; explicit option > environment variable > default. */
-export interface MetricsConfig {
+export interface MetricsConfig extends ExportOptions {
   /** `service.name`. Env `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES`. Default `unknown_service:node`. */
   serviceName?: string;
   /** `service.version`. Env `OMB_SERVICE_VERSION`, then `npm_package_version` (set by `npm run`). */
@@ -227,7 +241,11 @@ export interface MetricsConfig {
   resourceAttributes?: Attributes;
   /** Turn the SDK off: `initMeter()` returns a working no-op handle. Default `false`. Env `OTEL_SDK_DISABLED`. */
   disabled?: boolean;
-  /** Where metrics go. Default `['prometheus']`. Env `OTEL_METRICS_EXPORTER` (comma list; `none` wins). */
+  /**
+   * Where metrics go, all at once from one provider: `prometheus`, `otlp`, `pushgateway`, `statsd`, `console`,
+   * `none`. Default `['prometheus']`. Giving an exporter's options object (`otlp: {…}`) turns it on too.
+   * Env `OTEL_METRICS_EXPORTER` (comma list; `none` wins).
+   */
   exporters?: ExporterName[];
   /** The Prometheus pull endpoint; `false` turns it off. */
   prometheus?: PrometheusOptions | false;
@@ -266,7 +284,7 @@ export interface MetricsConfig {
 }
 
 /** The resolved, validated, frozen configuration. */
-export interface ResolvedConfig {
+export interface ResolvedConfig extends ResolvedExportOptions {
   readonly disabled: boolean;
   readonly serviceName: string | undefined;
   readonly serviceVersion: string | undefined;
@@ -380,6 +398,7 @@ export const ENV = Object.freeze({
   OMB_HTTP_OPT_IN_ATTRIBUTES: 'http.optInAttributes',
   OMB_HTTP_ENGINE: 'http.engine',
   OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS: 'http.knownMethods',
+  ...EXPORT_ENV,
 } as const);
 
 const TOP_LEVEL_KEYS = new Set<string>([
@@ -401,6 +420,7 @@ const TOP_LEVEL_KEYS = new Set<string>([
   'host',
   'promClientCompat',
   'http',
+  ...EXPORT_KEYS,
 ]);
 const HTTP_KEYS = new Set<string>([
   'server',
@@ -440,6 +460,15 @@ const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Internal knobs of `resolveConfig()`. */
+export interface ResolveInternals {
+  /**
+   * The register entry's rule: an unknown name in `OTEL_METRICS_EXPORTER` is handed to this callback instead of
+   * failing the whole configuration, so the other exporters still start.
+   */
+  onUnknownExporter?: (message: string) => void;
+}
+
 /**
  * Resolves explicit options, environment variables and defaults (in that order, with `??` so an explicit `0` or
  * `false` is kept), validates everything, and either returns a frozen config or throws one `MetricsError` that
@@ -447,10 +476,17 @@ type Env = Readonly<Record<string, string | undefined>>;
  * environment strings that need parsing first, and each problem needs a stable code and the name of the
  * option or variable it came from.
  */
-export function resolveConfig(options: MetricsConfig = {}, env: Env = process.env): ResolvedConfig {
+export function resolveConfig(
+  options: MetricsConfig = {},
+  env: Env = process.env,
+  internals: ResolveInternals = {},
+): ResolvedConfig {
   const problems: MetricsProblem[] = [];
-  const report = (code: MetricsErrorCode, source: string, message: string) =>
-    problems.push({ code, source, message });
+  const report = (code: MetricsErrorCode, source: string, message: string) => {
+    if (code === 'ERR_UNKNOWN_EXPORTER' && source === 'OTEL_METRICS_EXPORTER' && internals.onUnknownExporter)
+      internals.onUnknownExporter(`${source}: ${message} (${code})`);
+    else problems.push({ code, source, message });
+  };
   const r = new Reader(env, report);
 
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -471,6 +507,7 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
   const resourceAttributes = r.attributes('resourceAttributes', options.resourceAttributes);
   const exporters = r.exporters(options.exporters);
   const prometheus = r.prometheus(options.prometheus, exporters);
+  const exported = resolveExportOptions(options, exporters, serviceName, r);
   const histograms = r.instrumentMap('histograms', options.histograms, (v, src) => r.buckets(src, v));
   const attributes = r.instrumentMap('attributes', options.attributes, (v, src) => r.keyList(src, v));
   const cardinalityLimit =
@@ -524,17 +561,18 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
       host,
       promClientCompat,
       http,
+      ...exported,
     },
-    // The user's predicate is theirs: it is called, never frozen.
-    new Set<unknown>([...views, http.ignorePredicate]),
+    // The user's predicate, readers and console sink are theirs: called, never frozen.
+    new Set<unknown>([...views, http.ignorePredicate, ...exported.readers]),
   );
 }
 
 /** Reads one value from option or environment, reporting problems instead of throwing. */
-class Reader {
+export class Reader {
   constructor(
     private readonly env: Env,
-    private readonly report: (code: MetricsErrorCode, source: string, message: string) => void,
+    readonly report: (code: MetricsErrorCode, source: string, message: string) => void,
   ) {}
 
   envValue(name: keyof typeof ENV | undefined): string | undefined {
@@ -878,7 +916,7 @@ class Reader {
   }
 
   /** A finite number ≥ `min` (an integer when `integer`); `0` turns a limit off where the option says so. */
-  private number(option: string, value: unknown, envName: keyof typeof ENV, integer: boolean, min: number) {
+  number(option: string, value: unknown, envName: keyof typeof ENV, integer: boolean, min: number) {
     let v: unknown = value;
     let source = option;
     if (v === undefined) {
@@ -1259,7 +1297,7 @@ function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s === '' ? undefined : s;
 }
 
-function show(v: unknown): string {
+export function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
   try {
@@ -1270,7 +1308,7 @@ function show(v: unknown): string {
 }
 
 /** " (did you mean `port`?)" for a near-miss option name; edit distance ≤ 2. */
-function suggest(key: string, known: ReadonlySet<string>): string {
+export function suggest(key: string, known: ReadonlySet<string>): string {
   let best: string | undefined;
   let bestDistance = 3;
   for (const k of known) {

@@ -30,6 +30,9 @@ export const ERROR_CODES = [
   'ERR_MISSING_DEPENDENCY',
   'ERR_PORT_IN_USE',
   'ERR_LISTEN_FAILED',
+  'ERR_INVALID_URL',
+  'ERR_INVALID_EXPORT_OPTION',
+  'ERR_INVALID_READER',
 ] as const;
 
 export type MetricsErrorCode = (typeof ERROR_CODES)[number];

@@ -21,7 +21,14 @@ import {
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { CallbackGuard } from './callback-guard.js';
-import { type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type LogLevel,
+  type MetricsConfig,
+  type ResolvedConfig,
+  type ResolveInternals,
+  resolveConfig,
+} from './config.js';
+import { createExportReaders } from './export/readers.js';
 import { HttpMetrics } from './http/instrumentation.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { PrometheusReader } from './prometheus/reader.js';
@@ -95,7 +102,10 @@ export function initMeter(config: MetricsConfig = {}): MetricsHandle {
  * `initMeter()` with internal knobs. `logListenErrors: false` is for callers that report a failed `ready`
  * themselves (the register entry), so the reason is printed once.
  */
-export function startMetrics(config: MetricsConfig, internal: { logListenErrors: boolean }): MetricsHandle {
+export function startMetrics(
+  config: MetricsConfig,
+  internal: { logListenErrors: boolean } & ResolveInternals,
+): MetricsHandle {
   const g = globalThis as Global;
   const fingerprint = stableStringify(config);
   const existing = g[SLOT];
@@ -111,7 +121,7 @@ export function startMetrics(config: MetricsConfig, internal: { logListenErrors:
     }
     return existing.handle;
   }
-  const resolved = resolveConfig(config);
+  const resolved = resolveConfig(config, process.env, internal);
   setDiagLogger(resolved.logLevel);
   const handle = resolved.disabled
     ? disabledHandle(resolved)
@@ -134,6 +144,8 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
       })
     : undefined;
   if (prometheusReader) readers.push(prometheusReader);
+  const exporting = createExportReaders(config, http);
+  readers.push(...exporting.readers);
 
   const guard = new CallbackGuard();
   const provider = new BucketAdvisingMeterProvider(
@@ -143,6 +155,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   );
   // Only a missing compatibility-engine package throws here, before anything global is registered.
   http?.start(provider);
+  exporting.start(provider.getMeter(SCOPE_NAME));
   metrics.setGlobalMeterProvider(provider);
   // Given our provider explicitly, so they never depend on which global provider was registered when.
   const runtimeCollectors = startRuntimeMetrics(provider, config);
@@ -199,7 +212,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
         endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
-        await Promise.allSettled([server?.close(), provider.shutdown()]).then((results) => {
+        await Promise.allSettled([server?.close(), exporting.shutdown(provider)]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
           }

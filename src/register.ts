@@ -29,7 +29,14 @@ function start(): void {
   let handle: MetricsHandle;
   try {
     registerHttpLoaderHook();
-    handle = startMetrics({}, { logListenErrors: false });
+    handle = startMetrics(
+      {},
+      {
+        logListenErrors: false,
+        // The other exporters start; the unknown name is reported, not fatal.
+        onUnknownExporter: (message) => console.error(`${PREFIX} exporter not started: ${message}`),
+      },
+    );
   } catch (err) {
     console.error(`${PREFIX} metrics not started: ${reason(err)}`);
     return;
@@ -40,7 +47,8 @@ function start(): void {
       else if (handle.config.disabled) console.log(`${PREFIX} metrics disabled (OTEL_SDK_DISABLED=true)`);
       else if (handle.config.prometheus) {
         console.log(`${PREFIX} metrics started (own endpoint off: OMB_PROMETHEUS_LISTEN=false)`);
-      } else console.log(`${PREFIX} metrics started (no Prometheus endpoint: OTEL_METRICS_EXPORTER=none)`);
+      } else
+        console.log(`${PREFIX} metrics started (exporters: ${handle.config.exporters.join(', ') || 'none'})`);
     },
     (err: unknown) => console.error(`${PREFIX} metrics not started: ${reason(err)}`),
   );

@@ -1,8 +1,10 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, Server } from 'node:http';
 
 interface Registry {
   readonly servers: WeakSet<Server>;
   readonly requests: WeakSet<IncomingMessage>;
+  /** Agents of our push exporters (added by the first exporter; older copies of the slot lack it). */
+  exportAgents?: WeakSet<Agent>;
   /** Whether any request was ever marked: until then the HTTP hot path skips the lookup. */
   mounted?: boolean;
 }
@@ -34,4 +36,20 @@ export function isMetricsTraffic(req: IncomingMessage, server?: Server): boolean
     (registry.mounted === true && registry.requests.has(req)) ||
     (server !== undefined && registry.servers.has(server))
   );
+}
+
+/** Marks an agent that only our push exporters use: its requests are ours, not the application's. */
+export function markExportAgent(agent: Agent): void {
+  registry.exportAgents ??= new WeakSet();
+  registry.exportAgents.add(agent);
+}
+
+/**
+ * `true` for a request made by our push exporters (OTLP over HTTP, Pushgateway), which the HTTP client metrics
+ * leave out: `http.client.*` describes the application's calls, and an exporter pushing every interval would
+ * otherwise show up as a steady stream of outgoing requests.
+ */
+export function isExportRequest(request: ClientRequest): boolean {
+  const agent = (request as { agent?: Agent }).agent;
+  return registry.exportAgents !== undefined && agent !== undefined && registry.exportAgents.has(agent);
 }
