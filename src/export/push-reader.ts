@@ -108,6 +108,8 @@ export class PushReader extends MetricReader {
         aborted,
       ]));
       if (pointCount(metrics, false) === 0) return;
+      // Host and process detectors settle asynchronously; an early export (a short batch job) waits for them.
+      await Promise.race([metrics.resource.waitForAsyncAttributes?.(), aborted]);
       await Promise.race([this.exporter.send(metrics, controller.signal), aborted]);
       this.lastFailure = undefined;
       accounting.success(name, (performance.now() - started) / 1000);
