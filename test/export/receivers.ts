@@ -155,3 +155,47 @@ export async function waitFor<T>(check: () => T | undefined | false, ms = 10_000
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * The real Pushgateway (Debian's prometheus-pushgateway) on a free port with its own temp dir for persistence.
+ * The port is found by binding port 0 and releasing it just before the gateway starts.
+ */
+export async function startPushgateway() {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createServer: createNetServer } = await import('node:net');
+  const probe = createNetServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((r) => probe.close(r));
+  const dir = mkdtempSync(join(tmpdir(), 'pushgateway-'));
+  const child = spawn(
+    'prometheus-pushgateway',
+    [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'data')}`, '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > end || child.exitCode !== null) throw new Error(`pushgateway did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    /** The gateway's own exposition. */
+    metrics: () => fetch(`${url}/metrics`).then((r) => r.text()),
+    stop: async () => {
+      child.kill();
+      if (child.exitCode === null) await once(child, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
