@@ -5,13 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { initMeter, type MetricsHandle } from '../../src/init.js';
-import {
-  decodeProtobuf,
-  lastValue,
-  otlpHttpReceiver,
-  type ReceivedPoint,
-  waitFor,
-} from './receivers.js';
+import { decodeProtobuf, lastValue, otlpHttpReceiver, type ReceivedPoint, waitFor } from './receivers.js';
 
 const run = promisify(execFile);
 const QUIET = { runtime: false, host: false, prometheus: false } as const;
@@ -34,7 +28,12 @@ describe('OTLP export', () => {
     const h = init({
       ...QUIET,
       serviceName: 'orders',
-      otlp: { endpoint: receiver.url, intervalMs: 50, headers: { 'x-api-key': 's3cret' }, compression: 'gzip' },
+      otlp: {
+        endpoint: receiver.url,
+        intervalMs: 50,
+        headers: { 'x-api-key': 's3cret' },
+        compression: 'gzip',
+      },
     });
     h.meter.createCounter('orders.placed', { unit: '{order}' }).add(5, { 'payment.method': 'card' });
     const req = await waitFor(() => receiver.requests.find((r) => lastValue(r.points, 'orders.placed')));
@@ -52,7 +51,12 @@ describe('OTLP export', () => {
     cleanup.push(receiver.close);
     const h = init({
       ...QUIET,
-      otlp: { endpoint: `${receiver.url}/custom/path`, protocol: 'http/json', intervalMs: 50, temporality: 'delta' },
+      otlp: {
+        endpoint: `${receiver.url}/custom/path`,
+        protocol: 'http/json',
+        intervalMs: 50,
+        temporality: 'delta',
+      },
     });
     const jobs = h.meter.createCounter('jobs.done');
     const queue = h.meter.createUpDownCounter('queue.depth');
@@ -66,11 +70,18 @@ describe('OTLP export', () => {
     expect(req.headers['content-type']).toBe('application/json');
     expect(lastValue(req.points, 'jobs.done')).toMatchObject({ temporality: 1, value: 2 });
     expect(lastValue(req.points, 'queue.depth')).toMatchObject({ temporality: 2, value: 7 });
-    expect(lastValue(req.points, 'job.duration')).toMatchObject({ kind: 'histogram', temporality: 1, value: 2, sum: 2 });
+    expect(lastValue(req.points, 'job.duration')).toMatchObject({
+      kind: 'histogram',
+      temporality: 1,
+      value: 2,
+      sum: 2,
+    });
     // Delta: the next export carries only what happened since.
     jobs.add(1);
     const next = await waitFor(() =>
-      receiver.requests.slice(receiver.requests.indexOf(req) + 1).find((r) => lastValue(r.points, 'jobs.done')),
+      receiver.requests
+        .slice(receiver.requests.indexOf(req) + 1)
+        .find((r) => lastValue(r.points, 'jobs.done')),
     );
     expect(lastValue(next.points, 'jobs.done')?.value).toBe(1);
   });
@@ -105,7 +116,12 @@ describe('OTLP export', () => {
     cleanup.push(() => new Promise((resolve) => server.tryShutdown(resolve)));
     const h = init({
       ...QUIET,
-      otlp: { endpoint: `http://127.0.0.1:${port}`, protocol: 'grpc', intervalMs: 50, headers: { tenant: 'acme' } },
+      otlp: {
+        endpoint: `http://127.0.0.1:${port}`,
+        protocol: 'grpc',
+        intervalMs: 50,
+        headers: { tenant: 'acme' },
+      },
     });
     h.meter.createCounter('grpc.sent').add(3, { kind: 'test' });
     const got = await waitFor(() => received.find((r) => lastValue(r.points, 'grpc.sent')));
@@ -141,8 +157,10 @@ describe('OTLP export', () => {
       'http://generic:4318/v1/metrics',
     );
     expect(
-      resolveConfig({}, { ...env, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: undefined })
-        .otlp?.endpoint,
+      resolveConfig(
+        {},
+        { ...env, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: undefined },
+      ).otlp?.endpoint,
     ).toBe('http://generic:4318/');
     expect(resolveConfig({}, { OTEL_METRICS_EXPORTER: 'otlp' }).otlp).toMatchObject({
       endpoint: 'http://localhost:4318/v1/metrics',
@@ -159,7 +177,12 @@ describe('OTLP export', () => {
     const h = initMeter({ ...QUIET, otlp: { endpoint: receiver.url, intervalMs: 3_600_000 } });
     h.meter.createCounter('last.words').add(9);
     await h.shutdown();
-    expect(lastValue(receiver.requests.flatMap((r) => r.points), 'last.words')?.value).toBe(9);
+    expect(
+      lastValue(
+        receiver.requests.flatMap((r) => r.points),
+        'last.words',
+      )?.value,
+    ).toBe(9);
   });
 
   it('keeps its own requests out of http.client.* while the app’s requests are recorded', async () => {

@@ -37,7 +37,9 @@ describe('Pushgateway export', () => {
     expect(groupingPath('nightly', { path: 'a/b', city: 'Zürich', empty: '' })).toBe(
       `/metrics/job/nightly/path@base64/${Buffer.from('a/b').toString('base64url')}/city/Z%C3%BCrich/empty@base64/=`,
     );
-    expect(groupingPath('a/job', {})).toBe(`/metrics/job@base64/${Buffer.from('a/job').toString('base64url')}`);
+    expect(groupingPath('a/job', {})).toBe(
+      `/metrics/job@base64/${Buffer.from('a/job').toString('base64url')}`,
+    );
   });
 
   it('pushes on an interval to the real gateway, with grouping values holding "/" and Unicode intact', async () => {
@@ -66,7 +68,10 @@ describe('Pushgateway export', () => {
   it('pushes the last values at shutdown and then deletes the group when asked', async () => {
     const gateway = await startPushgateway();
     cleanup.push(gateway.stop);
-    const keep = initMeter({ ...QUIET, pushgateway: { url: gateway.url, job: 'batch', intervalMs: 3_600_000 } });
+    const keep = initMeter({
+      ...QUIET,
+      pushgateway: { url: gateway.url, job: 'batch', intervalMs: 3_600_000 },
+    });
     keep.meter.createCounter('batch.items').add(7);
     await keep.shutdown();
     // No interval elapsed: only the push at shutdown can have delivered this.
@@ -90,7 +95,12 @@ describe('Pushgateway export', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        seen.push({ method: req.method, url: req.url, headers: req.headers, body: gunzipSync(Buffer.concat(chunks)).toString() });
+        seen.push({
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          body: gunzipSync(Buffer.concat(chunks)).toString(),
+        });
         res.writeHead(200).end();
       });
     });
@@ -100,7 +110,13 @@ describe('Pushgateway export', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const h = init({
       ...QUIET,
-      pushgateway: { url, job: 'j', method: 'post', auth: { username: 'pusher', password: 'pw' }, intervalMs: 3_600_000 },
+      pushgateway: {
+        url,
+        job: 'j',
+        method: 'post',
+        auth: { username: 'pusher', password: 'pw' },
+        intervalMs: 3_600_000,
+      },
     });
     h.meter.createCounter('posted').add(1);
     await h.forceFlush();

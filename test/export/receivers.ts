@@ -64,8 +64,7 @@ export function flatten(request: Json): ReceivedPoint[] {
         const body = (m[kind] ?? {}) as Json;
         const temporality = body['aggregationTemporality'] as number | undefined;
         for (const p of (body['dataPoints'] as Json[] | undefined) ?? []) {
-          const value =
-            kind === 'histogram' ? Number(p['count']) : Number(p['asInt'] ?? p['asDouble'] ?? 0);
+          const value = kind === 'histogram' ? Number(p['count']) : Number(p['asInt'] ?? p['asDouble'] ?? 0);
           out.push({
             metric: m['name'] as string,
             unit: (m['unit'] as string) ?? '',
@@ -115,7 +114,9 @@ export async function otlpHttpReceiver(status: (n: number) => number = () => 200
         const points = json ? flatten(JSON.parse(body.toString('utf8')) as Json) : decodeProtobuf(body);
         requests.push({ path: req.url ?? '', method: req.method ?? '', headers: req.headers, body, points });
       }
-      res.writeHead(code, { 'content-type': String(req.headers['content-type'] ?? 'application/x-protobuf') });
+      res.writeHead(code, {
+        'content-type': String(req.headers['content-type'] ?? 'application/x-protobuf'),
+      });
       res.end();
     });
   });
@@ -136,7 +137,11 @@ export async function otlpHttpReceiver(status: (n: number) => number = () => 200
 }
 
 /** The last value of `metric` with these attributes among everything received (cumulative view). */
-export function lastValue(points: readonly ReceivedPoint[], metric: string, attrs: Record<string, unknown> = {}) {
+export function lastValue(
+  points: readonly ReceivedPoint[],
+  metric: string,
+  attrs: Record<string, unknown> = {},
+) {
   const match = points.filter(
     (p) => p.metric === metric && Object.entries(attrs).every(([k, v]) => p.attributes[k] === v),
   );
@@ -183,7 +188,10 @@ export async function startPushgateway() {
   const url = `http://127.0.0.1:${port}`;
   const end = Date.now() + 10_000;
   for (;;) {
-    const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > end || child.exitCode !== null) throw new Error(`pushgateway did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packets } from '../../src/export/statsd.js';
 import { initMeter, type MetricsHandle } from '../../src/init.js';
@@ -51,12 +51,18 @@ describe('StatsD export', () => {
     expect(lines.indexOf('app.inflight:0|g')).toBeLessThan(lines.indexOf('app.inflight:-2|g'));
     hits.add(2, { route: '/a' });
     await waitFor(() => rx.lines().includes('app.hits:2|c|#route:/a'));
-    expect(rx.lines().filter((l) => l.startsWith('app.hits:'))).toEqual(['app.hits:3|c|#route:/a', 'app.hits:2|c|#route:/a']);
+    expect(rx.lines().filter((l) => l.startsWith('app.hits:'))).toEqual([
+      'app.hits:3|c|#route:/a',
+      'app.hits:2|c|#route:/a',
+    ]);
   });
 
   it('keeps every datagram within maxPacketBytes and loses no line', async () => {
     const rx = await udpReceiver();
-    const h = init({ ...QUIET, statsd: { host: '127.0.0.1', port: rx.port, maxPacketBytes: 100, intervalMs: 3_600_000 } });
+    const h = init({
+      ...QUIET,
+      statsd: { host: '127.0.0.1', port: rx.port, maxPacketBytes: 100, intervalMs: 3_600_000 },
+    });
     const c = h.meter.createCounter('batched.counter.with.a.long.name');
     for (let i = 0; i < 40; i++) h.meter.createCounter(`batched.counter.${i}`).add(i + 1);
     c.add(1);
@@ -104,7 +110,10 @@ describe('StatsD export', () => {
     server.listen(path);
     await once(server, 'listening');
     cleanup.push(() => new Promise((r) => server.close(r)));
-    const h = init({ ...QUIET, statsd: { protocol: 'uds', socketPath: path, tags: 'dogstatsd', intervalMs: 3_600_000 } });
+    const h = init({
+      ...QUIET,
+      statsd: { protocol: 'uds', socketPath: path, tags: 'dogstatsd', intervalMs: 3_600_000 },
+    });
     h.meter.createCounter('uds.sent').add(4, { a: 'b' });
     await h.forceFlush();
     await waitFor(() => frames.length > 0);
