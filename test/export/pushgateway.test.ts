@@ -7,7 +7,7 @@ import { groupingPath } from '../../src/export/pushgateway.js';
 import { initMeter, type MetricsHandle } from '../../src/init.js';
 import { expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck } from '../helpers.js';
-import { startPushgateway, waitFor } from './receivers.js';
+import { startPushgateway } from './receivers.js';
 
 const QUIET = { runtime: false, host: false, prometheus: false } as const;
 const cleanup: (() => Promise<unknown>)[] = [];
