@@ -5,7 +5,7 @@ import type { ExporterName, Reader } from '../config.js';
 // config.ts imports this module for its values; everything else imports only its types, so config.ts is always
 // evaluated first and this cycle never reads an uninitialised binding.
 import { show, suggest } from '../config.js';
-import { OTLP_GRPC_PACKAGE } from './otlp.js';
+import { OTLP_GRPC_PACKAGE, OTLP_GRPC_PACKAGES } from './otlp.js';
 
 /** OTLP transport. `http/protobuf` (default) and `http/json` POST to `/v1/metrics`; `grpc` needs `@opentelemetry/exporter-metrics-otlp-grpc`. */
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
@@ -479,12 +479,13 @@ function resolveOtlp(o: OtlpOptions, r: Reader): ResolvedOtlpOptions {
   if (grpc) {
     try {
       // Resolved, not loaded: the grpc stack is imported only when the first export runs.
-      createRequire(import.meta.url).resolve(OTLP_GRPC_PACKAGE);
+      const require = createRequire(import.meta.url);
+      for (const name of OTLP_GRPC_PACKAGES) require.resolve(name);
     } catch {
       r.report(
         'ERR_MISSING_DEPENDENCY',
         'otlp.protocol',
-        `protocol grpc needs ${OTLP_GRPC_PACKAGE}@0.301.0; install it, or use http/protobuf`,
+        `protocol grpc needs ${OTLP_GRPC_PACKAGES.join(' and ')} (npm install ${OTLP_GRPC_PACKAGE}@0.301.0 @grpc/grpc-js); or use http/protobuf`,
       );
     }
   }
