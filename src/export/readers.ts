@@ -11,6 +11,9 @@ import { type PushExporter, PushReader, temporalitySelector } from './push-reade
 import { pushgatewayExporter } from './pushgateway.js';
 import { statsdExporter } from './statsd.js';
 
+/** Deadline of one StatsD or console export, in milliseconds (they have no timeout option of their own). */
+const LOCAL_TIMEOUT_MS = 5_000;
+
 /** The push readers of one `initMeter()`, plus the user's own readers. */
 export interface ExportReaders {
   /** Handed to the provider's constructor with the Prometheus reader. */
@@ -53,17 +56,14 @@ export function createExportReaders(config: ResolvedConfig, http: HttpMetrics | 
   if (otlp) add(otlpExporter(otlp), otlp, otlp.temporality);
   // The Pushgateway stores what it is given, as Prometheus would scrape it: cumulative.
   if (pushgateway) add(pushgatewayExporter(pushgateway), pushgateway, 'cumulative');
-  // StatsD aggregates per flush interval on the agent side, so it needs per-interval deltas.
+  // StatsD aggregates per flush interval on the agent side, so it needs per-interval deltas. Local sends get a
+  // fixed deadline rather than the interval: a short interval must not make a slow collection count as lost.
   if (statsd)
-    add(
-      statsdExporter(statsd),
-      { intervalMs: statsd.intervalMs, timeoutMs: Math.min(statsd.intervalMs, 5_000) },
-      'delta',
-    );
+    add(statsdExporter(statsd), { intervalMs: statsd.intervalMs, timeoutMs: LOCAL_TIMEOUT_MS }, 'delta');
   if (consoleOptions)
     add(
       consoleExporter(consoleOptions),
-      { intervalMs: consoleOptions.intervalMs, timeoutMs: 5_000 },
+      { intervalMs: consoleOptions.intervalMs, timeoutMs: LOCAL_TIMEOUT_MS },
       'cumulative',
     );
   if (http) for (const reader of config.readers) addHttpProducer(reader, http);
