@@ -5,7 +5,6 @@ import type { ExporterName, Reader } from '../config.js';
 // config.ts imports this module for its values; everything else imports only its types, so config.ts is always
 // evaluated first and this cycle never reads an uninitialised binding.
 import { show, suggest } from '../config.js';
-import { OTLP_GRPC_PACKAGE, OTLP_GRPC_PACKAGES } from './otlp.js';
 
 /** OTLP transport. `http/protobuf` (default) and `http/json` POST to `/v1/metrics`; `grpc` needs `@opentelemetry/exporter-metrics-otlp-grpc`. */
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
@@ -322,6 +321,11 @@ const STATSD_KEYS = new Set([
   'intervalMs',
 ]);
 const CONSOLE_KEYS = new Set(['write', 'intervalMs']);
+
+/** The package that carries the grpc transport: an optional peer dependency, loaded only for `grpc`. */
+const OTLP_GRPC_PACKAGE = '@opentelemetry/exporter-metrics-otlp-grpc';
+/** Both optional peers the grpc protocol needs (otlp.ts builds the credentials and metadata with grpc-js). */
+const OTLP_GRPC_PACKAGES = [OTLP_GRPC_PACKAGE, '@grpc/grpc-js'] as const;
 
 /** Pushgateway label names: the Prometheus label syntax (its API rejects anything else). */
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

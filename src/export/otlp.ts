@@ -5,11 +5,6 @@ import type { ResolvedOtlpOptions } from './options.js';
 import type { PushExporter } from './push-reader.js';
 import { exportAgent } from './transport.js';
 
-/** The package that carries the grpc transport: an optional peer dependency, loaded only for `grpc`. */
-export const OTLP_GRPC_PACKAGE = '@opentelemetry/exporter-metrics-otlp-grpc';
-/** Both optional peers the grpc protocol needs (we build the credentials and metadata with grpc-js ourselves). */
-export const OTLP_GRPC_PACKAGES = [OTLP_GRPC_PACKAGE, '@grpc/grpc-js'] as const;
-
 /**
  * OTLP through the upstream exporters (`-otlp-http` for http/json, `-otlp-proto` for http/protobuf,
  * `-otlp-grpc`), which bring the spec's encoding and retries (429/502/503/504 and network errors, with backoff,
