@@ -19,6 +19,7 @@ export const BENCHMARKS = {
   'http-overhead': 'http-overhead.js',
   'http-handlers': 'http-handlers.js',
   export: 'export.js',
+  startup: 'startup.js',
 };
 
 const wanted = process.argv.slice(2);

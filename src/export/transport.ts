@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, type IncomingMessage, request } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
-import { markExportAgent } from '../prometheus/traffic.js';
+import { markExportAgent } from '../metrics-traffic.js';
 
 /**
  * A keep-alive agent used only by one push exporter, marked so that `http.client.*` leaves its requests out.

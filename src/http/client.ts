@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Attributes } from '@opentelemetry/api';
-import { isExportRequest } from '../prometheus/traffic.js';
+import { isExportRequest } from '../metrics-traffic.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
