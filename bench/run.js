@@ -20,6 +20,7 @@ export const BENCHMARKS = {
   'http-overhead': 'http-overhead.js',
   'http-handlers': 'http-handlers.js',
   'endpoint-connections': 'endpoint-connections.js',
+  export: 'export.js',
   startup: 'startup.js',
   'record-guard': 'record-guard.js',
 };

@@ -2,6 +2,13 @@ import { type Attributes, diag } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MetricsError } from './errors.js';
 import {
+  EXPORT_DEFAULTS,
+  EXPORT_ENV,
+  type ExportOptions,
+  type ResolvedExportOptions,
+} from './export/options.js';
+import { resolveExport, resolveExporters } from './export/resolve.js';
+import {
   HTTP_DEFAULTS,
   HTTP_ENV,
   type HttpOptions,
@@ -44,16 +51,14 @@ import {
   type ViewSettings,
 } from './views.js';
 
-/** Exporter names accepted in `exporters` and `OTEL_METRICS_EXPORTER`. */
-export type ExporterName = 'prometheus' | 'none';
-export const EXPORTER_NAMES: readonly ExporterName[] = ['prometheus', 'none'];
+export type { ExporterName } from './export/options.js';
 
 /** `OTEL_LOG_LEVEL` values, as the OTel spec spells them (lower case). */
 export type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
 export const LOG_LEVELS: readonly LogLevel[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
 
 /** Everything `initMeter()` accepts. Every field is optional; explicit option > environment variable > default. */
-export interface MetricsConfig {
+export interface MetricsConfig extends ExportOptions {
   /** `service.name`. Env `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES`. Default `unknown_service:node`. */
   serviceName?: string;
   /** `service.version`. Env `OMB_SERVICE_VERSION`, then `npm_package_version` (set by `npm run`). */
@@ -64,8 +69,6 @@ export interface MetricsConfig {
   resourceAttributes?: Attributes;
   /** Turn the SDK off: `initMeter()` returns a working no-op handle. Default `false`. Env `OTEL_SDK_DISABLED`. */
   disabled?: boolean;
-  /** Where metrics go. Default `['prometheus']`. Env `OTEL_METRICS_EXPORTER` (comma list; `none` wins). */
-  exporters?: ExporterName[];
   /** The Prometheus pull endpoint; `false` turns it off. */
   prometheus?: PrometheusOptions | false;
   /** Bucket boundaries per instrument name, e.g. `{ 'checkout.duration': [0.1, 0.5, 1, 5] }`. Strictly increasing. */
@@ -110,13 +113,12 @@ export interface MetricsConfig {
 }
 
 /** The resolved, validated, frozen configuration. */
-export interface ResolvedConfig {
+export interface ResolvedConfig extends ResolvedExportOptions {
   readonly disabled: boolean;
   readonly serviceName: string | undefined;
   readonly serviceVersion: string | undefined;
   readonly environment: string | undefined;
   readonly resourceAttributes: Readonly<Attributes>;
-  readonly exporters: readonly ExporterName[];
   /** `undefined` when the Prometheus endpoint is off. */
   readonly prometheus: ResolvedPrometheusOptions | undefined;
   readonly cardinalityLimit: number;
@@ -133,7 +135,6 @@ export interface ResolvedConfig {
 
 /** The top-level options' defaults; each subsystem's sit in its own `options.ts`. */
 const TOP_DEFAULTS = Object.freeze({
-  exporters: ['prometheus'] as readonly ExporterName[],
   cardinalityLimit: DEFAULT_CARDINALITY_LIMIT,
   logLevel: 'warn' as LogLevel,
   unitBuckets: Object.freeze({ s: SECONDS_BUCKETS, By: BYTES_BUCKETS }) as Readonly<
@@ -149,12 +150,12 @@ const TOP_DEFAULTS = Object.freeze({
 
 /** Every default, by option: the top level's and each subsystem's. */
 export const DEFAULTS = Object.freeze({
-  exporters: TOP_DEFAULTS.exporters,
   prometheus: PROMETHEUS_DEFAULTS,
   cardinalityLimit: TOP_DEFAULTS.cardinalityLimit,
   logLevel: TOP_DEFAULTS.logLevel,
   unitBuckets: TOP_DEFAULTS.unitBuckets,
   http: HTTP_DEFAULTS,
+  ...EXPORT_DEFAULTS,
   histograms: TOP_DEFAULTS.histograms,
   runtime: RUNTIME_DEFAULTS,
   hostGroups: HOST_DEFAULTS.groups,
@@ -170,7 +171,6 @@ const TOP_ENV = Object.freeze({
   OTEL_SDK_DISABLED: 'disabled',
   OTEL_SERVICE_NAME: 'serviceName',
   OTEL_RESOURCE_ATTRIBUTES: 'resourceAttributes',
-  OTEL_METRICS_EXPORTER: 'exporters',
   OTEL_LOG_LEVEL: 'logLevel',
   OMB_SERVICE_VERSION: 'serviceVersion',
   OMB_ENVIRONMENT: 'environment',
@@ -184,7 +184,13 @@ const TOP_ENV = Object.freeze({
  * Every environment variable read, with the option it feeds: the top level's and each subsystem's. The README's
  * configuration table lists the same rows (a test checks that each variable is documented).
  */
-export const ENV = Object.freeze({ ...TOP_ENV, ...PROMETHEUS_ENV, ...RUNTIME_ENV, ...HTTP_ENV });
+export const ENV = Object.freeze({
+  ...TOP_ENV,
+  ...PROMETHEUS_ENV,
+  ...RUNTIME_ENV,
+  ...HTTP_ENV,
+  ...EXPORT_ENV,
+});
 
 type TopReads = Section<typeof TOP_DEFAULTS>;
 
@@ -197,16 +203,27 @@ const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
  * lists every problem. Each subsystem resolves its own options (`src/<subsystem>/options.ts`); this composes
  * them. A value that is only doubtful (`OTEL_SDK_DISABLED=yes`) is logged through OTel `diag`.
  */
-export function resolveConfig(options: MetricsConfig = {}, env: Env = process.env): ResolvedConfig {
-  const { config, warnings } = resolveConfigAndWarnings(options, env);
+export function resolveConfig(
+  options: MetricsConfig = {},
+  env: Env = process.env,
+  internals: ResolveInternals = {},
+): ResolvedConfig {
+  const { config, warnings } = resolveConfigAndWarnings(options, env, internals);
   for (const w of warnings) diag.warn(w);
   return config;
+}
+
+/** Internal knobs of `resolveConfig()`. */
+export interface ResolveInternals {
+  /** The register entry's rule: an unknown name in `OTEL_METRICS_EXPORTER` goes here, and the others start. */
+  onUnknownExporter?: (message: string) => void;
 }
 
 /** `resolveConfig()` handing back the warnings, for `initMeter()` to log once it has set up the `diag` logger. */
 export function resolveConfigAndWarnings(
   options: MetricsConfig,
   env: Env,
+  internals: ResolveInternals = {},
 ): { config: ResolvedConfig; warnings: readonly string[] } {
   if (!isRecord(options)) {
     throw new MetricsError([{ code: 'ERR_INVALID_CONFIG', source: 'config', message: 'must be an object' }]);
@@ -218,8 +235,9 @@ export function resolveConfigAndWarnings(
   const serviceVersion = s.str('serviceVersion') ?? nonEmpty(env['npm_package_version']);
   const environment = s.str('environment') ?? nonEmpty(env['NODE_ENV']);
   const resourceAttributes = r.attributes('resourceAttributes', s.get('resourceAttributes'));
-  const exporters = resolveExporters(s);
+  const exporters = resolveExporters(s, internals.onUnknownExporter);
   const prometheus = resolvePrometheus(r, s.get('prometheus'), exporters);
+  const exported = resolveExport(s, exporters, serviceName);
   const histograms = instrumentMap(s, 'histograms', (v, src) => r.buckets(src, v));
   const attributes = instrumentMap(s, 'attributes', (v, src) => keyList(r, src, v));
   const cardinalityLimit = cardinality(
@@ -246,7 +264,6 @@ export function resolveConfigAndWarnings(
     serviceVersion,
     environment,
     resourceAttributes,
-    exporters,
     prometheus,
     cardinalityLimit: cardinalityLimit ?? TOP_DEFAULTS.cardinalityLimit,
     logLevel,
@@ -262,47 +279,14 @@ export function resolveConfigAndWarnings(
     promClientCompat,
     http,
     drainTimeout,
+    ...exported,
   };
   // The user's view objects go to the SDK as they are, unfrozen (they may hold stateful processors), and the
-  // user's ignore predicate is called, never frozen.
+  // user's ignore predicate, readers and console sink are theirs: called, never frozen.
   return {
-    config: deepFreeze(config, new Set<unknown>([...views, http.ignorePredicate])),
+    config: deepFreeze(config, new Set<unknown>([...views, http.ignorePredicate, ...exported.readers])),
     warnings: r.warnings,
   };
-}
-
-function resolveExporters(s: TopReads): ExporterName[] {
-  const value = s.get('exporters');
-  let list: unknown[];
-  let source = 'exporters';
-  if (value !== undefined) {
-    if (!Array.isArray(value)) {
-      s.r.report(
-        'ERR_UNKNOWN_EXPORTER',
-        source,
-        `must be an array such as ['prometheus'], got ${show(value)}`,
-      );
-      return [...TOP_DEFAULTS.exporters];
-    }
-    list = value;
-  } else {
-    const raw = s.env('exporters');
-    if (raw === undefined) return [...TOP_DEFAULTS.exporters];
-    source = 'OTEL_METRICS_EXPORTER';
-    list = commaList(raw).map((name) => name.toLowerCase());
-  }
-  const names: ExporterName[] = [];
-  for (const name of list) {
-    if (EXPORTER_NAMES.includes(name as ExporterName)) names.push(name as ExporterName);
-    else
-      s.r.report(
-        'ERR_UNKNOWN_EXPORTER',
-        source,
-        `unknown exporter ${show(name)}; supported: ${EXPORTER_NAMES.join(', ')}`,
-      );
-  }
-  // Spec: `none` wins over anything else in the list.
-  return names.includes('none') ? [] : [...new Set(names)];
 }
 
 function resolveLogLevel(s: TopReads): LogLevel {

@@ -1,3 +1,4 @@
+import { EXPORT_ERROR_CODES } from './export/options.js';
 import { HTTP_ERROR_CODES } from './http/options.js';
 import { PROMETHEUS_ERROR_CODES } from './prometheus/options.js';
 import { RUNTIME_ERROR_CODES } from './runtime/options.js';
@@ -24,6 +25,7 @@ export const ERROR_CODES = [
   ...PROMETHEUS_ERROR_CODES,
   ...HTTP_ERROR_CODES,
   ...RUNTIME_ERROR_CODES,
+  ...EXPORT_ERROR_CODES,
 ] as const;
 
 export type MetricsErrorCode = (typeof ERROR_CODES)[number];

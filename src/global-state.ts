@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { Agent, IncomingMessage, Server } from 'node:http';
 import type { HttpMetrics } from './http/instrumentation.js';
 import type { MetricsHandle } from './init.js';
 
@@ -8,10 +8,15 @@ export interface GlobalState {
   init?: { readonly handle: MetricsHandle; readonly fingerprint: string };
   /** The running HTTP metrics, found by producers created elsewhere (a test kit building its own reader). */
   httpMetrics?: HttpMetrics;
-  /** Our own metrics servers and the requests the mounted handler served (see metrics-traffic.ts). */
+  /**
+   * Our own metrics servers, the requests the mounted handler served, and the agents of our push exporters
+   * (see metrics-traffic.ts).
+   */
   readonly traffic: {
     readonly servers: WeakSet<Server>;
     readonly requests: WeakSet<IncomingMessage>;
+    /** Added by the first push exporter; a slot created by an older copy of this package lacks it. */
+    exportAgents?: WeakSet<Agent>;
     /** Whether any request was ever marked: until then the HTTP hot path skips the lookup. */
     mounted: boolean;
   };

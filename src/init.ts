@@ -25,8 +25,10 @@ import {
   type LogLevel,
   type MetricsConfig,
   type ResolvedConfig,
+  type ResolveInternals,
   resolveConfigAndWarnings,
 } from './config.js';
+import { createExportReaders } from './export/readers.js';
 import { state } from './global-state.js';
 import { HttpMetrics } from './http/instrumentation.js';
 import { isRecord } from './option-reader.js';
@@ -82,7 +84,10 @@ export function initMeter(config: MetricsConfig = {}): MetricsHandle {
  * `initMeter()` with internal knobs. `logListenErrors: false` is for callers that report a failed `ready`
  * themselves (the register entry), so the reason is printed once.
  */
-export function startMetrics(config: MetricsConfig, internal: { logListenErrors: boolean }): MetricsHandle {
+export function startMetrics(
+  config: MetricsConfig,
+  internal: { logListenErrors: boolean } & ResolveInternals,
+): MetricsHandle {
   const fingerprint = stableStringify(config);
   const existing = state.init;
   if (existing) {
@@ -95,7 +100,7 @@ export function startMetrics(config: MetricsConfig, internal: { logListenErrors:
     }
     return existing.handle;
   }
-  const { config: resolved, warnings } = resolveConfigAndWarnings(config, process.env);
+  const { config: resolved, warnings } = resolveConfigAndWarnings(config, process.env, internal);
   setDiagLogger(resolved.logLevel);
   for (const w of warnings) diag.warn(w);
   const handle = resolved.disabled
@@ -119,6 +124,8 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
       })
     : undefined;
   if (prometheusReader) readers.push(prometheusReader);
+  const exporting = createExportReaders(config, http);
+  readers.push(...exporting.readers);
 
   const guard = new CallbackGuard();
   const provider = new BucketAdvisingMeterProvider(
@@ -128,6 +135,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   );
   // Only a missing compatibility-engine package throws here, before anything global is registered.
   http?.start(provider);
+  exporting.start(provider.getMeter(SCOPE_NAME));
   metrics.setGlobalMeterProvider(provider);
   // Given our provider explicitly, so they never depend on which global provider was registered when.
   const runtimeCollectors = startRuntimeMetrics(provider, config);
@@ -159,7 +167,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
         endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
-        await Promise.allSettled([served?.server?.close(), provider.shutdown()]).then((results) => {
+        await Promise.allSettled([served?.server?.close(), exporting.shutdown(provider)]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
           }

@@ -1,8 +1,9 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, Server } from 'node:http';
 import { state } from './global-state.js';
 
-// Which requests are scrapes of our own endpoint. The Prometheus endpoint marks them; the HTTP metrics skip
-// them, so scrapes are not counted as the application's traffic. Neither subsystem owns the other's code.
+// Which requests are our own: scrapes of our endpoint (the Prometheus endpoint marks them) and our push
+// exporters' requests (they mark their agents). The HTTP metrics skip both, so neither is counted as the
+// application's traffic. Neither subsystem owns the other's code.
 const traffic = state.traffic;
 
 /** Marks our own metrics server: every request it receives is endpoint traffic, not application traffic. */
@@ -24,4 +25,20 @@ export function isMetricsTraffic(req: IncomingMessage, server?: Server): boolean
   return (
     (traffic.mounted && traffic.requests.has(req)) || (server !== undefined && traffic.servers.has(server))
   );
+}
+
+/** Marks an agent that only our push exporters use: its requests are ours, not the application's. */
+export function markExportAgent(agent: Agent): void {
+  traffic.exportAgents ??= new WeakSet();
+  traffic.exportAgents.add(agent);
+}
+
+/**
+ * `true` for a request made by our push exporters (OTLP over HTTP, Pushgateway), which the HTTP client metrics
+ * leave out: `http.client.*` describes the application's calls, and an exporter pushing every interval would
+ * otherwise show up as a steady stream of outgoing requests.
+ */
+export function isExportRequest(request: ClientRequest): boolean {
+  const agent = (request as { agent?: Agent }).agent;
+  return traffic.exportAgents !== undefined && agent !== undefined && traffic.exportAgents.has(agent);
 }

@@ -40,7 +40,11 @@ export function register(config: MetricsConfig = {}): MetricsHandle | undefined 
   try {
     const start = loadInit();
     registerHttpLoaderHook(config);
-    const handle = start(config, { logListenErrors: false });
+    const handle = start(config, {
+      logListenErrors: false,
+      // The other exporters start; an unknown name in OTEL_METRICS_EXPORTER is reported, not fatal.
+      onUnknownExporter: (message) => console.error(`${PREFIX} exporter not started: ${message}`),
+    });
     announce(handle);
     handleSignalsOnce(handle);
     return handle;
@@ -136,7 +140,8 @@ function announce(handle: MetricsHandle): void {
       else if (handle.config.disabled) console.log(`${PREFIX} metrics disabled (OTEL_SDK_DISABLED=true)`);
       else if (handle.config.prometheus) {
         console.log(`${PREFIX} metrics started (own endpoint off: OMB_PROMETHEUS_LISTEN=false)`);
-      } else console.log(`${PREFIX} metrics started (no Prometheus endpoint: OTEL_METRICS_EXPORTER=none)`);
+      } else
+        console.log(`${PREFIX} metrics started (exporters: ${handle.config.exporters.join(', ') || 'none'})`);
     },
     (err: unknown) => console.error(`${PREFIX} metrics not started: ${reason(err)}`),
   );

@@ -138,6 +138,16 @@ export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
 export const METRIC_OMB_CONNECTIONS_CLOSED = 'omb.connections.closed';
 /** Our own attribute naming the instrument a self-metric is about. */
 export const ATTR_OMB_INSTRUMENT = 'omb.instrument';
+/** Exports attempted by a push exporter, by `exporter` and `outcome` (`success`/`failure`). */
+export const METRIC_OMB_EXPORT_REQUESTS = 'omb.export.requests';
+/** Time one export took (collection, encoding, sending, retries), by `exporter`. */
+export const METRIC_OMB_EXPORT_DURATION = 'omb.export.duration';
+/** Delta data points lost with a failed export (cumulative ones are carried by the next export), by `exporter`. */
+export const METRIC_OMB_EXPORT_POINTS_DROPPED = 'omb.export.points_dropped';
+/** Which push exporter (`otlp`, `pushgateway`, `statsd`, `console`); spelled as dashboards query it. */
+export const ATTR_OMB_EXPORTER = 'exporter';
+/** `success` or `failure`. */
+export const ATTR_OMB_OUTCOME = 'outcome';
 
 // HTTP metrics (stable HTTP semconv, http-metrics.md; active requests and body sizes are "development").
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';

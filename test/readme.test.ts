@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENV, type MetricsConfig } from '../src/config.js';
 import { ERROR_CODES } from '../src/errors.js';
+import type {
+  ConsoleOptions,
+  OtlpOptions,
+  PushgatewayOptions,
+  StatsdOptions,
+} from '../src/export/options.js';
 import type { HttpOptions } from '../src/http/options.js';
 import type { PrometheusOptions } from '../src/prometheus/options.js';
 import type { HostOptions, RuntimeOptions } from '../src/runtime/options.js';
@@ -37,6 +43,12 @@ const OPTION_PATHS = [
     promClientCompat: true,
     http: true,
     drainTimeout: true,
+    otlp: true,
+    pushgateway: true,
+    statsd: true,
+    console: true,
+    readers: true,
+    shutdownTimeoutMs: true,
   }),
   ...paths<PrometheusOptions>('prometheus.', {
     host: true,
@@ -76,6 +88,37 @@ const OPTION_PATHS = [
     knownMethods: true,
     engine: true,
   }),
+  ...paths<OtlpOptions>('otlp.', {
+    endpoint: true,
+    protocol: true,
+    headers: true,
+    compression: true,
+    intervalMs: true,
+    timeoutMs: true,
+    temporality: true,
+    tls: true,
+  }),
+  ...paths<PushgatewayOptions>('pushgateway.', {
+    url: true,
+    job: true,
+    groupingKey: true,
+    intervalMs: true,
+    timeoutMs: true,
+    auth: true,
+    deleteOnShutdown: true,
+    method: true,
+  }),
+  ...paths<StatsdOptions>('statsd.', {
+    host: true,
+    port: true,
+    socketPath: true,
+    prefix: true,
+    protocol: true,
+    tags: true,
+    maxPacketBytes: true,
+    intervalMs: true,
+  }),
+  ...paths<ConsoleOptions>('console.', { write: true, intervalMs: true }),
 ];
 
 describe('README', () => {

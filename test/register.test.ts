@@ -165,8 +165,10 @@ describe('register(config) in an app’s own register file', () => {
   });
 
   it('prints the reason for a configuration problem and lets the app serve requests', async () => {
-    const app = await startApp(OWN_FILE, 'app.mjs', { OTEL_METRICS_EXPORTER: 'otlp' });
-    expect(app.output()).toMatch(/otel-metrics-bootstrap: metrics not started: .*OTEL_METRICS_EXPORTER/);
+    const app = await startApp(OWN_FILE, 'app.mjs', { OTEL_EXPORTER_PROMETHEUS_PORT: 'not-a-port' });
+    expect(app.output()).toMatch(
+      /otel-metrics-bootstrap: metrics not started: .*OTEL_EXPORTER_PROMETHEUS_PORT/,
+    );
     expect(await (await fetch(`http://127.0.0.1:${app.appPort}/`)).text()).toBe('hello');
   });
 

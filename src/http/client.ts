@@ -1,5 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Attributes } from '@opentelemetry/api';
+import { isExportRequest } from '../metrics-traffic.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -86,7 +87,7 @@ export class ClientRecorder {
   readonly onHttpRequestCreated = (message: unknown): void => {
     const { request } = message as { request: ClientRequest & WithState };
     // `http.client.request.start` also lands here (for Node lines without `.created`); keep the earlier start.
-    if (request[kClientState] !== undefined) return;
+    if (request[kClientState] !== undefined || isExportRequest(request)) return;
     const https = request.protocol === 'https:';
     const address = request.host;
     const port = portFromHost(request.getHeader('host'), https ? 443 : 80);

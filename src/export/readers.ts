@@ -1,0 +1,118 @@
+import { diag, type Meter } from '@opentelemetry/api';
+import { type IMetricReader, InstrumentType, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { ResolvedConfig } from '../config.js';
+import type { HttpMetrics } from '../http/instrumentation.js';
+import { SeriesProducer } from '../http/series.js';
+import { describe, ExportAccounting } from './accounting.js';
+import { consoleExporter } from './console.js';
+import type { Temporality } from './options.js';
+import { otlpExporter } from './otlp.js';
+import { type PushExporter, PushReader, temporalitySelector } from './push-reader.js';
+import { pushgatewayExporter } from './pushgateway.js';
+import { statsdExporter } from './statsd.js';
+
+/** Deadline of one StatsD or console export, in milliseconds (they have no timeout option of their own). */
+const LOCAL_TIMEOUT_MS = 5_000;
+
+/** The push readers of one `initMeter()`, plus the user's own readers. */
+export interface ExportReaders {
+  /** Handed to the provider's constructor with the Prometheus reader. */
+  readonly readers: readonly IMetricReader[];
+  /** Once the provider exists: creates the `omb.export.*` instruments on the library's meter. */
+  start(meter: Meter): void;
+  /**
+   * Shuts the provider down (the last export of every push reader, the Pushgateway delete) within
+   * `shutdownTimeoutMs`, then logs what was not delivered. Never rejects.
+   */
+  shutdown(provider: { shutdown(): Promise<void> }): Promise<void>;
+}
+
+/**
+ * Builds one reader per configured push exporter (OTLP, Pushgateway, StatsD, console), each with the HTTP
+ * metric producer at its own temporality and the configured cardinality limit, and gives the user's readers
+ * the HTTP producer too. Nothing connects yet: exporters open sockets on their first export.
+ */
+export function createExportReaders(config: ResolvedConfig, http: HttpMetrics | undefined): ExportReaders {
+  const accounting = new ExportAccounting();
+  const push: PushReader[] = [];
+  const add = (
+    exporter: PushExporter,
+    o: { intervalMs: number; timeoutMs: number },
+    temporality: Temporality,
+  ) => {
+    const histograms = temporalitySelector(temporality)(InstrumentType.HISTOGRAM);
+    push.push(
+      new PushReader(exporter, {
+        intervalMs: o.intervalMs,
+        timeoutMs: o.timeoutMs,
+        temporality,
+        cardinalityLimit: config.cardinalityLimit,
+        metricProducers: http ? [http.producer(histograms)] : [],
+        accounting,
+      }),
+    );
+  };
+  const { otlp, pushgateway, statsd, console: consoleOptions } = config;
+  if (otlp) add(otlpExporter(otlp), otlp, otlp.temporality);
+  // The Pushgateway stores what it is given, as Prometheus would scrape it: cumulative.
+  if (pushgateway) add(pushgatewayExporter(pushgateway), pushgateway, 'cumulative');
+  // StatsD aggregates per flush interval on the agent side, so it needs per-interval deltas. Local sends get a
+  // fixed deadline rather than the interval: a short interval must not make a slow collection count as lost.
+  if (statsd)
+    add(statsdExporter(statsd), { intervalMs: statsd.intervalMs, timeoutMs: LOCAL_TIMEOUT_MS }, 'delta');
+  if (consoleOptions)
+    add(
+      consoleExporter(consoleOptions),
+      { intervalMs: consoleOptions.intervalMs, timeoutMs: LOCAL_TIMEOUT_MS },
+      'cumulative',
+    );
+  if (http) for (const reader of config.readers) addHttpProducer(reader, http);
+
+  return {
+    readers: [...push, ...config.readers],
+    start: (meter) => accounting.bind(meter),
+    async shutdown(provider) {
+      const { shutdownTimeoutMs } = config;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs);
+        timer.unref();
+      });
+      const done = provider.shutdown().then(
+        () => undefined,
+        (err: unknown) => diag.error('otel-metrics-bootstrap: shutdown step failed', err),
+      );
+      await Promise.race([done, deadline]);
+      clearTimeout(timer);
+      for (const reader of push) {
+        const name = reader.exporter.name;
+        if (!reader.settled)
+          diag.error(
+            `otel-metrics-bootstrap: shutdown: ${name}: the last export was still running after shutdownTimeoutMs (${shutdownTimeoutMs} ms); its data was not delivered`,
+          );
+        else if (reader.lastFailure !== undefined)
+          diag.error(
+            `otel-metrics-bootstrap: shutdown: ${name}: the last export was not delivered: ${describe(reader.lastFailure)}`,
+          );
+      }
+    },
+  };
+}
+
+/**
+ * The SDK gives a reader its producers only in its constructor; the user built theirs before `initMeter()`, so
+ * the HTTP producer is added to the list the SDK's `MetricReader` keeps (unless the user already passed one
+ * from `createHttpMetricProducer()`).
+ */
+function addHttpProducer(reader: IMetricReader, http: HttpMetrics): void {
+  const producers = (reader as unknown as { _metricProducers?: MetricProducer[] })._metricProducers;
+  if (!Array.isArray(producers)) {
+    diag.warn(
+      'otel-metrics-bootstrap: a reader in `readers` does not extend MetricReader from @opentelemetry/sdk-metrics; ' +
+        'pass createHttpMetricProducer() in its metricProducers to give it the HTTP metrics',
+    );
+    return;
+  }
+  if (producers.some((p) => p instanceof SeriesProducer)) return;
+  producers.push(http.producer(reader.selectAggregationTemporality(InstrumentType.HISTOGRAM)));
+}
