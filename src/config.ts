@@ -5,6 +5,12 @@ import type { Attributes } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MetricsError, type MetricsErrorCode, type MetricsProblem } from './errors.js';
 import { RouteTable, routeTemplateProblem } from './http/route-table.js';
+import {
+  INSTRUMENTS_ENV,
+  type InstrumentsOptions,
+  type ResolvedInstrumentsOptions,
+  resolveInstrumentsOptions,
+} from './instruments/options.js';
 import { HTTP_KNOWN_METHODS, METRIC_V8JS_GC_DURATION } from './semconv.js';
 import {
   BYTES_BUCKETS,
@@ -263,6 +269,12 @@ export interface MetricsConfig {
   promClientCompat?: boolean;
   /** Automatic HTTP server and client metrics; `false` turns both off. */
   http?: HttpOptions | false;
+  /** {@link InstrumentsOptions.namespace}: prefix of instruments-API names. Env `OMB_NAMESPACE`. */
+  namespace?: string;
+  /** {@link InstrumentsOptions.subsystem}: second prefix of instruments-API names. Env `OMB_SUBSYSTEM`. */
+  subsystem?: string;
+  /** Limits of `telemetry.instruments`: `maxSeries`, `valueLengthLimit` (see {@link InstrumentsOptions}). */
+  instruments?: Pick<InstrumentsOptions, 'maxSeries' | 'valueLengthLimit'>;
 }
 
 /** The resolved, validated, frozen configuration. */
@@ -284,6 +296,7 @@ export interface ResolvedConfig {
   readonly host: Readonly<{ groups: readonly HostMetricGroup[] }> | undefined;
   readonly promClientCompat: boolean;
   readonly http: ResolvedHttpConfig;
+  readonly instruments: ResolvedInstrumentsOptions;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -380,6 +393,7 @@ export const ENV = Object.freeze({
   OMB_HTTP_OPT_IN_ATTRIBUTES: 'http.optInAttributes',
   OMB_HTTP_ENGINE: 'http.engine',
   OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS: 'http.knownMethods',
+  ...INSTRUMENTS_ENV,
 } as const);
 
 const TOP_LEVEL_KEYS = new Set<string>([
@@ -401,6 +415,9 @@ const TOP_LEVEL_KEYS = new Set<string>([
   'host',
   'promClientCompat',
   'http',
+  'namespace',
+  'subsystem',
+  'instruments',
 ]);
 const HTTP_KEYS = new Set<string>([
   'server',
@@ -436,7 +453,7 @@ const PROMETHEUS_KEYS = new Set<string>([
 ]);
 
 /** The OTel API's instrument-name syntax; wildcards are for raw `views`, not for our per-name maps. */
-const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
+export const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -482,6 +499,7 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
   const unitBuckets = r.unitBuckets(options.unitBuckets);
   const logLevel = r.logLevel(options.logLevel);
   const http = r.http(options.http);
+  const instruments = resolveInstrumentsOptions(options, env, report);
   const runtime = r.runtime(options.runtime);
   const host = r.host(options.host);
   const promClientCompat = r.bool(
@@ -524,6 +542,7 @@ export function resolveConfig(options: MetricsConfig = {}, env: Env = process.en
       host,
       promClientCompat,
       http,
+      instruments,
     },
     // The user's predicate is theirs: it is called, never frozen.
     new Set<unknown>([...views, http.ignorePredicate]),

@@ -1,5 +1,5 @@
 /**
- * Every problem code `initMeter()` can report. Each code has a row in the README's error table
+ * Every problem code `initMeter()` (or creating an instrument of the instruments API) can report. Each code has a row in the README's error table
  * (a test fails if one is missing), and codes are never renamed once released.
  */
 export const ERROR_CODES = [
@@ -30,6 +30,9 @@ export const ERROR_CODES = [
   'ERR_MISSING_DEPENDENCY',
   'ERR_PORT_IN_USE',
   'ERR_LISTEN_FAILED',
+  'ERR_INSTRUMENT_CONFLICT',
+  'ERR_INVALID_LABEL',
+  'ERR_INVALID_INSTRUMENT_OPTION',
 ] as const;
 
 export type MetricsErrorCode = (typeof ERROR_CODES)[number];
@@ -43,7 +46,8 @@ export interface MetricsProblem {
 }
 
 /**
- * The only error this library throws, and only from `initMeter()` (or rejects `handle.ready` with).
+ * The only error this library throws, and only at setup: from `initMeter()` (or rejects `handle.ready` with)
+ * and from creating an instrument through the instruments API (`createInstruments()`, `instruments.counter()`, …).
  * `problems` lists every problem found; `code` is the problem's code when there is one problem,
  * else `ERR_INVALID_CONFIG`.
  */

@@ -126,8 +126,19 @@ export const METRIC_OMB_OVERFLOW_SERIES = 'omb.cardinality.overflow.series';
 export const METRIC_OMB_OVERFLOW_MEASUREMENTS = 'omb.cardinality.overflow.measurements';
 /** Observable callbacks that threw or rejected, per instrument. */
 export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
+/**
+ * Record-time problems of the instruments API, per instrument and `error.type` (`overflow`, `invalid_value`,
+ * `undeclared_label`, `invalid_label`, `truncated_value`, `callback_failed`): each is dropped or repaired,
+ * logged once and counted here.
+ */
+export const METRIC_OMB_INSTRUMENT_PROBLEMS = 'omb.instrument.problems';
 /** Our own attribute naming the instrument a self-metric is about. */
 export const ATTR_OMB_INSTRUMENT = 'omb.instrument';
+
+/** The Prometheus label of a summary's quantile samples (reserved on summaries). */
+export const PROM_QUANTILE_LABEL = 'quantile';
+/** The Prometheus label of a histogram's bucket samples (reserved on histograms). */
+export const PROM_LE_LABEL = 'le';
 
 // HTTP metrics (stable HTTP semconv, http-metrics.md; active requests and body sizes are "development").
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';

@@ -7,6 +7,7 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { SUMMARY_SERIES, type SummaryMetricData } from '../instruments/summary.js';
 import {
   ATTR_OTEL_METRIC_OVERFLOW,
   PROM_SCOPE_NAME,
@@ -122,6 +123,7 @@ export class PrometheusSerializer {
   private readonly leCache = new WeakMap<readonly number[], { text?: Buffer[]; om?: Buffer[] }>();
   private readonly targetInfoCache = new WeakMap<Resource, { text?: Buffer; om?: Buffer }>();
   private readonly warned = new Set<string>();
+  private readonly summaryLabels = new WeakMap<Attributes, string>();
 
   constructor(options: SerializerOptions = {}) {
     this.targetInfo = options.targetInfo ?? true;
@@ -155,7 +157,10 @@ export class PrometheusSerializer {
       const meta = family.meta;
       for (const { scope, metric } of family.members) {
         const overflowEntry = stats ? { series: 0, measurements: 0 } : undefined;
-        if (metric.dataPointType === DataPointType.HISTOGRAM) {
+        if (meta.type === 'summary') {
+          series += this.writeSummary(w, meta, scope, metric as SummaryMetricData, overflowEntry);
+          if (w.done.length > 0) yield* w.take();
+        } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
           const cache = this.labelsFor(metric);
           const points = metric.dataPoints;
           for (let i = 0; i < points.length; i++) {
@@ -241,7 +246,7 @@ export class PrometheusSerializer {
         type = metric.isMonotonic ? 'counter' : 'gauge';
         break;
       case DataPointType.GAUGE:
-        type = 'gauge';
+        type = SUMMARY_SERIES in metric ? 'summary' : 'gauge';
         break;
       case DataPointType.HISTOGRAM:
         type = 'histogram';
@@ -296,9 +301,55 @@ export class PrometheusSerializer {
     return bytes;
   }
 
-  /** `name{scope,labels} value\n` */
-  private writeSample(w: ByteWriter, meta: FamilyMeta, scope: ScopeBytes, labels: string, value: number) {
-    const name = meta.bytes.name;
+  /**
+   * A summary from the instruments API: per series its quantile samples (the gauge points, which carry the
+   * `quantile` attribute), then `_sum` and `_count`. Returns the number of samples written.
+   */
+  private writeSummary(
+    w: ByteWriter,
+    meta: FamilyMeta,
+    scope: ScopeBytes,
+    metric: SummaryMetricData,
+    overflowEntry: { series: number; measurements: number } | undefined,
+  ): number {
+    const cache = this.labelsFor(metric);
+    const points = metric.dataPoints;
+    const all = metric[SUMMARY_SERIES];
+    const perSeries = all.length === 0 ? 0 : points.length / all.length;
+    let samples = 0;
+    for (let k = 0; k < all.length; k++) {
+      const s = all[k]!;
+      for (let i = k * perSeries; i < (k + 1) * perSeries; i++) {
+        const point = points[i]!;
+        const labels =
+          cache.attrs[i] === point.attributes ? cache.labels[i]! : this.miss(cache, i, point.attributes);
+        this.writeSample(w, meta, scope, labels, point.value as number);
+      }
+      let labels = this.summaryLabels.get(s.attributes);
+      if (labels === undefined) {
+        labels = labelString(s.attributes, this.labelNameCache);
+        this.summaryLabels.set(s.attributes, labels);
+      }
+      this.writeSample(w, meta, scope, labels, s.sum, meta.bytes.sum);
+      this.writeSample(w, meta, scope, labels, s.count, meta.bytes.count);
+      samples += perSeries + 2;
+      if (overflowEntry && s.attributes[ATTR_OTEL_METRIC_OVERFLOW] === true) {
+        overflowEntry.series++;
+        overflowEntry.measurements += s.count;
+      }
+    }
+    return samples;
+  }
+
+  /** `name{scope,labels} value\n` (`name` defaults to the family name; `_sum`/`_count` for summaries) */
+  private writeSample(
+    w: ByteWriter,
+    meta: FamilyMeta,
+    scope: ScopeBytes,
+    labels: string,
+    value: number,
+    name: Buffer = meta.bytes.name,
+  ) {
     w.ensure(name.length + scope.withComma.length + labels.length * 3 + MAX_NUMBER_BYTES + 4);
     const b = w.buf;
     let off = w.off;
