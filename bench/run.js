@@ -18,6 +18,7 @@ export const BENCHMARKS = {
   'runtime-overhead': 'runtime-overhead.js',
   'http-overhead': 'http-overhead.js',
   'http-handlers': 'http-handlers.js',
+  instruments: 'instruments.js',
 };
 
 const wanted = process.argv.slice(2);

@@ -86,16 +86,19 @@ export function registryOf(meter: object): InstrumentRegistry | undefined {
 export class InstrumentRegistry implements StreamSource {
   readonly histograms: HistogramStream[] = [];
   readonly sums: readonly SumStream[] = [];
-  readonly collectables: CollectableStream[] = [];
   readonly problems = new Problems();
+  private readonly streams: CollectableStream[] = [];
   private readonly entries = new Map<string, Entry>();
   private readonly families = new Map<string, string>();
 
   constructor(
     readonly views: ViewSettings,
     readonly cardinalityLimit: number,
-  ) {
-    this.collectables.push(this.problems.stream);
+  ) {}
+
+  /** Counters, gauges and summaries, then the problems counter (last: collecting a callback gauge may add to it). */
+  get collectables(): readonly CollectableStream[] {
+    return [...this.streams, this.problems.stream];
   }
 
   /** A producer for one reader; `temporality` is the reader's preference. Use one per reader. */
@@ -159,7 +162,7 @@ export class InstrumentRegistry implements StreamSource {
     });
     this.families.set(family, definition.name);
     if (stream instanceof HistogramStream) this.histograms.push(stream);
-    else this.collectables.push(stream as CounterStream | GaugeStream | SummaryStream);
+    else this.streams.push(stream as CounterStream | GaugeStream | SummaryStream);
     return instrument;
   }
 
@@ -177,7 +180,7 @@ export class InstrumentRegistry implements StreamSource {
     if (entry === undefined) return false;
     this.entries.delete(name);
     this.families.delete(entry.family);
-    const list: unknown[] = entry.stream instanceof HistogramStream ? this.histograms : this.collectables;
+    const list: unknown[] = entry.stream instanceof HistogramStream ? this.histograms : this.streams;
     list.splice(list.indexOf(entry.stream), 1);
     for (const s of entry.stream.all()) {
       if (s.attributes[ATTR_OTEL_METRIC_OVERFLOW] !== true) entry.budget.used--;
