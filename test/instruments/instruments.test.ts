@@ -63,6 +63,29 @@ describe('counter', () => {
     ).toBe(3);
   });
 
+  it('finds the right series on repeated labelled calls, whatever the key order', () => {
+    const tm = testMeter();
+    const declared = tm.instruments.counter('declared', { labels: ['method', 'route', 'status'] });
+    const free = tm.instruments.counter('free');
+    const combos = [
+      { method: 'GET', route: '/a', status: '200' },
+      { method: 'GET', route: '/a', status: '500' },
+      { method: 'POST', route: '/a', status: '200' },
+      { method: 'GET', route: '/b', status: '200' },
+    ];
+    for (let i = 0; i < 100; i++) {
+      for (const [n, c] of combos.entries()) {
+        declared.add(n + 1, { ...c });
+        free.add(n + 1, n % 2 === 0 ? { ...c } : { status: c.status, route: c.route, method: c.method });
+      }
+    }
+    for (const [n, c] of combos.entries()) {
+      expect(declared.value(c)).toBe(100 * (n + 1));
+      expect(free.value(c)).toBe(100 * (n + 1));
+      expect(free.value({ status: c.status, method: c.method, route: c.route })).toBe(100 * (n + 1));
+    }
+  });
+
   it('returns the same object for the same name and definition', () => {
     const tm = testMeter();
     const a = tm.instruments.counter('a', { labels: ['x'] });
