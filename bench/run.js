@@ -19,6 +19,7 @@ export const BENCHMARKS = {
   'http-overhead': 'http-overhead.js',
   'http-handlers': 'http-handlers.js',
   instruments: 'instruments.js',
+  startup: 'startup.js',
 };
 
 const wanted = process.argv.slice(2);

@@ -21,11 +21,19 @@ import {
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { CallbackGuard } from './callback-guard.js';
-import { type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type LogLevel,
+  type MetricsConfig,
+  type ResolvedConfig,
+  resolveConfigAndWarnings,
+} from './config.js';
+import { state } from './global-state.js';
 import { HttpMetrics } from './http/instrumentation.js';
 import { type Instruments, instrumentsFor } from './instruments/instruments.js';
 import { attachRegistry, InstrumentRegistry } from './instruments/registry.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
+import { attachEndpoint } from './prometheus/mount.js';
+import type { ResolvedPrometheusOptions } from './prometheus/options.js';
 import { PrometheusReader } from './prometheus/reader.js';
 import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
@@ -63,28 +71,6 @@ export interface MetricsHandle {
   shutdown(): Promise<void>;
 }
 
-interface GlobalSlot {
-  handle: MetricsHandle;
-  fingerprint: string;
-}
-
-// One slot for the whole process, shared by every copy of this package that might be loaded (ESM and CJS).
-const SLOT = Symbol.for('otel-metrics-bootstrap.handle');
-type Global = typeof globalThis & { [SLOT]?: GlobalSlot };
-
-// The metrics endpoint behind each handle, for `createMetricsHandler()`; not part of the public handle.
-const ENDPOINTS = new WeakMap<MetricsHandle, MetricsEndpoint>();
-
-/** The handle `initMeter()` returned and has not shut down yet, if any. */
-export function currentHandle(): MetricsHandle | undefined {
-  return (globalThis as Global)[SLOT]?.handle;
-}
-
-/** The metrics endpoint of a handle; `undefined` when its Prometheus endpoint is off. */
-export function endpointOf(handle: MetricsHandle): MetricsEndpoint | undefined {
-  return ENDPOINTS.get(handle);
-}
-
 /**
  * Sets up metrics for this process: validates the configuration (throwing one `MetricsError` that lists every
  * problem), builds the resource, views and readers, registers the global MeterProvider and starts the
@@ -100,9 +86,8 @@ export function initMeter(config: MetricsConfig = {}): MetricsHandle {
  * themselves (the register entry), so the reason is printed once.
  */
 export function startMetrics(config: MetricsConfig, internal: { logListenErrors: boolean }): MetricsHandle {
-  const g = globalThis as Global;
   const fingerprint = stableStringify(config);
-  const existing = g[SLOT];
+  const existing = state.init;
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
       diag.warn(
@@ -115,12 +100,13 @@ export function startMetrics(config: MetricsConfig, internal: { logListenErrors:
     }
     return existing.handle;
   }
-  const resolved = resolveConfig(config);
+  const { config: resolved, warnings } = resolveConfigAndWarnings(config, process.env);
   setDiagLogger(resolved.logLevel);
+  for (const w of warnings) diag.warn(w);
   const handle = resolved.disabled
     ? disabledHandle(resolved)
     : createHandle(resolved, internal.logListenErrors);
-  g[SLOT] = { handle, fingerprint };
+  state.init = { handle, fingerprint };
   return handle;
 }
 
@@ -153,37 +139,12 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   // Given our provider explicitly, so they never depend on which global provider was registered when.
   const runtimeCollectors = startRuntimeMetrics(provider, config);
 
-  let server: ListeningServer | undefined;
-  let metricsUrl: string | undefined;
-  let ready: Promise<void> = Promise.resolve();
-  let endpoint: MetricsEndpoint | undefined;
-  if (prometheusReader && config.prometheus) {
-    const { host, port, path, tls, listen: serve } = config.prometheus;
-    const selfMetrics = config.prometheus.selfMetrics
-      ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard)
+  const served =
+    prometheusReader && config.prometheus
+      ? serveEndpoint(prometheusReader, config.prometheus, provider, guard, logListenErrors)
       : undefined;
-    endpoint = new MetricsEndpoint(prometheusReader, config.prometheus, selfMetrics, {
-      onCollected: (errors) => guard.collectionErrors(errors),
-    });
-    if (serve) {
-      ready = listen(endpoint.handle, {
-        host,
-        port,
-        path,
-        tls,
-        onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
-      }).then((s) => {
-        server = s;
-        metricsUrl = s.url;
-      });
-      // A port clash must never become an unhandled rejection that kills the app; it is reported here and
-      // through `ready` for callers that await it.
-      ready.catch((err: Error) => {
-        if (logListenErrors)
-          diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
-      });
-    }
-  }
+  const endpoint = served?.endpoint;
+  const ready = served?.ready ?? Promise.resolve();
 
   let shutdownPromise: Promise<void> | undefined;
   const handle: MetricsHandle = {
@@ -194,7 +155,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     ),
     getMeter: (name, version) => attachRegistry(provider.getMeter(name, version), registry),
     get metricsUrl() {
-      return metricsUrl;
+      return served?.server?.url;
     },
     ready,
     config,
@@ -209,7 +170,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
         endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
-        await Promise.allSettled([server?.close(), provider.shutdown()]).then((results) => {
+        await Promise.allSettled([served?.server?.close(), provider.shutdown()]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
           }
@@ -219,8 +180,45 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
       return shutdownPromise;
     },
   };
-  if (endpoint) ENDPOINTS.set(handle, endpoint);
+  if (endpoint) attachEndpoint(handle, endpoint);
   return handle;
+}
+
+/**
+ * The Prometheus endpoint over `reader`, listening on its own port unless `listen: false`. `server` is set once
+ * it listens; a failure to listen is reported through `ready` (and logged when `logListenErrors`).
+ */
+function serveEndpoint(
+  reader: PrometheusReader,
+  options: ResolvedPrometheusOptions,
+  provider: MeterProvider,
+  guard: CallbackGuard,
+  logListenErrors: boolean,
+): { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } {
+  const selfMetrics = options.selfMetrics ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard) : undefined;
+  const endpoint = new MetricsEndpoint(reader, options, selfMetrics, {
+    onCollected: (errors) => guard.collectionErrors(errors),
+  });
+  if (!options.listen) return { endpoint, ready: Promise.resolve() };
+  const { host, port, path, tls } = options;
+  const served: { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } = {
+    endpoint,
+    ready: listen(endpoint.handle, {
+      host,
+      port,
+      path,
+      tls,
+      onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+    }).then((s) => {
+      served.server = s;
+    }),
+  };
+  // A port clash must never become an unhandled rejection that kills the app; it is reported here and through
+  // `ready` for callers that await it.
+  served.ready.catch((err: Error) => {
+    if (logListenErrors) diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
+  });
+  return served;
 }
 
 /** `OTEL_SDK_DISABLED=true`: everything works and records nothing. */
@@ -248,9 +246,8 @@ function disabledHandle(config: ResolvedConfig): MetricsHandle {
 }
 
 function release(handle: MetricsHandle): void {
-  const g = globalThis as Global;
-  if (g[SLOT]?.handle !== handle) return;
-  delete g[SLOT];
+  if (state.init?.handle !== handle) return;
+  delete state.init;
   if (handle.meterProvider === metrics.getMeterProvider()) metrics.disable();
 }
 

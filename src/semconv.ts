@@ -46,7 +46,6 @@ export const METRIC_SYSTEM_MEMORY_UTILIZATION = 'system.memory.utilization';
 export const METRIC_SYSTEM_NETWORK_IO = 'system.network.io';
 export const METRIC_SYSTEM_NETWORK_ERRORS = 'system.network.errors';
 export const METRIC_SYSTEM_NETWORK_PACKET_DROPPED = 'system.network.packet.dropped';
-export const ATTR_CPU_MODE = 'cpu.mode';
 
 // Process metrics the packages above lack, recorded by src/runtime/process.ts (semconv: process).
 export const METRIC_PROCESS_UPTIME = 'process.uptime';
@@ -107,11 +106,8 @@ export const PROM_CLIENT_SCOPE_NAME = 'otel-metrics-bootstrap/prom-client';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_ERROR_TYPE = 'error.type';
 
-/**
- * The library's own metrics (self-observability), all under one prefix: `omb.` in OTel, `omb_` in Prometheus.
- * The README's "Self-metrics" table lists them.
- */
-export const SELF_METRIC_PREFIX = 'omb.';
+// The library's own metrics (self-observability), all under one prefix: `omb.` in OTel, `omb_` in Prometheus.
+// The README's "Self-metrics" table lists them.
 /** Requests to the endpoint (not health checks), by `http.response.status_code` and `error.type`. */
 export const METRIC_OMB_SCRAPE_REQUESTS = 'omb.scrape.requests';
 /** Time from request to last byte handed to the socket, by `http.response.status_code`. */

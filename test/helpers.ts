@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
+import { MetricsError } from '../src/errors.js';
 
 const run = promisify(execFile);
 
@@ -65,4 +67,15 @@ print(json.dumps(out))
   child.child.stdin?.end(text);
   const { stdout } = await child;
   return JSON.parse(stdout) as ParsedFamily[];
+}
+
+/** The message of the `MetricsError` that `fn` throws; fails the test when it throws nothing. */
+export function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(MetricsError);
+    return (err as MetricsError).message;
+  }
+  expect.unreachable('expected a MetricsError');
 }

@@ -108,4 +108,29 @@ describe('otel-metrics-bootstrap/register', () => {
     expect(await exited(app.child)).toEqual({ code: 7, signal: null });
     expect(app.output()).toContain('app: own SIGTERM handler ran');
   });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'shuts the metrics down on %s while the app finishes',
+    async (signal) => {
+      const app = await startApp('--import', 'app.mjs', {
+        [`APP_OWN_${signal}`]: '1',
+        APP_EXIT_AFTER_MS: '10000',
+      });
+      expect((await fetch(app.metricsUrl!)).status).toBe(200);
+      app.child.kill(signal);
+      // shutdown() closed the endpoint: new connections are refused while the app itself keeps serving.
+      const deadline = Date.now() + 5_000;
+      let closed = false;
+      while (!closed && Date.now() < deadline) {
+        closed = await fetch(app.metricsUrl!).then(
+          () => false,
+          () => true,
+        );
+        if (!closed) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(closed).toBe(true);
+      expect(await (await fetch(`http://127.0.0.1:${app.appPort}/`)).text()).toBe('hello');
+      expect(app.output()).toContain(`app: own ${signal} handler ran`);
+    },
+  );
 });

@@ -4,12 +4,15 @@ import { createServer } from 'node:http';
 import { initMeter } from 'otel-metrics-bootstrap';
 
 const appPort = Number(process.env.DEMO_PORT ?? 8080);
+// 0.0.0.0 in a container, so the app port is reachable from outside it.
+const appHost = process.env.DEMO_HOST ?? '127.0.0.1';
 
 const telemetry = initMeter({
   serviceName: 'demo-shop',
   serviceVersion: '1.0.0',
-  // Explicit so the demo matches the README; OTEL_EXPORTER_PROMETHEUS_PORT still picks the port.
-  prometheus: { host: '127.0.0.1' },
+  // 127.0.0.1 so the demo matches the README; in a container set OTEL_EXPORTER_PROMETHEUS_HOST=0.0.0.0
+  // (docker-compose.yml does). OTEL_EXPORTER_PROMETHEUS_PORT picks the port.
+  prometheus: { host: process.env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '127.0.0.1' },
   // A plain node:http app has no router to name its routes: this table gives http.route its templates
   // (Express, Fastify and NestJS need nothing; Koa needs app.use(koaHttpRoute())).
   http: { routes: ['/users/:id', '/checkout'] },
@@ -63,7 +66,7 @@ function generateTraffic(base) {
   );
 }
 
-server.listen(appPort, '127.0.0.1', async () => {
+server.listen(appPort, appHost, async () => {
   const base = `http://127.0.0.1:${server.address().port}`;
   try {
     await telemetry.ready;

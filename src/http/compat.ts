@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { MeterProvider } from '@opentelemetry/api';
 import { MetricsError } from '../errors.js';
-import { isMetricsTraffic } from '../prometheus/traffic.js';
+import { isMetricsTraffic } from '../metrics-traffic.js';
 import type { RequestFilter } from './ignore.js';
 
 /** The packages the compatibility engine loads; optional peer dependencies of this one. */

@@ -1,9 +1,10 @@
 import type { Attributes, Meter } from '@opentelemetry/api';
 import type { AggregationTemporality, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { type Clock, systemClock } from '../clock.js';
-import { DEFAULTS, INSTRUMENT_NAME } from '../config.js';
+import { DEFAULTS } from '../config.js';
 import { MetricsError, type MetricsProblem } from '../errors.js';
 import { HistogramStream, type SeriesBudget, type Stream, type StreamDescriptor } from '../http/series.js';
+import { Reader } from '../option-reader.js';
 import { DEFAULT_CARDINALITY_LIMIT } from '../views.js';
 import { Counter, CounterStream } from './counter.js';
 import { Gauge, type GaugeOptions, GaugeStream } from './gauge.js';
@@ -11,10 +12,11 @@ import { Histogram, type HistogramOptions } from './histogram.js';
 import type { InstrumentContext, InstrumentKind, InstrumentOptions } from './instrument.js';
 import { checkLabels } from './labels.js';
 import {
+  INSTRUMENT_NAME,
   INSTRUMENTS_DEFAULTS,
   type InstrumentsOptions,
   type ResolvedInstrumentsOptions,
-  resolveInstrumentsOptions,
+  resolveInstruments,
 } from './options.js';
 import {
   type AnyInstrument,
@@ -284,7 +286,7 @@ function checkDefinition(
  * (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, default 256). Throws `MetricsError` for invalid options.
  */
 export function createInstruments(options: CreateInstrumentsOptions = {}): Instruments {
-  const problems: MetricsProblem[] = [];
+  const r = new Reader(process.env);
   const {
     meter,
     attributes = {},
@@ -294,23 +296,18 @@ export function createInstruments(options: CreateInstrumentsOptions = {}): Instr
     maxSeries,
     valueLengthLimit,
   } = options;
-  const resolved = resolveInstrumentsOptions(
-    { namespace, subsystem, instruments: { maxSeries, valueLengthLimit } },
-    process.env,
-    (code, source, message) => problems.push({ code, source, message }),
-  );
+  const resolved = resolveInstruments(r, namespace, subsystem, { maxSeries, valueLengthLimit });
   let registry: InstrumentRegistry | undefined;
   if (meter !== undefined) {
     registry = registryOf(meter);
     if (registry === undefined)
-      problems.push({
-        code: 'ERR_INVALID_CONFIG',
-        source: 'meter',
-        message:
-          'is not a meter of initMeter() or createTestMeter(); pass one of theirs, or leave meter out and add instruments.producer() to your reader',
-      });
+      r.report(
+        'ERR_INVALID_CONFIG',
+        'meter',
+        'is not a meter of initMeter() or createTestMeter(); pass one of theirs, or leave meter out and add instruments.producer() to your reader',
+      );
   }
-  if (problems.length > 0) throw new MetricsError(problems);
+  if (r.problems.length > 0) throw new MetricsError(r.problems);
   return instrumentsFor(
     registry ??
       new InstrumentRegistry(

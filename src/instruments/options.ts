@@ -1,8 +1,10 @@
-import type { MetricsErrorCode } from '../errors.js';
+import type { EnvTable, Reader } from '../option-reader.js';
 
 /**
  * Options of the instruments API (`telemetry.instruments`, `createInstruments()`). In `initMeter()` the names
- * sit at the top level (`initMeter({ namespace: 'shop' })`) and the limits under `instruments`.
+ * sit at the top level (`initMeter({ namespace: 'shop' })`) and the limits under `instruments`. To add an
+ * option: a field here (JSDoc: what, default, unit, env variable), its default in `INSTRUMENTS_DEFAULTS`, its
+ * variable in `INSTRUMENTS_ENV`, one read in `resolveInstruments()`, and a README row.
  */
 export interface InstrumentsOptions {
   /**
@@ -45,83 +47,55 @@ export const INSTRUMENTS_ENV = Object.freeze({
   OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: 'instruments.valueLengthLimit',
 } as const);
 
-/** The keys `initMeter()` accepts under `instruments`. */
-export const INSTRUMENTS_KEYS: ReadonlySet<string> = new Set(['maxSeries', 'valueLengthLimit']);
+/** The codes creating an instrument of the instruments API can throw (see the README's error table). */
+export const INSTRUMENTS_ERROR_CODES = [
+  'ERR_INSTRUMENT_CONFLICT',
+  'ERR_INVALID_LABEL',
+  'ERR_INVALID_INSTRUMENT_OPTION',
+] as const;
+
+/** The OTel API's instrument-name syntax; wildcards are for raw `views`, not for our per-name maps. */
+export const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
 
 /** A name part: what an OTel instrument name may hold, without the leading-letter rule's exceptions. */
 const NAME_PART = /^[A-Za-z][A-Za-z0-9_.\-/]{0,127}$/;
 
-type Report = (code: MetricsErrorCode, source: string, message: string) => void;
-type Env = Readonly<Record<string, string | undefined>>;
-
 /**
  * Resolves the instruments API's options: explicit option > environment variable > default, reporting every
- * problem through `report` (source: the option path or variable) instead of throwing.
- *
- * @param options `namespace`/`subsystem` and the `instruments` limits, as `initMeter()` takes them.
+ * problem to `r` (source: the option path or variable) instead of throwing. `initMeter()` passes its top-level
+ * `namespace`/`subsystem` and its `instruments` object; `createInstruments()` passes its own options.
  */
-export function resolveInstrumentsOptions(
-  options: {
-    namespace?: unknown;
-    subsystem?: unknown;
-    instruments?: unknown;
-  },
-  env: Env,
-  report: Report,
+export function resolveInstruments(
+  r: Reader,
+  namespace: unknown,
+  subsystem: unknown,
+  instruments: unknown,
 ): ResolvedInstrumentsOptions {
-  const envValue = (name: keyof typeof INSTRUMENTS_ENV) => {
-    const v = env[name]?.trim();
-    return v === '' ? undefined : v;
+  const s = r.section(
+    'instruments',
+    instruments,
+    'must be an options object',
+    INSTRUMENTS_ENV as EnvTable,
+    INSTRUMENTS_DEFAULTS,
+  );
+  const resolved = {
+    namespace: namePrefix(r, 'namespace', namespace, 'OMB_NAMESPACE'),
+    subsystem: namePrefix(r, 'subsystem', subsystem, 'OMB_SUBSYSTEM'),
+    maxSeries: s.integer('maxSeries', 1),
+    valueLengthLimit: s.integer('valueLengthLimit', 1),
   };
-  const prefix = (option: 'namespace' | 'subsystem', envName: keyof typeof INSTRUMENTS_ENV) => {
-    const value = options[option] ?? envValue(envName);
-    if (value === undefined) return undefined;
-    if (typeof value === 'string' && NAME_PART.test(value)) return value;
-    report(
-      'ERR_INVALID_INSTRUMENT_NAME',
-      options[option] !== undefined ? option : envName,
-      `${JSON.stringify(value)} is not a name prefix; start with a letter, then letters, digits, "_", ".", "-" or "/" (at most 128)`,
-    );
-    return undefined;
-  };
-  let limits: Record<string, unknown> = {};
-  const raw = options.instruments;
-  if (raw !== undefined) {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      report('ERR_INVALID_CONFIG', 'instruments', 'must be an options object');
-    } else {
-      limits = raw as Record<string, unknown>;
-      for (const key of Object.keys(limits)) {
-        if (!INSTRUMENTS_KEYS.has(key))
-          report(
-            'ERR_UNKNOWN_OPTION',
-            `instruments.${key}`,
-            `unknown option; use ${[...INSTRUMENTS_KEYS].join(' or ')}`,
-          );
-      }
-    }
-  }
-  const positive = (key: 'maxSeries' | 'valueLengthLimit', envName: keyof typeof INSTRUMENTS_ENV) => {
-    let value = limits[key];
-    let source = `instruments.${key}`;
-    if (value === undefined) {
-      const text = envValue(envName);
-      if (text === undefined) return INSTRUMENTS_DEFAULTS[key];
-      value = /^\d+$/.test(text) ? Number(text) : text;
-      source = envName;
-    }
-    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
-    report(
-      'ERR_INVALID_LIMIT',
-      source,
-      `${JSON.stringify(value)} is not valid; use a positive integer (default ${INSTRUMENTS_DEFAULTS[key]})`,
-    );
-    return INSTRUMENTS_DEFAULTS[key];
-  };
-  return {
-    namespace: prefix('namespace', 'OMB_NAMESPACE'),
-    subsystem: prefix('subsystem', 'OMB_SUBSYSTEM'),
-    maxSeries: positive('maxSeries', 'OMB_INSTRUMENTS_MAX_SERIES'),
-    valueLengthLimit: positive('valueLengthLimit', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
-  };
+  s.close();
+  return resolved;
+}
+
+function namePrefix(r: Reader, option: string, value: unknown, envName: string): string | undefined {
+  const prefix = value ?? r.envValue(envName);
+  if (prefix === undefined) return undefined;
+  if (typeof prefix === 'string' && NAME_PART.test(prefix)) return prefix;
+  r.report(
+    'ERR_INVALID_INSTRUMENT_NAME',
+    value !== undefined ? option : envName,
+    `${JSON.stringify(prefix)} is not a name prefix; start with a letter, then letters, digits, "_", ".", "-" or "/" (at most 128)`,
+  );
+  return undefined;
 }

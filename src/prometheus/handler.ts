@@ -1,13 +1,13 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
-import type { ResolvedPrometheusOptions } from '../config.js';
+import { markMetricsRequest } from '../metrics-traffic.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
+import type { ResolvedPrometheusOptions } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import { type MetricsSource, ScrapeError, type ScrapeHooks, ScrapeProducer } from './scrape.js';
 import type { ScrapeErrorType, SelfMetrics } from './self-metrics.js';
 import { PrometheusSerializer } from './serializer.js';
-import { markMetricsRequest } from './traffic.js';
 
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
 export type { MetricsSource } from './scrape.js';
@@ -109,15 +109,21 @@ export class MetricsEndpoint {
     const start = performance.now();
     const target = parseTarget(req.url);
     if (target === undefined) return this.reject(res, 400, 'bad_request', 'bad request: malformed URL\n');
-    if (target === this.options.healthPath) return this.health(req, res);
-    if (target === this.options.readyPath) return this.readiness(req, res);
+    if (target === this.options.healthPath || target === this.options.readyPath) {
+      if (!isGetOrHead(req)) {
+        res.setHeader('Allow', 'GET, HEAD');
+        return send(res, 405, 'method not allowed\n');
+      }
+      if (target === this.options.healthPath) return send(res, 200, 'ok\n', req.method === 'HEAD');
+      return this.readiness(req, res);
+    }
     if (target !== this.options.path) return this.reject(res, 404, 'not_found', 'not found\n');
     return this.metrics(req, res, start);
   }
 
   private async metrics(req: IncomingMessage, res: ServerResponse, start: number): Promise<void> {
     markMetricsRequest(req);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (!isGetOrHead(req)) {
       return this.reject(res, 405, 'method_not_allowed', 'method not allowed\n', { Allow: 'GET, HEAD' });
     }
     // A scrape never has a body; one that does is malformed or an attempt to make us read it.
@@ -183,19 +189,7 @@ export class MetricsEndpoint {
     this.selfMetrics?.request(200, undefined, (performance.now() - start) / 1000, body.bytes);
   }
 
-  private async health(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return send(res, 405, 'method not allowed\n');
-    }
-    send(res, 200, 'ok\n', req.method === 'HEAD');
-  }
-
   private async readiness(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return send(res, 405, 'method not allowed\n');
-    }
     if (this.shuttingDown) return send(res, 503, 'not ready: shutting down\n', req.method === 'HEAD');
     // Before the first scrape, one collection decides (joined with any scrape in progress); after that,
     // readiness is a flag read.
@@ -240,6 +234,10 @@ function parseTarget(url: string | undefined): string | undefined {
     return undefined;
   }
   return path;
+}
+
+function isGetOrHead(req: IncomingMessage): boolean {
+  return req.method === 'GET' || req.method === 'HEAD';
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server, STATUS_CODES } from 'n
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { MetricsError } from '../errors.js';
-import { markMetricsServer } from './traffic.js';
+import { markMetricsServer } from '../metrics-traffic.js';
 
 export interface ListeningServer {
   readonly server: Server;

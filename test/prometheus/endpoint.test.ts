@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULTS, resolveConfig } from '../../src/config.js';
 import {
   ATTR_ERROR_TYPE as ERROR,
   METRIC_OMB_SCRAPE_REQUESTS as REQUESTS,
@@ -8,7 +9,7 @@ import {
 } from '../../src/semconv.js';
 import { exactly, expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
-import { deferred, endpointOptions, raw, selfMetricsProbe, startEndpoint, TestReader } from './support.js';
+import { deferred, raw, selfMetricsProbe, startEndpoint, TestReader } from './support.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -279,7 +280,12 @@ describe('health and readiness', () => {
 
 describe('endpoint options', () => {
   it('fills every option from the defaults', () => {
-    expect(endpointOptions().scrapeTimeout).toBe(10_000);
+    expect(resolveConfig({}, {}).prometheus).toStrictEqual({
+      ...DEFAULTS.prometheus,
+      authToken: undefined,
+      basicAuth: undefined,
+      tls: undefined,
+    });
   });
 
   it('produces OpenMetrics the reference parser accepts when asked for it', async () => {

@@ -1,8 +1,9 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { MetricReader } from '@opentelemetry/sdk-metrics';
-import { DEFAULTS, type ResolvedPrometheusOptions } from '../../src/config.js';
+import { DEFAULTS } from '../../src/config.js';
 import { type EndpointOptions, MetricsEndpoint, type MetricsSource } from '../../src/prometheus/handler.js';
+import type { ResolvedPrometheusOptions } from '../../src/prometheus/options.js';
 import { SelfMetrics } from '../../src/prometheus/self-metrics.js';
 import { type ListeningServer, listen } from '../../src/prometheus/server.js';
 import { createTestMeter } from '../../src/testing/index.js';
