@@ -21,6 +21,7 @@ export const BENCHMARKS = {
   'http-handlers': 'http-handlers.js',
   'endpoint-connections': 'endpoint-connections.js',
   export: 'export.js',
+  instruments: 'instruments.js',
   startup: 'startup.js',
   'record-guard': 'record-guard.js',
 };

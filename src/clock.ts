@@ -24,32 +24,66 @@ export const systemClock: Clock = Object.freeze({ now: () => performance.now() }
  */
 export type EndTimer = (attributes?: Attributes) => number;
 
+/** Where a timer records: an OTel `Histogram`, or a timer of the instruments API. */
+export interface DurationSink {
+  record(seconds: number, attributes?: Attributes): void;
+}
+
+/**
+ * A running duration measurement for `sink`: `stop()` records the seconds since the start (or the last
+ * `reset()`) with the start attributes merged with the stop attributes (stop attributes win) and returns them.
+ * Only the first `stop()` after a start records; later calls return the same duration without recording again,
+ * so a `stop()` in both a `catch` and a `finally` cannot double-count. `reset()` starts measuring again from now
+ * and re-arms `stop()`.
+ */
+export class Stopwatch {
+  private start: number;
+  private seconds: number | undefined;
+
+  constructor(
+    private readonly sink: DurationSink,
+    private readonly attributes?: Attributes,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.start = clock.now();
+  }
+
+  /** Records the elapsed seconds (once) and returns them. */
+  stop(attributes?: Attributes): number {
+    if (this.seconds !== undefined) return this.seconds;
+    // Dividing a millisecond difference keeps test durations exact: advance(250) records exactly 0.25.
+    // A misbehaving clock that steps backwards records 0 rather than a negative duration.
+    const seconds = Math.max(0, (this.clock.now() - this.start) / 1000);
+    this.seconds = seconds;
+    this.sink.record(seconds, attributes ? { ...this.attributes, ...attributes } : this.attributes);
+    return seconds;
+  }
+
+  /** Starts over from now; the next `stop()` records again. */
+  reset(): void {
+    this.start = this.clock.now();
+    this.seconds = undefined;
+  }
+}
+
 /**
  * Starts measuring a duration for `histogram` (whose unit should be `s`, as OTel semantic conventions require for
- * durations) and returns the function that stops it.
+ * durations) and returns the function that stops it (a {@link Stopwatch}'s `stop`).
  *
  * ```ts
  * const end = startTimer(duration, { 'job.name': 'sync' });
  * try { await sync(); end({ outcome: 'ok' }); } catch (e) { end({ outcome: 'error' }); throw e; }
  * ```
  *
- * @param histogram the histogram that receives the duration in seconds.
+ * @param histogram the histogram (or instruments-API timer) that receives the duration in seconds.
  * @param attributes attributes known at the start; merged with those given to the returned function.
  * @param clock time source; default `systemClock` (`performance.now()`).
  */
 export function startTimer(
-  histogram: Histogram,
+  histogram: Histogram | DurationSink,
   attributes?: Attributes,
   clock: Clock = systemClock,
 ): EndTimer {
-  const start = clock.now();
-  let seconds: number | undefined;
-  return (endAttributes?: Attributes): number => {
-    if (seconds !== undefined) return seconds;
-    // Dividing a millisecond difference keeps test durations exact: advance(250) records exactly 0.25.
-    // A misbehaving clock that steps backwards records 0 rather than a negative duration.
-    seconds = Math.max(0, (clock.now() - start) / 1000);
-    histogram.record(seconds, endAttributes ? { ...attributes, ...endAttributes } : attributes);
-    return seconds;
-  };
+  const stopwatch = new Stopwatch(histogram, attributes, clock);
+  return (endAttributes?: Attributes) => stopwatch.stop(endAttributes);
 }

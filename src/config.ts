@@ -16,6 +16,14 @@ import {
   resolveHttp,
 } from './http/options.js';
 import {
+  INSTRUMENT_NAME,
+  INSTRUMENTS_DEFAULTS,
+  INSTRUMENTS_ENV,
+  type InstrumentsOptions,
+  type ResolvedInstrumentsOptions,
+  resolveInstruments,
+} from './instruments/options.js';
+import {
   commaList,
   deepFreeze,
   type Env,
@@ -58,7 +66,7 @@ export type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' 
 export const LOG_LEVELS: readonly LogLevel[] = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'];
 
 /** Everything `initMeter()` accepts. Every field is optional; explicit option > environment variable > default. */
-export interface MetricsConfig extends ExportOptions {
+export interface MetricsConfig extends ExportOptions, Pick<InstrumentsOptions, 'namespace' | 'subsystem'> {
   /** `service.name`. Env `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES`. Default `unknown_service:node`. */
   serviceName?: string;
   /** `service.version`. Env `OMB_SERVICE_VERSION`, then `npm_package_version` (set by `npm run`). */
@@ -110,6 +118,8 @@ export interface MetricsConfig extends ExportOptions {
    * at once. Default `30000` (Kubernetes' default grace period). Env `OMB_DRAIN_TIMEOUT`.
    */
   drainTimeout?: number;
+  /** Limits of `telemetry.instruments`: `maxSeries`, `valueLengthLimit` (see {@link InstrumentsOptions}). */
+  instruments?: Pick<InstrumentsOptions, 'maxSeries' | 'valueLengthLimit'>;
 }
 
 /** The resolved, validated, frozen configuration. */
@@ -131,6 +141,7 @@ export interface ResolvedConfig extends ResolvedExportOptions {
   readonly promClientCompat: boolean;
   readonly http: ResolvedHttpConfig;
   readonly drainTimeout: number;
+  readonly instruments: ResolvedInstrumentsOptions;
 }
 
 /** The top-level options' defaults; each subsystem's sit in its own `options.ts`. */
@@ -161,6 +172,7 @@ export const DEFAULTS = Object.freeze({
   hostGroups: HOST_DEFAULTS.groups,
   promClientCompat: TOP_DEFAULTS.promClientCompat,
   drainTimeout: TOP_DEFAULTS.drainTimeout,
+  instruments: INSTRUMENTS_DEFAULTS,
 });
 
 /** The project's own environment variables all start with this prefix. */
@@ -190,12 +202,10 @@ export const ENV = Object.freeze({
   ...RUNTIME_ENV,
   ...HTTP_ENV,
   ...EXPORT_ENV,
+  ...INSTRUMENTS_ENV,
 });
 
 type TopReads = Section<typeof TOP_DEFAULTS>;
-
-/** The OTel API's instrument-name syntax; wildcards are for raw `views`, not for our per-name maps. */
-const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
 
 /**
  * Resolves explicit options, environment variables and defaults (in that order, with `??` so an explicit `0` or
@@ -250,6 +260,7 @@ export function resolveConfigAndWarnings(
   const unitBuckets = resolveUnitBuckets(s);
   const logLevel = resolveLogLevel(s);
   const http = resolveHttp(r, s.get('http'));
+  const instruments = resolveInstruments(r, s.get('namespace'), s.get('subsystem'), s.get('instruments'));
   const runtime = resolveRuntime(r, s.get('runtime'));
   const host = resolveHost(r, s.get('host'));
   const promClientCompat = s.bool('promClientCompat');
@@ -280,6 +291,7 @@ export function resolveConfigAndWarnings(
     http,
     drainTimeout,
     ...exported,
+    instruments,
   };
   // The user's view objects go to the SDK as they are, unfrozen (they may hold stateful processors), and the
   // user's ignore predicate, readers and console sink are theirs: called, never frozen.

@@ -1,12 +1,13 @@
 import { EXPORT_ERROR_CODES } from './export/options.js';
 import { HTTP_ERROR_CODES } from './http/options.js';
+import { INSTRUMENTS_ERROR_CODES } from './instruments/options.js';
 import { PROMETHEUS_ERROR_CODES } from './prometheus/options.js';
 import { RUNTIME_ERROR_CODES } from './runtime/options.js';
 
 /**
- * Every problem code `initMeter()` can report: the shared and top-level ones, then each subsystem's (declared
- * in its `options.ts`). Each code has a row in the README's error table (a test fails if one is missing), and
- * codes are never renamed once released.
+ * Every problem code `initMeter()` (or creating an instrument of the instruments API) can report: the shared and
+ * top-level ones, then each subsystem's (declared in its `options.ts`). Each code has a row in the README's error
+ * table (a test fails if one is missing), and codes are never renamed once released.
  */
 export const ERROR_CODES = [
   'ERR_INVALID_CONFIG',
@@ -26,6 +27,7 @@ export const ERROR_CODES = [
   ...HTTP_ERROR_CODES,
   ...RUNTIME_ERROR_CODES,
   ...EXPORT_ERROR_CODES,
+  ...INSTRUMENTS_ERROR_CODES,
 ] as const;
 
 export type MetricsErrorCode = (typeof ERROR_CODES)[number];
@@ -40,7 +42,8 @@ export interface MetricsProblem {
 
 /**
  * The only error this library throws, and only at setup: from `initMeter()` and `resolveConfig()`, as the
- * rejection of `handle.ready`, and from `createTestMeter()` for a configuration `initMeter()` would reject.
+ * rejection of `handle.ready`, from `createTestMeter()` for a configuration `initMeter()` would reject, and from
+ * creating an instrument through the instruments API (`createInstruments()`, `instruments.counter()`, …).
  * `problems` lists every problem found; `code` is the problem's code when there is one problem,
  * else `ERR_INVALID_CONFIG`.
  */

@@ -1,5 +1,5 @@
-export type { Clock, EndTimer } from './clock.js';
-export { startTimer, systemClock } from './clock.js';
+export type { Clock, DurationSink, EndTimer } from './clock.js';
+export { Stopwatch, startTimer, systemClock } from './clock.js';
 export type { ExporterName, LogLevel, MetricsConfig, ResolvedConfig } from './config.js';
 export { DEFAULTS, ENV, ENV_PREFIX, resolveConfig } from './config.js';
 export type { MetricsErrorCode, MetricsProblem } from './errors.js';
@@ -16,6 +16,22 @@ export type { KoaContextLike } from './http/route.js';
 export { koaHttpRoute, setHttpRoute } from './http/route.js';
 export type { MetricsHandle } from './init.js';
 export { initMeter } from './init.js';
+export type { BoundCounter, Counter } from './instruments/counter.js';
+export type { BoundGauge, Gauge, GaugeOptions } from './instruments/gauge.js';
+export type {
+  BoundHistogram,
+  Histogram,
+  HistogramOptions,
+  HistogramSnapshot,
+} from './instruments/histogram.js';
+export type { InstrumentKind, InstrumentOptions, SeriesReading } from './instruments/instrument.js';
+export type { CreateInstrumentsOptions, Instruments } from './instruments/instruments.js';
+export { createInstruments } from './instruments/instruments.js';
+export type { InstrumentsOptions, ResolvedInstrumentsOptions } from './instruments/options.js';
+export type { AnyInstrument, InstrumentSnapshot } from './instruments/registry.js';
+export type { BoundSummary, Summary, SummaryOptions, SummarySnapshot } from './instruments/summary.js';
+export { SUMMARY_RELATIVE_ACCURACY } from './instruments/summary.js';
+export type { Timer, TimerOptions } from './instruments/timer.js';
 export type { MetricsRequestHandler } from './prometheus/handler.js';
 export { createMetricsHandler } from './prometheus/mount.js';
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './prometheus/negotiation.js';

@@ -31,6 +31,8 @@ import {
 import { createExportReaders } from './export/readers.js';
 import { state } from './global-state.js';
 import { HttpMetrics } from './http/instrumentation.js';
+import { type Instruments, instrumentsFor } from './instruments/instruments.js';
+import { attachRegistry, InstrumentRegistry } from './instruments/registry.js';
 import { isRecord } from './option-reader.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { attachEndpoint } from './prometheus/mount.js';
@@ -64,6 +66,8 @@ export interface MetricsHandle {
   readonly ready: Promise<void>;
   /** The resolved, frozen configuration. */
   readonly config: ResolvedConfig;
+  /** Counters, gauges, histograms, summaries and timers on pre-bound series (README "Instruments"). */
+  readonly instruments: Instruments;
   /** Flushes push exporters; a no-op for pull-only setups. Never rejects. */
   forceFlush(): Promise<void>;
   /** Flushes, closes the endpoint and unregisters the global provider. Safe to call twice. Never rejects. */
@@ -112,6 +116,8 @@ export function startMetrics(
 
 function createHandle(config: ResolvedConfig, logListenErrors: boolean): MetricsHandle {
   const readers: IMetricReader[] = [];
+  // The instruments API's series reach each reader through its own producer, like the HTTP metrics.
+  const registry = new InstrumentRegistry(config.views, config.cardinalityLimit);
   // HTTP metrics reach each reader through its own MetricProducer (pre-bound series, see src/http/series.ts).
   const http =
     config.http.server || config.http.client
@@ -120,11 +126,11 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   const prometheusReader = config.prometheus
     ? new PrometheusReader({
         cardinalityLimit: config.cardinalityLimit,
-        metricProducers: http ? [http.producer()] : [],
+        metricProducers: http ? [http.producer(), registry.producer()] : [registry.producer()],
       })
     : undefined;
   if (prometheusReader) readers.push(prometheusReader);
-  const exporting = createExportReaders(config, http);
+  const exporting = createExportReaders(config, http, registry);
   readers.push(...exporting.readers);
 
   const guard = new CallbackGuard();
@@ -150,13 +156,17 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   let shutdownPromise: Promise<void> | undefined;
   const handle: MetricsHandle = {
     meterProvider: provider,
-    meter: provider.getMeter(config.serviceName ?? SCOPE_NAME, config.serviceVersion),
-    getMeter: (name, version) => provider.getMeter(name, version),
+    meter: attachRegistry(
+      provider.getMeter(config.serviceName ?? SCOPE_NAME, config.serviceVersion),
+      registry,
+    ),
+    getMeter: (name, version) => attachRegistry(provider.getMeter(name, version), registry),
     get metricsUrl() {
       return served?.server?.url;
     },
     ready,
     config,
+    instruments: instrumentsFor(registry, config.instruments),
     forceFlush: () =>
       provider
         .forceFlush()
@@ -240,6 +250,11 @@ function disabledHandle(config: ResolvedConfig): MetricsHandle {
     metricsUrl: undefined,
     ready: Promise.resolve(),
     config,
+    // Records into series no reader collects: the API works, nothing is exported.
+    instruments: instrumentsFor(
+      new InstrumentRegistry(config.views, config.cardinalityLimit),
+      config.instruments,
+    ),
     forceFlush: async () => {},
     shutdown: async () => {
       release(handle);

@@ -136,6 +136,12 @@ export const METRIC_OMB_EXPOSITION_DROPPED = 'omb.exposition.dropped';
 export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
 /** Connections our endpoint closed to protect itself, by `error.type` (the reason: a timeout, a limit). */
 export const METRIC_OMB_CONNECTIONS_CLOSED = 'omb.connections.closed';
+/**
+ * Record-time problems of the instruments API, per instrument and `error.type` (`overflow`, `invalid_value`,
+ * `undeclared_label`, `invalid_label`, `truncated_value`, `callback_failed`): each is dropped or repaired,
+ * logged once and counted here.
+ */
+export const METRIC_OMB_INSTRUMENT_PROBLEMS = 'omb.instrument.problems';
 /** Our own attribute naming the instrument a self-metric is about. */
 export const ATTR_OMB_INSTRUMENT = 'omb.instrument';
 /** Exports attempted by a push exporter, by `exporter` and `outcome` (`success`/`failure`). */
@@ -148,6 +154,11 @@ export const METRIC_OMB_EXPORT_POINTS_DROPPED = 'omb.export.points_dropped';
 export const ATTR_OMB_EXPORTER = 'exporter';
 /** `success` or `failure`. */
 export const ATTR_OMB_OUTCOME = 'outcome';
+
+/** The Prometheus label of a summary's quantile samples (reserved on summaries). */
+export const PROM_QUANTILE_LABEL = 'quantile';
+/** The Prometheus label of a histogram's bucket samples (reserved on histograms). */
+export const PROM_LE_LABEL = 'le';
 
 // HTTP metrics (stable HTTP semconv, http-metrics.md; active requests and body sizes are "development").
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';

@@ -49,6 +49,13 @@ const OPTION_PATHS = [
     console: true,
     readers: true,
     shutdownTimeoutMs: true,
+    namespace: true,
+    subsystem: true,
+    instruments: true,
+  }).filter((path) => path !== 'instruments'), // `instruments` has no row of its own; its limits below have theirs.
+  ...paths<NonNullable<MetricsConfig['instruments']>>('instruments.', {
+    maxSeries: true,
+    valueLengthLimit: true,
   }),
   ...paths<PrometheusOptions>('prometheus.', {
     host: true,

@@ -1,5 +1,10 @@
 import { diag, type Meter } from '@opentelemetry/api';
-import { type IMetricReader, InstrumentType, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import {
+  type AggregationTemporality,
+  type IMetricReader,
+  InstrumentType,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
 import type { ResolvedConfig } from '../config.js';
 import type { HttpMetrics } from '../http/instrumentation.js';
 import { SeriesProducer } from '../http/series.js';
@@ -27,12 +32,22 @@ export interface ExportReaders {
   shutdown(provider: { shutdown(): Promise<void> }): Promise<void>;
 }
 
+/** Where our pre-bound series come from (the HTTP metrics, the instruments API): a producer per reader. */
+export interface SeriesSource {
+  producer(temporality?: AggregationTemporality): MetricProducer;
+}
+
 /**
  * Builds one reader per configured push exporter (OTLP, Pushgateway, StatsD, console), each with the HTTP
- * metric producer at its own temporality and the configured cardinality limit, and gives the user's readers
- * the HTTP producer too. Nothing connects yet: exporters open sockets on their first export.
+ * metrics' and the instruments API's producers at its own temporality and the configured cardinality limit, and
+ * gives the user's readers those producers too. Nothing connects yet: exporters open sockets on their first
+ * export.
  */
-export function createExportReaders(config: ResolvedConfig, http: HttpMetrics | undefined): ExportReaders {
+export function createExportReaders(
+  config: ResolvedConfig,
+  http: HttpMetrics | undefined,
+  instruments: SeriesSource,
+): ExportReaders {
   const accounting = new ExportAccounting();
   const push: PushReader[] = [];
   const add = (
@@ -47,7 +62,9 @@ export function createExportReaders(config: ResolvedConfig, http: HttpMetrics | 
         timeoutMs: o.timeoutMs,
         temporality,
         cardinalityLimit: config.cardinalityLimit,
-        metricProducers: http ? [http.producer(histograms)] : [],
+        metricProducers: http
+          ? [http.producer(histograms), instruments.producer(histograms)]
+          : [instruments.producer(histograms)],
         accounting,
       }),
     );
@@ -66,7 +83,7 @@ export function createExportReaders(config: ResolvedConfig, http: HttpMetrics | 
       { intervalMs: consoleOptions.intervalMs, timeoutMs: LOCAL_TIMEOUT_MS },
       'cumulative',
     );
-  if (http) for (const reader of config.readers) addHttpProducer(reader, http);
+  for (const reader of config.readers) addProducers(reader, http, instruments);
 
   return {
     readers: [...push, ...config.readers],
@@ -101,10 +118,10 @@ export function createExportReaders(config: ResolvedConfig, http: HttpMetrics | 
 
 /**
  * The SDK gives a reader its producers only in its constructor; the user built theirs before `initMeter()`, so
- * the HTTP producer is added to the list the SDK's `MetricReader` keeps (unless the user already passed one
- * from `createHttpMetricProducer()`).
+ * the HTTP producer (unless the user already passed one from `createHttpMetricProducer()`) and the instruments
+ * API's producer are added to the list the SDK's `MetricReader` keeps.
  */
-function addHttpProducer(reader: IMetricReader, http: HttpMetrics): void {
+function addProducers(reader: IMetricReader, http: HttpMetrics | undefined, instruments: SeriesSource): void {
   const producers = (reader as unknown as { _metricProducers?: MetricProducer[] })._metricProducers;
   if (!Array.isArray(producers)) {
     diag.warn(
@@ -113,6 +130,9 @@ function addHttpProducer(reader: IMetricReader, http: HttpMetrics): void {
     );
     return;
   }
-  if (producers.some((p) => p instanceof SeriesProducer)) return;
-  producers.push(http.producer(reader.selectAggregationTemporality(InstrumentType.HISTOGRAM)));
+  const temporality = reader.selectAggregationTemporality(InstrumentType.HISTOGRAM);
+  const hasHttp = producers.some((p) => p instanceof SeriesProducer);
+  if (http && !hasHttp) producers.push(http.producer(temporality));
+  // The instruments API's registry belongs to this handle, so no user reader can hold its producer yet.
+  producers.push(instruments.producer(temporality));
 }

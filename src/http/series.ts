@@ -73,15 +73,23 @@ export interface StreamDescriptor {
   readonly allowedKeys: readonly string[] | undefined;
 }
 
+/** A series budget shared by several streams (the instruments API's `maxSeries`); overflow is the same. */
+export interface SeriesBudget {
+  used: number;
+  readonly max: number;
+}
+
 /**
  * All series of one instrument. `resolve()` runs only when a caller's cache misses: it applies the attribute
  * allow-list, finds or creates the series for the remaining attributes, and enforces the cardinality limit
  * with the spec's overflow series, exactly as the SDK does (limit − 1 regular sets, then
  * `otel.metric.overflow=true`).
  */
-abstract class Stream<S extends { readonly attributes: Attributes }> {
+export abstract class Stream<S extends { readonly attributes: Attributes }> {
   private readonly byKey = new Map<string, S>();
   private overflow: S | undefined;
+  /** When set, a new series also needs room in this budget, else it goes to the overflow series. */
+  budget: SeriesBudget | undefined;
 
   constructor(readonly descriptor: StreamDescriptor) {}
 
@@ -97,13 +105,20 @@ abstract class Stream<S extends { readonly attributes: Attributes }> {
     const key = attributesKey(attrs);
     const existing = this.byKey.get(key);
     if (existing) return existing;
-    if (this.byKey.size >= this.descriptor.cardinalityLimit - 1) {
+    const budget = this.budget;
+    if (this.byKey.size >= this.descriptor.cardinalityLimit - 1 || (budget && budget.used >= budget.max)) {
       this.overflow ??= this.create({ [ATTR_OTEL_METRIC_OVERFLOW]: true });
       return this.overflow;
     }
+    if (budget) budget.used++;
     const series = this.create(Object.freeze(attrs));
     this.byKey.set(key, series);
     return series;
+  }
+
+  /** The series for exactly these (already filtered) attributes, without creating one. */
+  find(attributes: Attributes): S | undefined {
+    return this.byKey.get(attributesKey(attributes));
   }
 
   /** Every series, the overflow one last. */
@@ -137,17 +152,33 @@ export class SumStream extends Stream<SumSeries> {
 }
 
 /** Order-independent key of an attribute set; computed only on a cache miss. */
-function attributesKey(attrs: Attributes): string {
+export function attributesKey(attrs: Attributes): string {
   const keys = Object.keys(attrs).sort();
   let out = '';
   for (const k of keys) out += `${JSON.stringify(k)}:${JSON.stringify(attrs[k])},`;
   return out;
 }
 
+/** What a producer hands a stream that exports itself: the collection's end time and per-reader state. */
+export interface CollectContext {
+  readonly endTime: HrTime;
+  readonly temporality: AggregationTemporality;
+  /** End of this producer's previous collection; `undefined` on its first. */
+  readonly lastCollection: HrTime | undefined;
+  /** Per-producer memory for delta temporality, keyed by series. */
+  readonly previous: WeakMap<object, unknown>;
+}
+
+/** A stream that builds its own `MetricData` (the instruments API's counters, gauges and summaries). */
+export interface CollectableStream {
+  collect(context: CollectContext): MetricData | undefined;
+}
+
 /** Where a producer finds the streams to export (the running `HttpMetrics`, or none). */
 export interface StreamSource {
   readonly histograms: readonly HistogramStream[];
   readonly sums: readonly SumStream[];
+  readonly collectables?: readonly CollectableStream[];
 }
 
 interface Previous {
@@ -165,6 +196,7 @@ interface Previous {
  */
 export class SeriesProducer implements MetricProducer {
   private readonly previous = new WeakMap<HistogramSeries, Previous>();
+  private readonly collectablesPrevious = new WeakMap<object, unknown>();
   private lastCollection: HrTime | undefined;
 
   constructor(
@@ -195,6 +227,16 @@ export class SeriesProducer implements MetricProducer {
             dataPoints,
           });
         }
+      }
+      const context: CollectContext = {
+        endTime,
+        temporality: this.temporality,
+        lastCollection: this.lastCollection,
+        previous: this.collectablesPrevious,
+      };
+      for (const stream of src.collectables ?? []) {
+        const data = stream.collect(context);
+        if (data) metrics.push(data);
       }
     }
     this.lastCollection = endTime;
@@ -252,6 +294,6 @@ export class SeriesProducer implements MetricProducer {
   }
 }
 
-function descriptorOf(d: StreamDescriptor): MetricData['descriptor'] {
+export function descriptorOf(d: StreamDescriptor): MetricData['descriptor'] {
   return { name: d.name, description: d.description, unit: d.unit, valueType: d.valueType };
 }

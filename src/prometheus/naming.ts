@@ -5,7 +5,7 @@
  */
 
 /** Prometheus family type as written on the `# TYPE` line. */
-export type PromType = 'counter' | 'gauge' | 'histogram';
+export type PromType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
 const UNIT_WORDS: Readonly<Record<string, string>> = {
   // Time

@@ -8,9 +8,11 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { SUMMARY_SERIES, type SummaryMetricData } from '../instruments/summary.js';
 import { isAttributeValue } from '../measurement-guard.js';
 import {
   ATTR_OTEL_METRIC_OVERFLOW,
+  PROM_QUANTILE_LABEL,
   PROM_SCOPE_NAME,
   PROM_SCOPE_SCHEMA_URL,
   PROM_SCOPE_VERSION,
@@ -151,6 +153,8 @@ export class PrometheusSerializer {
   private readonly leCache = new WeakMap<readonly number[], { text?: Buffer[]; om?: Buffer[] }>();
   private readonly targetInfoCache = new WeakMap<Resource, { text?: Buffer; om?: Buffer }>();
   private readonly warned = new Set<string>();
+  /** Label string of each summary series (its attributes without `quantile`), for its `_sum`/`_count` lines. */
+  private readonly summaryLabels = new WeakMap<Attributes, string>();
 
   constructor(options: SerializerOptions = {}) {
     this.targetInfo = options.targetInfo ?? true;
@@ -185,6 +189,11 @@ export class PrometheusSerializer {
       const meta = family.meta;
       const counter = meta.type === 'counter';
       for (const { scope, metric } of family.members) {
+        if (meta.type === 'summary') {
+          series += this.writeSummary(w, meta, scope, metric as SummaryMetricData, stats);
+          if (w.done.length > 0) yield* w.take();
+          continue;
+        }
         const points = metric.dataPoints as DataPoint<number | Histogram>[];
         if (points.length === 0) continue;
         const histogram = metric.dataPointType === DataPointType.HISTOGRAM;
@@ -211,18 +220,7 @@ export class PrometheusSerializer {
         }
         if (stats === undefined) continue;
         if (invalid > 0) drop(stats, metric, 'invalid_value', invalid);
-        if (overflowSeries > 0) {
-          const seen = stats.overflow.get(metric.descriptor.name);
-          if (seen) {
-            seen.series += overflowSeries;
-            seen.measurements += overflowMeasurements;
-          } else {
-            stats.overflow.set(metric.descriptor.name, {
-              series: overflowSeries,
-              measurements: overflowMeasurements,
-            });
-          }
-        }
+        if (overflowSeries > 0) countOverflow(stats, metric, overflowSeries, overflowMeasurements);
       }
     }
     if (om) w.bytes(EOF_LINE);
@@ -300,7 +298,7 @@ export class PrometheusSerializer {
         type = metric.isMonotonic ? 'counter' : 'gauge';
         break;
       case DataPointType.GAUGE:
-        type = 'gauge';
+        type = SUMMARY_SERIES in metric ? 'summary' : 'gauge';
         break;
       case DataPointType.HISTOGRAM:
         type = 'histogram';
@@ -336,7 +334,9 @@ export class PrometheusSerializer {
             ? [family.slice(0, -'_total'.length)]
             : type === 'histogram'
               ? [`${family}_bucket`, `${family}_sum`, `${family}_count`]
-              : [],
+              : type === 'summary'
+                ? [`${family}_sum`, `${family}_count`]
+                : [],
         bytes: {
           name: Buffer.from(family),
           bucket: Buffer.from(`${family}_bucket{`),
@@ -378,9 +378,9 @@ export class PrometheusSerializer {
     labels: string,
     value: number,
     counter: boolean,
+    name: Buffer = meta.bytes.name,
   ): number {
     if (counter && !(value >= 0)) return 0;
-    const name = meta.bytes.name;
     w.ensure(name.length + scope.withComma.length + labels.length * 3 + MAX_NUMBER_BYTES + 4);
     const b = w.buf;
     let off = w.off;
@@ -400,6 +400,55 @@ export class PrometheusSerializer {
     b[off++] = NEWLINE;
     w.off = off;
     return 1;
+  }
+
+  /**
+   * A summary from the instruments API: per series its quantile samples (the gauge points; `quantile` is
+   * written here, as the one label a summary owns, so the reserved-name rule of user attributes does not touch
+   * it), then `_sum` and `_count`. Returns the number of samples written.
+   */
+  private writeSummary(
+    w: ByteWriter,
+    meta: FamilyMeta,
+    scope: ScopeBytes,
+    metric: SummaryMetricData,
+    stats: ExpositionStats | undefined,
+  ): number {
+    const points = metric.dataPoints;
+    const all = metric[SUMMARY_SERIES];
+    const perSeries = all.length === 0 ? 0 : points.length / all.length;
+    let samples = 0;
+    let overflowSeries = 0;
+    let overflowMeasurements = 0;
+    for (let k = 0; k < all.length; k++) {
+      const s = all[k]!;
+      let labels = this.summaryLabels.get(s.attributes);
+      if (labels === undefined) {
+        labels = labelString(s.attributes, this.labelNameCache);
+        this.summaryLabels.set(s.attributes, labels);
+      }
+      const sep = labels === '' ? '' : ',';
+      for (let i = k * perSeries; i < (k + 1) * perSeries; i++) {
+        const point = points[i]!;
+        const q = String(point.attributes[PROM_QUANTILE_LABEL]);
+        samples += this.writeSample(
+          w,
+          meta,
+          scope,
+          `${labels}${sep}quantile="${q}"`,
+          point.value as number,
+          false,
+        );
+      }
+      samples += this.writeSample(w, meta, scope, labels, s.sum, false, meta.bytes.sum);
+      samples += this.writeSample(w, meta, scope, labels, s.count, true, meta.bytes.count);
+      if (s.attributes[ATTR_OTEL_METRIC_OVERFLOW] === true && isOverflowSeries(s.attributes)) {
+        overflowSeries++;
+        overflowMeasurements += s.count;
+      }
+    }
+    if (stats && overflowSeries > 0) countOverflow(stats, metric, overflowSeries, overflowMeasurements);
+    return samples;
   }
 
   /**
@@ -703,6 +752,19 @@ function isOverflowSeries(attributes: Attributes): boolean {
   let n = 0;
   for (const _ in attributes) if (++n > 1) return false;
   return true;
+}
+
+function countOverflow(
+  stats: ExpositionStats,
+  metric: MetricData,
+  series: number,
+  measurements: number,
+): void {
+  const seen = stats.overflow.get(metric.descriptor.name);
+  if (seen) {
+    seen.series += series;
+    seen.measurements += measurements;
+  } else stats.overflow.set(metric.descriptor.name, { series, measurements });
 }
 
 function drop(stats: ExpositionStats, metric: MetricData, reason: DropReason, series: number): void {

@@ -2,6 +2,8 @@ import { diag, type Meter, type MeterOptions, type MeterProvider } from '@opente
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import { type MetricsConfig, type ResolvedConfig, resolveConfig } from '../config.js';
+import { type Instruments, instrumentsFor } from '../instruments/instruments.js';
+import { attachRegistry, InstrumentRegistry } from '../instruments/registry.js';
 import { type ExpositionFormat, PrometheusSerializer } from '../prometheus/serializer.js';
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
@@ -44,6 +46,11 @@ export interface TestMeter {
   getMeter(name: string, version?: string, options?: MeterOptions): Meter;
   /** The resolved configuration, as `initMeter()` would resolve it (against `options.env`). */
   readonly config: ResolvedConfig;
+  /**
+   * The instruments API on this provider, as `telemetry.instruments` (`createInstruments({ meter })` with this
+   * meter gives the same registry). `reset()` rebases its series like other producers'.
+   */
+  readonly instruments: Instruments;
   /** Collects everything recorded since creation or the last `reset()` into a plain snapshot with lookups. */
   collect(): Promise<MetricsSnapshot>;
   /**
@@ -79,7 +86,8 @@ export interface TestMeter {
 export function createTestMeter(options: TestMeterOptions = {}): TestMeter {
   const { metricProducers = [], env = {}, ...config } = options;
   const resolved = resolveConfig(config, env);
-  const producers = metricProducers.map((p) => new ResettableProducer(p));
+  const registry = new InstrumentRegistry(resolved.views, resolved.cardinalityLimit);
+  const producers = [...metricProducers, registry.producer()].map((p) => new ResettableProducer(p));
   const resource = resourceFromAttributes({
     [ATTR_SERVICE_NAME]: resolved.serviceName ?? 'unknown_service:node',
     ...(resolved.serviceVersion !== undefined && { [ATTR_SERVICE_VERSION]: resolved.serviceVersion }),
@@ -111,10 +119,15 @@ export function createTestMeter(options: TestMeterOptions = {}): TestMeter {
   };
 
   return {
-    meter: provider.getMeter(resolved.serviceName ?? SCOPE_NAME, resolved.serviceVersion),
+    meter: attachRegistry(
+      provider.getMeter(resolved.serviceName ?? SCOPE_NAME, resolved.serviceVersion),
+      registry,
+    ),
     meterProvider: provider,
-    getMeter: (name, version, meterOptions) => provider.getMeter(name, version, meterOptions),
+    getMeter: (name, version, meterOptions) =>
+      attachRegistry(provider.getMeter(name, version, meterOptions), registry),
     config: resolved,
+    instruments: instrumentsFor(registry, resolved.instruments),
     async collect() {
       open('collect');
       const { resourceMetrics, errors } = await reader.collect();

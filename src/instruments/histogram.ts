@@ -1,0 +1,102 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { HistogramSeries, HistogramStream } from '../http/series.js';
+import { bucketQuantile } from '../testing/quantile.js';
+import { Instrument, type InstrumentOptions, type SeriesReading } from './instrument.js';
+
+/** Histogram options. */
+export interface HistogramOptions extends InstrumentOptions {
+  /**
+   * Bucket upper bounds, strictly increasing. Default: `unitBuckets[unit]` of the configuration (seconds and
+   * bytes have presets), else the OTel SDK default (0 … 10000). A `histograms` entry for the full name wins.
+   */
+  buckets?: readonly number[];
+}
+
+/** What a histogram series holds, read back. */
+export interface HistogramSnapshot {
+  /** Observations. */
+  readonly count: number;
+  /** Sum of the observations. */
+  readonly sum: number;
+  /** Cumulative counts per upper bound, as Prometheus's `_bucket{le}` samples; the last `le` is `Infinity`. */
+  readonly buckets: readonly { readonly le: number; readonly count: number }[];
+  /**
+   * The `q`-quantile (0…1) estimated from the buckets as PromQL's `histogram_quantile()` does (linear
+   * interpolation inside the bucket); `NaN` when empty.
+   */
+  quantile(q: number): number;
+}
+
+/** An explicit-bucket histogram (Prometheus `histogram`, OTel explicit-bucket histogram). */
+export class Histogram extends Instrument<HistogramSeries> {
+  readonly kind: 'histogram' | 'timer' = 'histogram';
+
+  /** Records `value` (finite, ≥ 0 as OTel requires of histograms; anything else is dropped and reported once). */
+  observe(value: number, attributes?: Attributes): void {
+    if (!(value >= 0 && value < Number.POSITIVE_INFINITY)) {
+      this.invalid(value);
+      return;
+    }
+    this.series(attributes).record(value);
+  }
+
+  /** A handle on the series of `attributes`: its `observe()` skips the lookup and allocates nothing. */
+  bind(attributes?: Attributes): BoundHistogram {
+    return new BoundHistogram(this.series(attributes), this);
+  }
+
+  /** Count, sum, buckets and quantiles of the series of `attributes` (empty when it has none). */
+  snapshot(attributes?: Attributes): HistogramSnapshot {
+    return snapshotOf(this.peek(attributes), this.boundaries());
+  }
+
+  /** The bucket bounds in use. */
+  boundaries(): readonly number[] {
+    return (this.stream as HistogramStream).boundaries;
+  }
+
+  protected read(series: HistogramSeries): SeriesReading {
+    return { attributes: series.attributes, ...snapshotOf(series, series.boundaries) };
+  }
+
+  /** @internal */
+  invalid(value: number): void {
+    this.problem('invalid_value', `observation ${String(value)} dropped: it must be a finite number ≥ 0`);
+  }
+}
+
+/** One series of a histogram, bound by `histogram.bind()`. */
+export class BoundHistogram {
+  constructor(
+    private readonly s: HistogramSeries,
+    private readonly histogram: Histogram,
+  ) {}
+
+  /** Records `value` (finite, ≥ 0). */
+  observe(value: number): void {
+    if (!(value >= 0 && value < Number.POSITIVE_INFINITY)) {
+      this.histogram.invalid(value);
+      return;
+    }
+    this.s.record(value);
+  }
+
+  snapshot(): HistogramSnapshot {
+    return snapshotOf(this.s, this.s.boundaries);
+  }
+}
+
+function snapshotOf(series: HistogramSeries | undefined, boundaries: readonly number[]): HistogramSnapshot {
+  const counts = series ? Array.from(series.counts) : new Array<number>(boundaries.length + 1).fill(0);
+  let cumulative = 0;
+  const buckets = counts.map((c, i) => {
+    cumulative += c;
+    return { le: boundaries[i] ?? Number.POSITIVE_INFINITY, count: cumulative };
+  });
+  return {
+    count: series?.count ?? 0,
+    sum: series?.sum ?? 0,
+    buckets,
+    quantile: (q) => bucketQuantile(q, boundaries, counts),
+  };
+}
