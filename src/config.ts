@@ -65,6 +65,19 @@ export interface PrometheusOptions {
   cacheTtl?: number;
   /** A scrape that takes longer gets 503 and its late result is discarded, in milliseconds. Default `10000`. Env `OMB_PROMETHEUS_SCRAPE_TIMEOUT`. */
   scrapeTimeout?: number;
+  /**
+   * Scrapes arriving within this long of a collection's start share it (one SDK collection), even once it has
+   * finished, in milliseconds; `0` = share only a collection still in progress. Values served can be this
+   * much older than the request. Default `250`. Env `OMB_PROMETHEUS_COALESCE_WINDOW`.
+   */
+  coalesceWindow?: number;
+  /**
+   * How long an async observable callback may take per collection, in milliseconds. A callback that has not
+   * settled by then is left out of that collection (its instrument is missing from the scrape, which is
+   * otherwise served) and counted in `omb_callback_failures_total{reason="timeout"}`. Must be below
+   * `scrapeTimeout`. Applies to every reader of the provider. Default `2000`. Env `OMB_PROMETHEUS_CALLBACK_TIMEOUT`.
+   */
+  callbackTimeout?: number;
   /** Largest uncompressed body served; larger scrapes answer 500, in bytes. Default `67108864` (64 MiB). Env `OMB_PROMETHEUS_MAX_RESPONSE_BYTES`. */
   maxResponseBytes?: number;
   /**
@@ -94,6 +107,8 @@ export interface ResolvedPrometheusOptions {
   readonly rateLimit: number;
   readonly cacheTtl: number;
   readonly scrapeTimeout: number;
+  readonly coalesceWindow: number;
+  readonly callbackTimeout: number;
   readonly maxResponseBytes: number;
   /** PEM text. */
   readonly tls: Readonly<{ key: string; cert: string }> | undefined;
@@ -303,6 +318,8 @@ export const DEFAULTS = Object.freeze({
     rateLimit: 0,
     cacheTtl: 0,
     scrapeTimeout: 10_000,
+    coalesceWindow: 250,
+    callbackTimeout: 2_000,
     maxResponseBytes: 64 * 1024 * 1024,
     selfMetrics: true,
   }),
@@ -362,6 +379,8 @@ export const ENV = Object.freeze({
   OMB_PROMETHEUS_RATE_LIMIT: 'prometheus.rateLimit',
   OMB_PROMETHEUS_CACHE_TTL: 'prometheus.cacheTtl',
   OMB_PROMETHEUS_SCRAPE_TIMEOUT: 'prometheus.scrapeTimeout',
+  OMB_PROMETHEUS_COALESCE_WINDOW: 'prometheus.coalesceWindow',
+  OMB_PROMETHEUS_CALLBACK_TIMEOUT: 'prometheus.callbackTimeout',
   OMB_PROMETHEUS_MAX_RESPONSE_BYTES: 'prometheus.maxResponseBytes',
   OMB_PROMETHEUS_TLS_KEY_FILE: 'prometheus.tls.key',
   OMB_PROMETHEUS_TLS_CERT_FILE: 'prometheus.tls.cert',
@@ -430,6 +449,8 @@ const PROMETHEUS_KEYS = new Set<string>([
   'rateLimit',
   'cacheTtl',
   'scrapeTimeout',
+  'coalesceWindow',
+  'callbackTimeout',
   'maxResponseBytes',
   'tls',
   'selfMetrics',
@@ -853,7 +874,7 @@ class Reader {
       maxConcurrentScrapes: num('maxConcurrentScrapes', 'OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES', true, 1),
       rateLimit: num('rateLimit', 'OMB_PROMETHEUS_RATE_LIMIT', false),
       cacheTtl: num('cacheTtl', 'OMB_PROMETHEUS_CACHE_TTL', true),
-      scrapeTimeout: num('scrapeTimeout', 'OMB_PROMETHEUS_SCRAPE_TIMEOUT', true, 1),
+      ...this.collection(opts, num('scrapeTimeout', 'OMB_PROMETHEUS_SCRAPE_TIMEOUT', true, 1)),
       maxResponseBytes: num('maxResponseBytes', 'OMB_PROMETHEUS_MAX_RESPONSE_BYTES', true, 1),
       tls: this.tls(opts.tls),
       selfMetrics: this.bool(
@@ -863,6 +884,35 @@ class Reader {
         d.selfMetrics,
       ),
     };
+  }
+
+  /**
+   * The scrape timeout and what must fit inside it: the coalescing window and the callback deadline. Unset,
+   * the deadline is its default or half the scrape timeout, whichever is shorter.
+   */
+  private collection(opts: PrometheusOptions, scrapeTimeout: number) {
+    const d = DEFAULTS.prometheus;
+    const coalesceWindow =
+      this.number('prometheus.coalesceWindow', opts.coalesceWindow, 'OMB_PROMETHEUS_COALESCE_WINDOW', true, 0) ??
+      d.coalesceWindow;
+    const explicit = this.number(
+      'prometheus.callbackTimeout',
+      opts.callbackTimeout,
+      'OMB_PROMETHEUS_CALLBACK_TIMEOUT',
+      true,
+      1,
+    );
+    // A callback allowed to run as long as the scrape would time the whole scrape out instead of being dropped.
+    if (explicit !== undefined && explicit >= scrapeTimeout) {
+      this.report(
+        'ERR_INVALID_LIMIT',
+        'prometheus.callbackTimeout',
+        `${explicit} ms must be below prometheus.scrapeTimeout (${scrapeTimeout} ms), so a slow callback ` +
+          'is dropped from the scrape instead of failing it',
+      );
+    }
+    const callbackTimeout = explicit ?? Math.min(d.callbackTimeout, Math.max(1, Math.floor(scrapeTimeout / 2)));
+    return { scrapeTimeout, coalesceWindow, callbackTimeout };
   }
 
   private path(option: string, value: unknown, envName: keyof typeof ENV): string | undefined {

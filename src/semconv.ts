@@ -124,10 +124,14 @@ export const METRIC_OMB_SCRAPE_SERIES = 'omb.scrape.series';
 export const METRIC_OMB_OVERFLOW_SERIES = 'omb.cardinality.overflow.series';
 /** Measurements folded into overflow series per instrument (histograms: exact, from the overflow count). */
 export const METRIC_OMB_OVERFLOW_MEASUREMENTS = 'omb.cardinality.overflow.measurements';
-/** Observable callbacks that threw or rejected, per instrument. */
+/** Observable callbacks left out of a collection, per instrument and `reason` (`error`, `timeout`). */
 export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
+/** Metrics requests being served right now (admitted past auth, rate and concurrency checks). */
+export const METRIC_OMB_SCRAPES_IN_FLIGHT = 'omb.scrapes.in_flight';
 /** Our own attribute naming the instrument a self-metric is about. */
 export const ATTR_OMB_INSTRUMENT = 'omb.instrument';
+/** Why a callback failed: `error` (threw or rejected) or `timeout` (did not settle by its deadline). */
+export const ATTR_REASON = 'reason';
 
 // HTTP metrics (stable HTTP semconv, http-metrics.md; active requests and body sizes are "development").
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';
