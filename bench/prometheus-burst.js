@@ -158,8 +158,36 @@ async function run(client, target, modes) {
   gc();
 }
 
+/** The event-loop delay with no scrapes at all, over `ms`: what the shared machine alone costs. */
+async function idleDelay(ms) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, ms));
+  h.disable();
+  return `p99 ${fmt(h.percentile(99) / 1e6)} ms, max ${fmt(h.max / 1e6)} ms`;
+}
+
+/** One SDK collect() of the fixture, the one block of a scrape that cannot yield (fastest of 5). */
+async function collectMs() {
+  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  const { PrometheusReader } = await import('../dist/prometheus/reader.js');
+  const reader = new PrometheusReader({ cardinalityLimit: 2000 });
+  const provider = new MeterProvider({ readers: [reader] });
+  populateOtel(provider.getMeter('bench'), N);
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await reader.collect();
+    best = Math.min(best, performance.now() - t);
+  }
+  await provider.shutdown();
+  return best;
+}
+
 async function main() {
   console.log(environment());
+  console.log(`no scrapes (noise floor of this machine, 2 s): loop delay ${await idleDelay(2000)}`);
+  console.log(`one SDK collect() of ${N} series: ${fmt(await collectMs())} ms (fastest of 5)`);
   console.log(
     `${SCRAPES} scrapes of ${N} series, ${ROUNDS} rounds each (a/b/c = per round); staggered spread ${SPREAD} ms`,
   );

@@ -68,7 +68,7 @@ export interface PrometheusOptions {
   /**
    * Scrapes arriving within this long of a collection's start share it (one SDK collection), even once it has
    * finished, in milliseconds; `0` = share only a collection still in progress. Values served can be this
-   * much older than the request. Default `250`. Env `OMB_PROMETHEUS_COALESCE_WINDOW`.
+   * much older than the request. Default `500`. Env `OMB_PROMETHEUS_COALESCE_WINDOW`.
    */
   coalesceWindow?: number;
   /**
@@ -318,7 +318,7 @@ export const DEFAULTS = Object.freeze({
     rateLimit: 0,
     cacheTtl: 0,
     scrapeTimeout: 10_000,
-    coalesceWindow: 250,
+    coalesceWindow: 500,
     callbackTimeout: 2_000,
     maxResponseBytes: 64 * 1024 * 1024,
     selfMetrics: true,

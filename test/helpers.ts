@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -65,4 +65,36 @@ print(json.dumps(out))
   child.child.stdin?.end(text);
   const { stdout } = await child;
   return JSON.parse(stdout) as ParsedFamily[];
+}
+
+/**
+ * Starts `test/fixtures/hung-callback.mjs` (needs `npm run build`): a target whose async observable callback
+ * never settles, next to control series `hung_fixture_control_total 1` and `hung_fixture_healthy 7`. `env` sets
+ * e.g. `OTEL_EXPORTER_PROMETHEUS_PORT` for a fixed port, or `OMB_PROMETHEUS_SCRAPE_TIMEOUT` (default 3000 ms:
+ * the callback is given up on after 1.5 s). Resolves with the metrics URL and `stop()`.
+ */
+export async function startHungCallbackTarget(
+  env: Record<string, string> = {},
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['test/fixtures/hung-callback.mjs'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      const url = /metrics (http\S+)/.exec(out)?.[1];
+      if (url) resolve({ url, stop });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.once('exit', () => reject(new Error(`hung-callback fixture exited:\n${out}`)));
+  });
 }

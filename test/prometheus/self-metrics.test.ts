@@ -112,6 +112,14 @@ describe('self-metrics', () => {
       .not.toHaveSample('omb_cardinality_overflow_measurements_total', { omb_instrument: 'capped.total' });
   });
 
+  it('report the scrapes in flight, the reading scrape included', async () => {
+    const t = await start({ coalesceWindow: 0 });
+    const text = await (await fetch(t.metricsUrl!)).text();
+    expectExposition(text)
+      .toHaveFamily('omb_scrapes_in_flight', { type: 'gauge' })
+      .toHaveSample('omb_scrapes_in_flight', { otel_scope_name: 'otel-metrics-bootstrap' }, 1);
+  });
+
   it('can be turned off', async () => {
     const t = await start({ selfMetrics: false });
     await fetch(t.metricsUrl!);

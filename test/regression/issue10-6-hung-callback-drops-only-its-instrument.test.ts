@@ -9,6 +9,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/index.js';
 import { expectExposition } from '../../src/testing/index.js';
+import { startHungCallbackTarget } from '../helpers.js';
 import { startEndpoint, TestReader } from '../prometheus/support.js';
 
 let handle: MetricsHandle | undefined;
@@ -94,5 +95,19 @@ describe('/readyz', () => {
     hang = true;
     expect((await fetch(url)).status).toBe(503);
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
+  });
+});
+
+describe('the hung-callback fixture (for end-to-end tests with a real Prometheus)', () => {
+  it('serves 200 with its control series and counts the timeouts', async () => {
+    const target = await startHungCallbackTarget();
+    stops.push(target.stop);
+    expect((await fetch(target.url)).status).toBe(200);
+    const text = await (await fetch(target.url)).text();
+    expectExposition(text)
+      .toHaveSample('hung_fixture_control_total', { otel_scope_name: 'hung-fixture' }, 1)
+      .toHaveSample('hung_fixture_healthy', { otel_scope_name: 'hung-fixture' }, 7)
+      .not.toHaveSample('hung_fixture_pool_size')
+      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'hung.fixture.pool.size', reason: 'timeout' });
   });
 });
