@@ -92,7 +92,12 @@ async function ours(window, maxConcurrentScrapes) {
   };
   const provider = new MeterProvider({ readers: [reader] });
   populateOtel(provider.getMeter('bench'), N);
-  const options = { ...DEFAULTS.prometheus, authToken: undefined, basicAuth: undefined, maxConcurrentScrapes };
+  const options = {
+    ...DEFAULTS.prometheus,
+    authToken: undefined,
+    basicAuth: undefined,
+    maxConcurrentScrapes,
+  };
   options.coalesceWindow = window ?? DEFAULTS.prometheus.coalesceWindow;
   const endpoint = new MetricsEndpoint(reader, options);
   const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
@@ -216,7 +221,9 @@ async function scrapers({ port, mode, count, spread }) {
       ? () =>
           new Promise((resolve) => {
             const args = ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Accept-Encoding: gzip'];
-            execFile('curl', [...args, `http://127.0.0.1:${port}/metrics`], (_err, out) => resolve(Number(out)));
+            execFile('curl', [...args, `http://127.0.0.1:${port}/metrics`], (_err, out) =>
+              resolve(Number(out)),
+            );
           })
       : () =>
           new Promise((resolve) => {

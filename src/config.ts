@@ -893,8 +893,13 @@ class Reader {
   private collection(opts: PrometheusOptions, scrapeTimeout: number) {
     const d = DEFAULTS.prometheus;
     const coalesceWindow =
-      this.number('prometheus.coalesceWindow', opts.coalesceWindow, 'OMB_PROMETHEUS_COALESCE_WINDOW', true, 0) ??
-      d.coalesceWindow;
+      this.number(
+        'prometheus.coalesceWindow',
+        opts.coalesceWindow,
+        'OMB_PROMETHEUS_COALESCE_WINDOW',
+        true,
+        0,
+      ) ?? d.coalesceWindow;
     const explicit = this.number(
       'prometheus.callbackTimeout',
       opts.callbackTimeout,
@@ -911,7 +916,8 @@ class Reader {
           'is dropped from the scrape instead of failing it',
       );
     }
-    const callbackTimeout = explicit ?? Math.min(d.callbackTimeout, Math.max(1, Math.floor(scrapeTimeout / 2)));
+    const callbackTimeout =
+      explicit ?? Math.min(d.callbackTimeout, Math.max(1, Math.floor(scrapeTimeout / 2)));
     return { scrapeTimeout, coalesceWindow, callbackTimeout };
   }
 

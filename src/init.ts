@@ -21,13 +21,7 @@ import {
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { CallbackGuard } from './callback-guard.js';
-import {
-  DEFAULTS,
-  type LogLevel,
-  type MetricsConfig,
-  type ResolvedConfig,
-  resolveConfig,
-} from './config.js';
+import { DEFAULTS, type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { HttpMetrics } from './http/instrumentation.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { PrometheusReader } from './prometheus/reader.js';
@@ -141,9 +135,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     : undefined;
   if (prometheusReader) readers.push(prometheusReader);
 
-  const guard = new CallbackGuard(
-    config.prometheus?.callbackTimeout ?? DEFAULTS.prometheus.callbackTimeout,
-  );
+  const guard = new CallbackGuard(config.prometheus?.callbackTimeout ?? DEFAULTS.prometheus.callbackTimeout);
   const provider = new BucketAdvisingMeterProvider(
     { resource: buildResource(config), views: buildViews(config.views), readers },
     config.views.unitBuckets,

@@ -114,7 +114,8 @@ export class SelfMetrics {
   observeInFlight(inFlight: () => number): void {
     this.meter
       .createObservableGauge(METRIC_OMB_SCRAPES_IN_FLIGHT, {
-        description: 'Metrics requests being served right now (admitted past auth, rate and concurrency checks).',
+        description:
+          'Metrics requests being served right now (admitted past auth, rate and concurrency checks).',
         unit: '{scrape}',
       })
       .addCallback((result) => result.observe(inFlight()));

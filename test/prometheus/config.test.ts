@@ -193,10 +193,8 @@ describe('collection options (coalescing window, callback deadline)', () => {
       callbackTimeout: 500,
     });
     expect(
-      resolveConfig(
-        {},
-        { OMB_PROMETHEUS_COALESCE_WINDOW: '0', OMB_PROMETHEUS_CALLBACK_TIMEOUT: '300' },
-      ).prometheus,
+      resolveConfig({}, { OMB_PROMETHEUS_COALESCE_WINDOW: '0', OMB_PROMETHEUS_CALLBACK_TIMEOUT: '300' })
+        .prometheus,
     ).toMatchObject({ coalesceWindow: 0, callbackTimeout: 300 });
     expect(
       resolveConfig({ prometheus: { coalesceWindow: 50 } }, { OMB_PROMETHEUS_COALESCE_WINDOW: '900' })

@@ -108,6 +108,9 @@ describe('the hung-callback fixture (for end-to-end tests with a real Prometheus
       .toHaveSample('hung_fixture_control_total', { otel_scope_name: 'hung-fixture' }, 1)
       .toHaveSample('hung_fixture_healthy', { otel_scope_name: 'hung-fixture' }, 7)
       .not.toHaveSample('hung_fixture_pool_size')
-      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'hung.fixture.pool.size', reason: 'timeout' });
+      .toHaveSample('omb_callback_failures_total', {
+        omb_instrument: 'hung.fixture.pool.size',
+        reason: 'timeout',
+      });
   });
 });

@@ -30,6 +30,9 @@ describe('a callback failing with a non-Error value', () => {
       .toHaveSample('omb_callback_failures_total', { omb_instrument: 'throws.string' }, 1)
       .toHaveSample('omb_callback_failures_total', { omb_instrument: 'rejects.undefined' }, 1)
       .samples('omb_callback_failures_total');
-    expect(failures.map((s) => s.labels.omb_instrument).sort()).toEqual(['rejects.undefined', 'throws.string']);
+    expect(failures.map((s) => s.labels.omb_instrument).sort()).toEqual([
+      'rejects.undefined',
+      'throws.string',
+    ]);
   });
 });
