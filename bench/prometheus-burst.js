@@ -22,7 +22,7 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { populateOtel, populatePromClient } from './fixture.js';
+import { ourEndpoint, populateOtel, populatePromClient, upstreamEndpoint } from './fixture.js';
 import { environment, fmt, gc } from './util.js';
 
 const N = Number(process.env.BENCH_BURST_SERIES ?? 10_000);
@@ -76,62 +76,39 @@ async function rounds(label, client, port, mode, counter) {
   return runs;
 }
 
-/** Our endpoint over the fixture, with this coalescing window and concurrency limit. */
+/** Counts the calls of `object[method]` from now on; returns the reader of the count. */
+function countCalls(object, method) {
+  let calls = 0;
+  const original = object[method].bind(object);
+  object[method] = (...args) => {
+    calls++;
+    return original(...args);
+  };
+  return () => calls;
+}
+
+/** Our endpoint over the fixture, with this coalescing window (`undefined`: the default) and concurrency limit. */
 async function ours(window, maxConcurrentScrapes) {
-  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
   const { DEFAULTS } = await import('../dist/config.js');
-  const { MetricsEndpoint } = await import('../dist/prometheus/handler.js');
-  const { PrometheusReader } = await import('../dist/prometheus/reader.js');
-  const { listen } = await import('../dist/prometheus/server.js');
-  const reader = new PrometheusReader({ cardinalityLimit: 2000 });
-  let collections = 0;
-  const collect = reader.collect.bind(reader);
-  reader.collect = (o) => {
-    collections++;
-    return collect(o);
-  };
-  const provider = new MeterProvider({ readers: [reader] });
-  populateOtel(provider.getMeter('bench'), N);
-  const options = {
-    ...DEFAULTS.prometheus,
-    authToken: undefined,
-    basicAuth: undefined,
-    maxConcurrentScrapes,
-  };
-  options.coalesceWindow = window ?? DEFAULTS.prometheus.coalesceWindow;
-  const endpoint = new MetricsEndpoint(reader, options);
-  const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
-  recordArrivals(server.server);
+  const coalesceWindow = window ?? DEFAULTS.prometheus.coalesceWindow;
+  const endpoint = await ourEndpoint(N, { coalesceWindow, maxConcurrentScrapes });
+  recordArrivals(endpoint.server);
   return {
-    label: `ours, window ${options.coalesceWindow} ms${window === undefined ? ' (default)' : ''}, limit ${maxConcurrentScrapes}`,
-    port: Number(new URL(server.url).port),
-    collections: () => collections,
-    async close() {
-      await server.close();
-      await provider.shutdown();
-    },
+    label: `ours, window ${coalesceWindow} ms${window === undefined ? ' (default)' : ''}, limit ${maxConcurrentScrapes}`,
+    port: Number(new URL(endpoint.url).port),
+    collections: countCalls(endpoint.reader, 'collect'),
+    close: endpoint.close,
   };
 }
 
 async function upstream() {
-  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
-  const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
-  const exporter = new PrometheusExporter({ port: 0, host: '127.0.0.1', preventServerStart: true });
-  let collections = 0;
-  const collect = exporter.collect.bind(exporter);
-  exporter.collect = (o) => {
-    collections++;
-    return collect(o);
-  };
-  const provider = new MeterProvider({ readers: [exporter] });
-  populateOtel(provider.getMeter('bench'), N);
-  await exporter.startServer();
-  recordArrivals(exporter._server);
+  const endpoint = await upstreamEndpoint(N);
+  recordArrivals(endpoint.exporter._server);
   return {
     label: 'upstream PrometheusExporter',
-    port: exporter._server.address().port,
-    collections: () => collections,
-    close: () => provider.shutdown(),
+    port: Number(new URL(endpoint.url).port),
+    collections: countCalls(endpoint.exporter, 'collect'),
+    close: endpoint.close,
   };
 }
 

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
 
 const run = promisify(execFile);
 
@@ -97,4 +98,18 @@ export async function startHungCallbackTarget(
     child.stderr.on('data', (d: Buffer) => (out += d));
     child.once('exit', () => reject(new Error(`hung-callback fixture exited:\n${out}`)));
   });
+}
+
+/**
+ * Sends OTel diag warnings and errors into the returned array (call after `initMeter()`, which installs its own
+ * logger; `diag.disable()` to stop).
+ */
+export function captureDiagWarnings(): string[] {
+  const messages: string[] = [];
+  const record = (message: string) => messages.push(message);
+  diag.setLogger(
+    { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  return messages;
 }

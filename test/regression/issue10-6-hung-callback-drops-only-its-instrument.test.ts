@@ -4,12 +4,12 @@
 // 2 s and half the scrape timeout): past it, only that callback's instrument is left out, the scrape is
 // served with 200, the failure is counted with `reason="timeout"` and logged once per streak. `/readyz`
 // follows the latest collection, so it turns 503 while collections fail or time out.
-import { DiagLogLevel, diag } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/index.js';
 import { expectExposition } from '../../src/testing/index.js';
-import { startHungCallbackTarget } from '../helpers.js';
+import { captureDiagWarnings, startHungCallbackTarget } from '../helpers.js';
 import { startEndpoint, TestReader } from '../prometheus/support.js';
 
 let handle: MetricsHandle | undefined;
@@ -29,12 +29,7 @@ describe('a hung async observable callback', () => {
     handle = initMeter({ serviceName: 'hung', prometheus: { port: 0, scrapeTimeout: 3000 } });
     await handle.ready;
     // After initMeter(), which installs its own diag logger.
-    const warnings: string[] = [];
-    const record = (message: string) => warnings.push(message);
-    diag.setLogger(
-      { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} },
-      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-    );
+    const warnings = captureDiagWarnings();
     let hang = true;
     handle.meter.createCounter('orders').add(3);
     handle.meter.createObservableGauge('pool.size').addCallback(async (r) => {

@@ -1,9 +1,10 @@
 // Issue 10, from our users' endpoint designs: an instrument hitting its cardinality limit was only visible in
 // `omb_cardinality_overflow_series`; nothing said so in the logs. Now the first exposition that shows an
 // instrument's overflow series logs one diag warning naming the instrument and its limit, once per instrument.
-import { DiagLogLevel, diag } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/index.js';
+import { captureDiagWarnings } from '../helpers.js';
 
 let handle: MetricsHandle | undefined;
 afterEach(async () => {
@@ -22,12 +23,7 @@ describe('an instrument hitting its cardinality limit', () => {
     });
     await handle.ready;
     // After initMeter(), which installs its own diag logger.
-    const warnings: string[] = [];
-    const record = (message: string) => warnings.push(message);
-    diag.setLogger(
-      { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} },
-      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-    );
+    const warnings = captureDiagWarnings();
     const users = handle.meter.createCounter('users.seen');
     const pages = handle.meter.createHistogram('page.latency', { unit: 's' });
     const fine = handle.meter.createCounter('within.limit');
