@@ -30,6 +30,7 @@ const SCRAPES = Number(process.env.BENCH_BURST_SCRAPES ?? 200);
 const ROUNDS = Number(process.env.BENCH_BURST_ROUNDS ?? 3);
 const SPREAD = Number(process.env.BENCH_BURST_SPREAD ?? 1000);
 const WINDOWS = (process.env.BENCH_BURST_WINDOWS ?? '0,50,100,250,500').split(',').map(Number);
+const PAUSE_MS = Math.max(1000, ...WINDOWS) + 100;
 
 /** Arrival times (ms) of the requests in the current burst, recorded by the server under test. */
 const arrivals = [];
@@ -63,6 +64,8 @@ async function rounds(label, client, port, mode, counter) {
   const runs = [];
   for (let i = 0; i < ROUNDS; i++) {
     gc();
+    // Longer than any window swept, so no burst shares the warm-up's or the previous burst's collection.
+    await new Promise((r) => setTimeout(r, PAUSE_MS));
     runs.push(await burst(client, port, mode, counter));
   }
   const all = (k, f = fmt) => runs.map((r) => f(r[k])).join('/');
