@@ -105,7 +105,8 @@ export class CallbackGuard {
   collectionErrors(errors: readonly unknown[]): void {
     for (const err of errors) {
       if (err instanceof CallbackFailure) continue;
-      this.count([''], err instanceof Error && err.name === 'TimeoutError' ? 'timeout' : 'error');
+      // The SDK's TimeoutError keeps the name `Error`; its class name tells.
+      this.count([''], err instanceof Error && err.constructor.name === 'TimeoutError' ? 'timeout' : 'error');
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       if (this.unattributedLogged.has(message) || this.unattributedLogged.size >= 100) continue;
       this.unattributedLogged.add(message);
