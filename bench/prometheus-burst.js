@@ -182,11 +182,15 @@ async function main() {
   console.log('|---|---|---|---|---|---|---|---|');
   const client = fork(fileURLToPath(import.meta.url), ['--client'], { stdio: 'inherit' });
   const modes = process.env.BENCH_BURST_PROCESSES === '1' ? ['fresh', 'processes'] : ['fresh'];
-  for (const limit of [10, SCRAPES]) {
-    for (const window of WINDOWS) await run(client, ours(window, limit), ['staggered']);
-    await run(client, ours(undefined, limit), ['staggered', ...modes]);
+  // BENCH_BURST_ONLY=ours or =peers runs one half.
+  const only = process.env.BENCH_BURST_ONLY;
+  if (only !== 'peers') {
+    for (const limit of [10, SCRAPES]) {
+      for (const window of WINDOWS) await run(client, ours(window, limit), ['staggered']);
+      await run(client, ours(undefined, limit), ['staggered', ...modes]);
+    }
   }
-  if (process.env.BENCH_BURST_OURS_ONLY !== '1') {
+  if (only !== 'ours') {
     await run(client, upstream(), ['staggered', 'fresh']);
     await run(client, promClient(), ['staggered', 'fresh']);
   }
