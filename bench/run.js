@@ -11,6 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** name → script, in the order `npm run bench` runs them. */
 export const BENCHMARKS = {
   'prometheus-serialize': 'prometheus-serialize.js',
+  'prometheus-serialize-ab': 'prometheus-serialize-ab.js',
   'prometheus-http': 'prometheus-http.js',
   'prometheus-heap': 'prometheus-heap.js',
   'prometheus-eventloop': 'prometheus-eventloop.js',
@@ -19,6 +20,9 @@ export const BENCHMARKS = {
   'runtime-overhead': 'runtime-overhead.js',
   'http-overhead': 'http-overhead.js',
   'http-handlers': 'http-handlers.js',
+  'endpoint-connections': 'endpoint-connections.js',
+  startup: 'startup.js',
+  'record-guard': 'record-guard.js',
 };
 
 const wanted = process.argv.slice(2);

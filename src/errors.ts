@@ -1,35 +1,29 @@
+import { HTTP_ERROR_CODES } from './http/options.js';
+import { PROMETHEUS_ERROR_CODES } from './prometheus/options.js';
+import { RUNTIME_ERROR_CODES } from './runtime/options.js';
+
 /**
- * Every problem code `initMeter()` can report. Each code has a row in the README's error table
- * (a test fails if one is missing), and codes are never renamed once released.
+ * Every problem code `initMeter()` can report: the shared and top-level ones, then each subsystem's (declared
+ * in its `options.ts`). Each code has a row in the README's error table (a test fails if one is missing), and
+ * codes are never renamed once released.
  */
 export const ERROR_CODES = [
   'ERR_INVALID_CONFIG',
   'ERR_UNKNOWN_OPTION',
-  'ERR_INVALID_PORT',
-  'ERR_INVALID_HOST',
-  'ERR_INVALID_PATH',
+  'ERR_INVALID_BOOLEAN',
+  'ERR_INVALID_STRING',
+  'ERR_INVALID_LIMIT',
   'ERR_INVALID_BUCKETS',
   'ERR_INVALID_INSTRUMENT_NAME',
   'ERR_INVALID_ATTRIBUTES',
   'ERR_INVALID_CARDINALITY_LIMIT',
   'ERR_UNKNOWN_EXPORTER',
   'ERR_INVALID_LOG_LEVEL',
-  'ERR_INVALID_BOOLEAN',
-  'ERR_INVALID_STRING',
   'ERR_INVALID_RESOURCE_ATTRIBUTES',
   'ERR_INVALID_VIEWS',
-  'ERR_INVALID_MONITORING_PRECISION',
-  'ERR_UNKNOWN_METRIC_GROUP',
-  'ERR_INVALID_LIMIT',
-  'ERR_INVALID_AUTH',
-  'ERR_INVALID_TLS',
-  'ERR_INVALID_HTTP_ROUTE',
-  'ERR_INVALID_HTTP_IGNORE',
-  'ERR_INVALID_HTTP_OPTION',
-  'ERR_UNKNOWN_HTTP_ENGINE',
-  'ERR_MISSING_DEPENDENCY',
-  'ERR_PORT_IN_USE',
-  'ERR_LISTEN_FAILED',
+  ...PROMETHEUS_ERROR_CODES,
+  ...HTTP_ERROR_CODES,
+  ...RUNTIME_ERROR_CODES,
 ] as const;
 
 export type MetricsErrorCode = (typeof ERROR_CODES)[number];
@@ -43,7 +37,8 @@ export interface MetricsProblem {
 }
 
 /**
- * The only error this library throws, and only from `initMeter()` (or rejects `handle.ready` with).
+ * The only error this library throws, and only at setup: from `initMeter()` and `resolveConfig()`, as the
+ * rejection of `handle.ready`, and from `createTestMeter()` for a configuration `initMeter()` would reject.
  * `problems` lists every problem found; `code` is the problem's code when there is one problem,
  * else `ERR_INVALID_CONFIG`.
  */

@@ -21,9 +21,18 @@ import {
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { CallbackGuard } from './callback-guard.js';
-import { DEFAULTS, type LogLevel, type MetricsConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type LogLevel,
+  type MetricsConfig,
+  type ResolvedConfig,
+  resolveConfigAndWarnings,
+} from './config.js';
+import { state } from './global-state.js';
 import { HttpMetrics } from './http/instrumentation.js';
+import { isRecord } from './option-reader.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
+import { attachEndpoint } from './prometheus/mount.js';
+import { PROMETHEUS_DEFAULTS, type ResolvedPrometheusOptions } from './prometheus/options.js';
 import { PrometheusReader } from './prometheus/reader.js';
 import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
@@ -59,28 +68,6 @@ export interface MetricsHandle {
   shutdown(): Promise<void>;
 }
 
-interface GlobalSlot {
-  handle: MetricsHandle;
-  fingerprint: string;
-}
-
-// One slot for the whole process, shared by every copy of this package that might be loaded (ESM and CJS).
-const SLOT = Symbol.for('otel-metrics-bootstrap.handle');
-type Global = typeof globalThis & { [SLOT]?: GlobalSlot };
-
-// The metrics endpoint behind each handle, for `createMetricsHandler()`; not part of the public handle.
-const ENDPOINTS = new WeakMap<MetricsHandle, MetricsEndpoint>();
-
-/** The handle `initMeter()` returned and has not shut down yet, if any. */
-export function currentHandle(): MetricsHandle | undefined {
-  return (globalThis as Global)[SLOT]?.handle;
-}
-
-/** The metrics endpoint of a handle; `undefined` when its Prometheus endpoint is off. */
-export function endpointOf(handle: MetricsHandle): MetricsEndpoint | undefined {
-  return ENDPOINTS.get(handle);
-}
-
 /**
  * Sets up metrics for this process: validates the configuration (throwing one `MetricsError` that lists every
  * problem), builds the resource, views and readers, registers the global MeterProvider and starts the
@@ -96,27 +83,25 @@ export function initMeter(config: MetricsConfig = {}): MetricsHandle {
  * themselves (the register entry), so the reason is printed once.
  */
 export function startMetrics(config: MetricsConfig, internal: { logListenErrors: boolean }): MetricsHandle {
-  const g = globalThis as Global;
   const fingerprint = stableStringify(config);
-  const existing = g[SLOT];
+  const existing = state.init;
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
+      const differs = differingOptions(JSON.parse(existing.fingerprint), JSON.parse(fingerprint), '');
       diag.warn(
-        'otel-metrics-bootstrap: initMeter() was called again with a different configuration; ' +
-          'returning the first handle and ignoring the new configuration',
-      );
-      console.warn(
-        'otel-metrics-bootstrap: initMeter() called twice with different configs; keeping the first',
+        `otel-metrics-bootstrap: initMeter() was called again with a different configuration ` +
+          `(${differs.join(', ')}); returning the first handle and ignoring the new configuration`,
       );
     }
     return existing.handle;
   }
-  const resolved = resolveConfig(config);
+  const { config: resolved, warnings } = resolveConfigAndWarnings(config, process.env);
   setDiagLogger(resolved.logLevel);
+  for (const w of warnings) diag.warn(w);
   const handle = resolved.disabled
     ? disabledHandle(resolved)
     : createHandle(resolved, internal.logListenErrors);
-  g[SLOT] = { handle, fingerprint };
+  state.init = { handle, fingerprint };
   return handle;
 }
 
@@ -135,7 +120,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     : undefined;
   if (prometheusReader) readers.push(prometheusReader);
 
-  const guard = new CallbackGuard(config.prometheus?.callbackTimeout ?? DEFAULTS.prometheus.callbackTimeout);
+  const guard = new CallbackGuard(config.prometheus?.callbackTimeout ?? PROMETHEUS_DEFAULTS.callbackTimeout);
   const provider = new BucketAdvisingMeterProvider(
     { resource: buildResource(config), views: buildViews(config.views), readers },
     config.views.unitBuckets,
@@ -147,37 +132,12 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   // Given our provider explicitly, so they never depend on which global provider was registered when.
   const runtimeCollectors = startRuntimeMetrics(provider, config);
 
-  let server: ListeningServer | undefined;
-  let metricsUrl: string | undefined;
-  let ready: Promise<void> = Promise.resolve();
-  let endpoint: MetricsEndpoint | undefined;
-  if (prometheusReader && config.prometheus) {
-    const { host, port, path, tls, listen: serve } = config.prometheus;
-    const selfMetrics = config.prometheus.selfMetrics
-      ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard)
+  const served =
+    prometheusReader && config.prometheus
+      ? serveEndpoint(prometheusReader, config.prometheus, provider, guard, logListenErrors)
       : undefined;
-    endpoint = new MetricsEndpoint(prometheusReader, config.prometheus, selfMetrics, {
-      onCollected: (errors) => guard.collectionErrors(errors),
-    });
-    if (serve) {
-      ready = listen(endpoint.handle, {
-        host,
-        port,
-        path,
-        tls,
-        onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
-      }).then((s) => {
-        server = s;
-        metricsUrl = s.url;
-      });
-      // A port clash must never become an unhandled rejection that kills the app; it is reported here and
-      // through `ready` for callers that await it.
-      ready.catch((err: Error) => {
-        if (logListenErrors)
-          diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
-      });
-    }
-  }
+  const endpoint = served?.endpoint;
+  const ready = served?.ready ?? Promise.resolve();
 
   let shutdownPromise: Promise<void> | undefined;
   const handle: MetricsHandle = {
@@ -185,7 +145,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     meter: provider.getMeter(config.serviceName ?? SCOPE_NAME, config.serviceVersion),
     getMeter: (name, version) => provider.getMeter(name, version),
     get metricsUrl() {
-      return metricsUrl;
+      return served?.server?.url;
     },
     ready,
     config,
@@ -199,7 +159,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
         endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
-        await Promise.allSettled([server?.close(), provider.shutdown()]).then((results) => {
+        await Promise.allSettled([served?.server?.close(), provider.shutdown()]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
           }
@@ -209,8 +169,56 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
       return shutdownPromise;
     },
   };
-  if (endpoint) ENDPOINTS.set(handle, endpoint);
+  if (endpoint) attachEndpoint(handle, endpoint);
   return handle;
+}
+
+/**
+ * The Prometheus endpoint over `reader`, listening on its own port unless `listen: false`. `server` is set once
+ * it listens; a failure to listen is reported through `ready` (and logged when `logListenErrors`).
+ */
+function serveEndpoint(
+  reader: PrometheusReader,
+  options: ResolvedPrometheusOptions,
+  provider: BucketAdvisingMeterProvider,
+  guard: CallbackGuard,
+  logListenErrors: boolean,
+): { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } {
+  const selfMetrics = options.selfMetrics
+    ? new SelfMetrics(provider.getMeter(SCOPE_NAME), guard, provider.measurements)
+    : undefined;
+  const endpoint = new MetricsEndpoint(reader, options, selfMetrics, {
+    onCollected: (errors) => guard.collectionErrors(errors),
+  });
+  if (!options.listen) return { endpoint, ready: Promise.resolve() };
+  const { host, port, path, tls, maxConnections, headerTimeout, tlsHandshakeTimeout } = options;
+  const listening = new WatchedPromise<void>((resolve, reject) => {
+    listen(endpoint.handle, {
+      host,
+      port,
+      path,
+      tls,
+      onClientError: (status) => selfMetrics?.request(status, 'bad_request'),
+      onConnectionClosed: (reason) => selfMetrics?.connectionClosed(reason),
+      maxConnections,
+      headerTimeout,
+      tlsHandshakeTimeout,
+    }).then((s) => {
+      served.server = s;
+      resolve();
+    }, reject);
+  });
+  const served: { endpoint: MetricsEndpoint; ready: Promise<void>; server?: ListeningServer } = {
+    endpoint,
+    ready: listening,
+  };
+  // A port clash must never become an unhandled rejection that kills the app. It reaches callers that await or
+  // catch `ready`; only when nobody does is it logged here, so it is reported once.
+  Promise.prototype.then.call(listening, undefined, (err: Error) => {
+    if (logListenErrors && !listening.watched)
+      diag.error(`otel-metrics-bootstrap: metrics endpoint not started: ${err.message}`);
+  });
+  return served;
 }
 
 /** `OTEL_SDK_DISABLED=true`: everything works and records nothing. */
@@ -233,9 +241,8 @@ function disabledHandle(config: ResolvedConfig): MetricsHandle {
 }
 
 function release(handle: MetricsHandle): void {
-  const g = globalThis as Global;
-  if (g[SLOT]?.handle !== handle) return;
-  delete g[SLOT];
+  if (state.init?.handle !== handle) return;
+  delete state.init;
   if (handle.meterProvider === metrics.getMeterProvider()) metrics.disable();
 }
 
@@ -284,6 +291,32 @@ const DIAG_LEVELS: Readonly<Record<LogLevel, DiagLogLevel>> = {
 function setDiagLogger(level: LogLevel): void {
   if (level === 'none') return;
   diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVELS[level], suppressOverrideMessage: true });
+}
+
+/**
+ * A promise that knows whether anyone but us subscribed to it. Being a subclass, `await` on it goes through
+ * `then()` too (only plain promises skip it), so `await handle.ready` counts as well as `.then`/`.catch`.
+ */
+class WatchedPromise<T> extends Promise<T> {
+  watched = false;
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  // biome-ignore lint/suspicious/noThenProperty: this is the promise's own then(), extended
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.watched = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
+/** The option paths (`prometheus.port`) whose values differ between two stableStringify()'d configurations. */
+function differingOptions(a: unknown, b: unknown, path: string): string[] {
+  if (!isRecord(a) || !isRecord(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || 'config'];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.flatMap((k) => differingOptions(a[k], b[k], path ? `${path}.${k}` : k));
 }
 
 /** Key-order-independent JSON, to tell whether a second `initMeter()` asked for something else. */

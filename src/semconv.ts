@@ -46,7 +46,6 @@ export const METRIC_SYSTEM_MEMORY_UTILIZATION = 'system.memory.utilization';
 export const METRIC_SYSTEM_NETWORK_IO = 'system.network.io';
 export const METRIC_SYSTEM_NETWORK_ERRORS = 'system.network.errors';
 export const METRIC_SYSTEM_NETWORK_PACKET_DROPPED = 'system.network.packet.dropped';
-export const ATTR_CPU_MODE = 'cpu.mode';
 
 // Process metrics the packages above lack, recorded by src/runtime/process.ts (semconv: process).
 export const METRIC_PROCESS_UPTIME = 'process.uptime';
@@ -94,6 +93,8 @@ export const PROM_CLIENT_LABEL_KIND = 'kind';
 
 // Prometheus-side names fixed by the OTel ↔ Prometheus compatibility spec.
 export const PROM_TARGET_INFO = 'target_info';
+/** `target_info`'s family name in OpenMetrics, where info families are named without `_info`. */
+export const PROM_TARGET_INFO_OM = 'target';
 export const PROM_SCOPE_NAME = 'otel_scope_name';
 export const PROM_SCOPE_VERSION = 'otel_scope_version';
 export const PROM_SCOPE_SCHEMA_URL = 'otel_scope_schema_url';
@@ -107,11 +108,8 @@ export const PROM_CLIENT_SCOPE_NAME = 'otel-metrics-bootstrap/prom-client';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_ERROR_TYPE = 'error.type';
 
-/**
- * The library's own metrics (self-observability), all under one prefix: `omb.` in OTel, `omb_` in Prometheus.
- * The README's "Self-metrics" table lists them.
- */
-export const SELF_METRIC_PREFIX = 'omb.';
+// The library's own metrics (self-observability), all under one prefix: `omb.` in OTel, `omb_` in Prometheus.
+// The README's "Self-metrics" table lists them.
 /** Requests to the endpoint (not health checks), by `http.response.status_code` and `error.type`. */
 export const METRIC_OMB_SCRAPE_REQUESTS = 'omb.scrape.requests';
 /** Time from request to last byte handed to the socket, by `http.response.status_code`. */
@@ -124,10 +122,22 @@ export const METRIC_OMB_SCRAPE_SERIES = 'omb.scrape.series';
 export const METRIC_OMB_OVERFLOW_SERIES = 'omb.cardinality.overflow.series';
 /** Measurements folded into overflow series per instrument (histograms: exact, from the overflow count). */
 export const METRIC_OMB_OVERFLOW_MEASUREMENTS = 'omb.cardinality.overflow.measurements';
+/**
+ * Measurements given an invalid value (dropped) or attribute (left out), per instrument, with `error.type`
+ * `invalid_value` / `invalid_attribute` (src/measurement-guard.ts).
+ */
+export const METRIC_OMB_RECORD_INVALID = 'omb.record.invalid';
+/**
+ * Series left out of the last exposition, per instrument, with `error.type` `invalid_name`, `name_conflict`,
+ * `unsupported_type` or `invalid_value` (src/prometheus/serializer.ts).
+ */
+export const METRIC_OMB_EXPOSITION_DROPPED = 'omb.exposition.dropped';
 /** Observable callbacks left out of a collection, per instrument and `reason` (`error`, `timeout`). */
 export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
 /** Metrics requests being served right now (admitted past auth, rate and concurrency checks). */
 export const METRIC_OMB_SCRAPES_IN_FLIGHT = 'omb.scrapes.in_flight';
+/** Connections our endpoint closed to protect itself, by `error.type` (the reason: a timeout, a limit). */
+export const METRIC_OMB_CONNECTIONS_CLOSED = 'omb.connections.closed';
 /** Our own attribute naming the instrument a self-metric is about. */
 export const ATTR_OMB_INSTRUMENT = 'omb.instrument';
 /** Why a callback failed: `error` (threw or rejected) or `timeout` (did not settle by its deadline). */

@@ -21,6 +21,7 @@ import {
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
 import type { CallbackGuard } from './callback-guard.js';
+import { MeasurementGuard, type ValueRule } from './measurement-guard.js';
 
 /**
  * Boundaries for every histogram whose unit is `s`: the stable HTTP semconv advice (5 ms … 10 s), which suits
@@ -99,6 +100,8 @@ export class BucketAdvisingMeterProvider extends MeterProvider {
   private readonly unitBuckets: Readonly<Record<string, readonly number[]>>;
   private readonly wrapped = new WeakMap<Meter, Meter>();
   private readonly guard: CallbackGuard | undefined;
+  /** Drops invalid values and attributes on every instrument of this provider (see `measurement-guard.ts`). */
+  readonly measurements = new MeasurementGuard();
 
   /** `guard` counts and logs failing observable callbacks per instrument (see `callback-guard.ts`). */
   constructor(
@@ -115,18 +118,23 @@ export class BucketAdvisingMeterProvider extends MeterProvider {
     const meter = super.getMeter(name, version, options);
     let advised = this.wrapped.get(meter);
     if (!advised) {
-      advised = new AdvisedMeter(meter, this.unitBuckets, this.guard);
+      advised = new AdvisedMeter(meter, this.unitBuckets, this.guard, this.measurements);
       this.wrapped.set(meter, advised);
     }
     return advised;
   }
 }
 
+/**
+ * The SDK's meter, with bucket advice for histograms, every instrument's measurements checked
+ * (`MeasurementGuard`) and observable callbacks counted when they fail (`CallbackGuard`).
+ */
 class AdvisedMeter implements Meter {
   constructor(
     private readonly meter: Meter,
     private readonly unitBuckets: Readonly<Record<string, readonly number[]>>,
     private readonly guard: CallbackGuard | undefined,
+    private readonly measurements: MeasurementGuard,
   ) {}
 
   createHistogram<A extends MetricAttributes = MetricAttributes>(
@@ -137,55 +145,51 @@ class AdvisedMeter implements Meter {
     if (buckets && options?.advice?.explicitBucketBoundaries === undefined) {
       options = { ...options, advice: { ...options?.advice, explicitBucketBoundaries: [...buckets] } };
     }
-    return this.meter.createHistogram<A>(name, options);
+    return this.measurements.sync(this.meter.createHistogram<A>(name, options), 'record', name, 'count');
   }
   createGauge<A extends MetricAttributes = MetricAttributes>(
     name: string,
     options?: MetricOptions,
   ): Gauge<A> {
-    return this.meter.createGauge<A>(name, options);
+    return this.measurements.sync(this.meter.createGauge<A>(name, options), 'record', name, 'any');
   }
   createCounter<A extends MetricAttributes = MetricAttributes>(
     name: string,
     options?: MetricOptions,
   ): Counter<A> {
-    return this.meter.createCounter<A>(name, options);
+    return this.measurements.sync(this.meter.createCounter<A>(name, options), 'add', name, 'count');
   }
   createUpDownCounter<A extends MetricAttributes = MetricAttributes>(
     name: string,
     options?: MetricOptions,
   ): UpDownCounter<A> {
-    return this.meter.createUpDownCounter<A>(name, options);
+    return this.measurements.sync(this.meter.createUpDownCounter<A>(name, options), 'add', name, 'finite');
   }
   createObservableGauge<A extends MetricAttributes = MetricAttributes>(
     name: string,
     options?: MetricOptions,
   ): ObservableGauge<A> {
-    const instrument = this.meter.createObservableGauge<A>(name, options);
-    return this.guard ? this.guard.observable(instrument, name) : instrument;
+    return this.observable(this.meter.createObservableGauge<A>(name, options), name, 'any');
   }
   createObservableCounter<A extends MetricAttributes = MetricAttributes>(
     name: string,
     options?: MetricOptions,
   ): ObservableCounter<A> {
-    const instrument = this.meter.createObservableCounter<A>(name, options);
-    return this.guard ? this.guard.observable(instrument, name) : instrument;
+    return this.observable(this.meter.createObservableCounter<A>(name, options), name, 'count');
   }
   createObservableUpDownCounter<A extends MetricAttributes = MetricAttributes>(
     name: string,
     options?: MetricOptions,
   ): ObservableUpDownCounter<A> {
-    const instrument = this.meter.createObservableUpDownCounter<A>(name, options);
-    return this.guard ? this.guard.observable(instrument, name) : instrument;
+    return this.observable(this.meter.createObservableUpDownCounter<A>(name, options), name, 'finite');
   }
   addBatchObservableCallback<A extends MetricAttributes = MetricAttributes>(
     callback: BatchObservableCallback<A>,
     observables: Observable<A>[],
   ): void {
+    const measured = this.measurements.batch(callback as BatchObservableCallback);
     this.meter.addBatchObservableCallback<A>(
-      this.guard
-        ? (this.guard.batch(callback as BatchObservableCallback, observables) as typeof callback)
-        : callback,
+      (this.guard ? this.guard.batch(measured, observables) : measured) as typeof callback,
       observables,
     );
   }
@@ -193,11 +197,16 @@ class AdvisedMeter implements Meter {
     callback: BatchObservableCallback<A>,
     observables: Observable<A>[],
   ): void {
+    const measured = this.measurements.batch(callback as BatchObservableCallback);
     this.meter.removeBatchObservableCallback<A>(
-      this.guard
-        ? (this.guard.batchWrapper(callback as BatchObservableCallback) as typeof callback)
-        : callback,
+      (this.guard ? this.guard.batchWrapper(measured) : measured) as typeof callback,
       observables,
     );
+  }
+
+  /** Measurements checked first, then (outermost) failures counted: the guard sees the user's own callback. */
+  private observable<T extends Observable>(instrument: T, name: string, rule: ValueRule): T {
+    this.measurements.observable(instrument, name, rule);
+    return this.guard ? this.guard.observable(instrument, name) : instrument;
   }
 }

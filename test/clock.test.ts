@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { startTimer, systemClock } from '../src/clock.js';
 import { createTestClock, createTestMeter } from '../src/testing/index.js';
 
@@ -42,9 +42,16 @@ describe('startTimer', () => {
   });
 
   it('uses the monotonic performance clock by default', () => {
-    const a = systemClock.now();
-    expect(systemClock.now()).toBeGreaterThanOrEqual(a);
-    const end = startTimer(tm.meter.createHistogram('job.duration', { unit: 's' }));
-    expect(end()).toBeGreaterThanOrEqual(0);
+    // performance.now() is driven by hand; Date.now() keeps running and would give another duration.
+    let now = 1_000;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      expect(systemClock.now()).toBe(1_000);
+      const end = startTimer(tm.meter.createHistogram('job.duration', { unit: 's' }));
+      now += 1_234;
+      expect(end()).toBe(1.234);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });

@@ -1,6 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
+import { expect } from 'vitest';
+import { MetricsError } from '../src/errors.js';
+import { startProcess } from './processes.js';
 
 const run = promisify(execFile);
 
@@ -68,48 +71,59 @@ print(json.dumps(out))
   return JSON.parse(stdout) as ParsedFamily[];
 }
 
+/** The message of the `MetricsError` that `fn` throws; fails the test when it throws nothing. */
+export function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(MetricsError);
+    return (err as MetricsError).message;
+  }
+  expect.unreachable('expected a MetricsError');
+}
+
 /**
- * Starts `test/fixtures/hung-callback.mjs` (needs `npm run build`): a target whose async observable callback
- * never settles, next to control series `hung_fixture_control_total 1` and `hung_fixture_healthy 7`. `env` sets
- * e.g. `OTEL_EXPORTER_PROMETHEUS_PORT` for a fixed port, or `OMB_PROMETHEUS_SCRAPE_TIMEOUT` (default 3000 ms:
- * the callback is given up on after 1.5 s). Resolves with the metrics URL and `stop()`.
+ * Checks an exposition in both text formats the way a scraper would meet it: promtool on text 0.0.4 and the
+ * reference parsers on text 0.0.4 and OpenMetrics 1.0. Returns what the parsers read.
  */
-export async function startHungCallbackTarget(
-  env: Record<string, string> = {},
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['test/fixtures/hung-callback.mjs'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function expectValidInBothFormats(
+  exposition: (format: 'text' | 'openmetrics') => Promise<string>,
+  allowLint: readonly RegExp[] = [],
+): Promise<{ text: string; om: string; families: ParsedFamily[]; omFamilies: ParsedFamily[] }> {
+  const text = await exposition('text');
+  const om = await exposition('openmetrics');
+  await promtoolCheck(text, allowLint);
+  const families = await referenceParse(text, 'text');
+  const omFamilies = await referenceParse(om, 'openmetrics');
+  return { text, om, families, omFamilies };
+}
+
+/**
+ * Starts the e2e target `test/e2e/targets/hung-async-callback.mjs` on its own (needs `npm run build`): an async
+ * observable callback that never settles, next to the control series `e2e_control_total` and `hung_healthy 7`.
+ * Resolves with the metrics URL and `stop()`.
+ */
+export async function startHungCallbackTarget(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { child, matches } = await startProcess(
+    ['test/e2e/targets/run.mjs', 'hung-async-callback'],
+    [/metrics: (\S+)/],
+  );
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      const url = /metrics (http\S+)/.exec(out)?.[1];
-      if (url) resolve({ url, stop });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d: Buffer) => (out += d));
-    child.once('exit', () => reject(new Error(`hung-callback fixture exited:\n${out}`)));
-  });
+  return { url: matches[0]!, stop };
 }
 
-/**
- * Sends OTel diag warnings and errors into the returned array (call after `initMeter()`, which installs its own
- * logger; `diag.disable()` to stop).
- */
-export function captureDiagWarnings(): string[] {
+/** Collects `diag` warnings and errors until `restore()`, which turns the logger off again. */
+export function captureDiag(): { messages: string[]; restore: () => void } {
   const messages: string[] = [];
   const record = (message: string) => messages.push(message);
   diag.setLogger(
     { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} },
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
-  return messages;
+  return { messages, restore: () => diag.disable() };
 }

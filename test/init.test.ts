@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { metrics } from '@opentelemetry/api';
+import { diag, metrics } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MetricsError } from '../src/errors.js';
 import { initMeter, type MetricsHandle } from '../src/init.js';
@@ -27,14 +27,16 @@ describe('initMeter', () => {
   });
 
   it('returns the same handle on a second call and warns when the configuration differs', () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    // The API's console logger writes through the console methods it captured at load, so watch diag itself.
+    const warn = vi.spyOn(diag, 'warn').mockImplementation(() => {});
     const a = init({ prometheus: { port: 0 } });
     const b = initMeter({ prometheus: { port: 0 } });
     expect(b).toBe(a);
     expect(warn).not.toHaveBeenCalled();
-    const c = initMeter({ prometheus: { port: 0 }, serviceName: 'other' });
+    const c = initMeter({ prometheus: { port: 0, path: '/m' }, serviceName: 'other' });
     expect(c).toBe(a);
     expect(warn).toHaveBeenCalledOnce();
+    expect(String(warn.mock.calls[0]![0])).toContain('(prometheus.path, serviceName)');
   });
 
   it('shuts down twice without complaint and frees the port', async () => {
@@ -96,6 +98,28 @@ describe('initMeter', () => {
       // The handle keeps working without an endpoint.
       h.meter.createCounter('still.fine').add(1);
       expect(h.metricsUrl).toBeUndefined();
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('logs a port clash once when the app does not await `ready`, and not at all when it does', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    const error = vi.spyOn(diag, 'error').mockImplementation(() => {});
+    const logged = () => error.mock.calls.filter((c) => String(c[0]).includes(`port ${port}`)).length;
+    try {
+      const awaited = init({ prometheus: { port } });
+      await expect(awaited.ready).rejects.toThrow(`port ${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(logged()).toBe(0);
+      await awaited.shutdown();
+
+      const ignored = init({ prometheus: { port } });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(ignored.metricsUrl).toBeUndefined();
+      expect(logged()).toBe(1);
     } finally {
       blocker.close();
     }

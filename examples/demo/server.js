@@ -4,12 +4,15 @@ import { createServer } from 'node:http';
 import { initMeter } from 'otel-metrics-bootstrap';
 
 const appPort = Number(process.env.DEMO_PORT ?? 8080);
+// 0.0.0.0 in a container, so the app port is reachable from outside it.
+const appHost = process.env.DEMO_HOST ?? '127.0.0.1';
 
 const telemetry = initMeter({
   serviceName: 'demo-shop',
   serviceVersion: '1.0.0',
-  // Explicit so the demo matches the README; OTEL_EXPORTER_PROMETHEUS_PORT still picks the port.
-  prometheus: { host: '127.0.0.1' },
+  // 127.0.0.1 so the demo matches the README; in a container set OTEL_EXPORTER_PROMETHEUS_HOST=0.0.0.0
+  // (docker-compose.yml does). OTEL_EXPORTER_PROMETHEUS_PORT picks the port.
+  prometheus: { host: process.env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '127.0.0.1' },
   // A plain node:http app has no router to name its routes: this table gives http.route its templates
   // (Express, Fastify and NestJS need nothing; Koa needs app.use(koaHttpRoute())).
   http: { routes: ['/users/:id', '/checkout'] },
@@ -35,7 +38,7 @@ const server = createServer((req, res) => {
       () => {
         ordersPlaced.add(1, { 'payment.method': method });
         checkoutDuration.record((performance.now() - started) / 1000, { 'payment.method': method });
-        res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+        send(res, 201, '{"ok":true}');
       },
       5 + Math.random() * 115,
     );
@@ -43,11 +46,19 @@ const server = createServer((req, res) => {
   }
   const user = /^\/users\/(\d+)$/.exec(url.pathname);
   if (req.method === 'GET' && user) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: Number(user[1]) }));
+    send(res, 200, JSON.stringify({ id: Number(user[1]) }));
     return;
   }
-  res.writeHead(404).end('not found');
+  send(res, 404, '{"error":"not found"}');
 });
+
+// writeHead() with a header object commits the headers before the body is known, so Node would send the body
+// chunked and http.server.response.body.size could not be recorded; saying the length keeps it measurable.
+function send(res, status, json) {
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
+    .end(json);
+}
 
 // A little traffic to itself so the endpoint has something to show.
 function generateTraffic(base) {
@@ -57,13 +68,18 @@ function generateTraffic(base) {
     ['GET', '/nope'],
   ];
   const [method, path] = paths[Math.floor(Math.random() * paths.length)];
-  fetch(new URL(path, base), { method }).then(
+  const body = method === 'POST' ? JSON.stringify({ items: Math.ceil(Math.random() * 5) }) : undefined;
+  fetch(new URL(path, base), {
+    method,
+    body,
+    headers: body ? { 'content-type': 'application/json' } : {},
+  }).then(
     (r) => r.arrayBuffer(),
     () => {},
   );
 }
 
-server.listen(appPort, '127.0.0.1', async () => {
+server.listen(appPort, appHost, async () => {
   const base = `http://127.0.0.1:${server.address().port}`;
   try {
     await telemetry.ready;

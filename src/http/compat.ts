@@ -2,14 +2,15 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { MeterProvider } from '@opentelemetry/api';
 import { MetricsError } from '../errors.js';
-import { isMetricsTraffic } from '../prometheus/traffic.js';
+import { isMetricsTraffic } from '../metrics-traffic.js';
 import type { RequestFilter } from './ignore.js';
 
-/** The packages the compatibility engine loads; optional peer dependencies of this one. */
-export const COMPAT_PACKAGES = [
-  '@opentelemetry/instrumentation-http',
-  '@opentelemetry/instrumentation',
-] as const;
+/**
+ * The compatibility engine's package, an optional peer dependency. Its own `@opentelemetry/instrumentation`
+ * (0.301) is loaded through it: the runtime and host instrumentations pin 0.300, so a copy found from here
+ * could be the other version.
+ */
+export const COMPAT_PACKAGE = '@opentelemetry/instrumentation-http';
 
 interface HttpInstrumentationModule {
   HttpInstrumentation: new (config: {
@@ -26,7 +27,7 @@ interface InstrumentationModule {
 }
 
 /**
- * Loads both packages synchronously (initMeter() is synchronous and must patch before the app creates servers),
+ * Loads the engine synchronously (initMeter() is synchronous and must patch before the app creates servers),
  * or throws `ERR_MISSING_DEPENDENCY` naming what to install. CommonJS builds are loaded on purpose: they patch
  * `node:http` through require-in-the-middle, and ESM apps are covered by the loader hook that
  * `otel-metrics-bootstrap/register` registers with `module.register()`.
@@ -34,9 +35,10 @@ interface InstrumentationModule {
 function load(): [HttpInstrumentationModule, InstrumentationModule] {
   const require = createRequire(import.meta.url);
   try {
+    const fromEngine = createRequire(require.resolve(COMPAT_PACKAGE));
     return [
-      require(COMPAT_PACKAGES[0]) as HttpInstrumentationModule,
-      require(COMPAT_PACKAGES[1]) as InstrumentationModule,
+      require(COMPAT_PACKAGE) as HttpInstrumentationModule,
+      fromEngine('@opentelemetry/instrumentation') as InstrumentationModule,
     ];
   } catch (err) {
     throw new MetricsError(
@@ -45,8 +47,8 @@ function load(): [HttpInstrumentationModule, InstrumentationModule] {
           code: 'ERR_MISSING_DEPENDENCY',
           source: 'http.engine',
           message:
-            `"instrumentation-http" needs ${COMPAT_PACKAGES.join(' and ')} (0.301.x, matching sdk-metrics 3.1): ` +
-            `npm install ${COMPAT_PACKAGES.map((p) => `${p}@0.301`).join(' ')}`,
+            `"instrumentation-http" needs ${COMPAT_PACKAGE} (0.301.x, matching sdk-metrics 3.1): ` +
+            `npm install ${COMPAT_PACKAGE}@~0.301.0`,
         },
       ],
       { cause: err },

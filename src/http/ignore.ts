@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import type { HttpRequestInfo, ResolvedHttpConfig } from '../config.js';
+import type { HttpRequestInfo, ResolvedHttpConfig } from './options.js';
 
 /** Decides, at request start, whether a server request is left out of every HTTP metric. */
 export type RequestFilter = (req: HttpRequestInfo) => boolean;

@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { diag, type MeterProvider, ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, type MetricProducer } from '@opentelemetry/sdk-metrics';
-import type { ResolvedHttpConfig } from '../config.js';
+import { state } from '../global-state.js';
 import {
   METRIC_HTTP_CLIENT_REQUEST_DURATION,
   METRIC_HTTP_SERVER_ACTIVE_REQUESTS,
@@ -13,7 +13,8 @@ import { BYTES_BUCKETS, SECONDS_BUCKETS, type ViewSettings } from '../views.js';
 import { MethodTable } from './attributes.js';
 import { ClientRecorder } from './client.js';
 import { startInstrumentationHttp } from './compat.js';
-import { compileIgnore } from './ignore.js';
+import { compileIgnore, type RequestFilter } from './ignore.js';
+import type { ResolvedHttpConfig } from './options.js';
 import { onFastifyHandlerStart } from './route.js';
 import { RouteTable } from './route-table.js';
 import {
@@ -24,13 +25,6 @@ import {
   SumStream,
 } from './series.js';
 import { ServerRecorder } from './server.js';
-
-/**
- * The one running `HttpMetrics` in this process, in a registered-symbol slot so that a producer created
- * elsewhere (a test kit building its own reader) finds it, whichever copy of the library created it.
- */
-const SLOT = Symbol.for('otel-metrics-bootstrap.http-metrics');
-type Global = typeof globalThis & { [SLOT]?: HttpMetrics };
 
 /** Channels and the recorder methods they feed; Node keeps subscribers only while subscribed. */
 type Subscription = readonly [channel: string, listener: (message: unknown, name: string | symbol) => void];
@@ -47,6 +41,8 @@ export class HttpMetrics implements StreamSource {
   readonly sums: SumStream[] = [];
   private readonly subscriptions: Subscription[] = [];
   private stopCompat: (() => void) | undefined;
+  /** Compiled once: the server recorder and the compatibility engine apply the same rules. */
+  private readonly ignore: RequestFilter | undefined;
   private started = false;
   private stopped = false;
 
@@ -56,6 +52,7 @@ export class HttpMetrics implements StreamSource {
     defaultCardinalityLimit: number,
   ) {
     const compat = config.engine === 'instrumentation-http';
+    this.ignore = compileIgnore(config);
     const methods = new MethodTable(config.knownMethods);
     const describe = (
       name: string,
@@ -125,7 +122,7 @@ export class HttpMetrics implements StreamSource {
         {
           methods,
           routes,
-          ignore: compileIgnore(config),
+          ignore: this.ignore,
           serverAddress: config.optInAttributes.includes('server.address'),
           serverPort: config.optInAttributes.includes('server.port'),
         },
@@ -170,15 +167,17 @@ export class HttpMetrics implements StreamSource {
     if (this.started) return;
     this.started = true;
     if (this.config.engine === 'instrumentation-http' && (this.config.server || this.config.client)) {
-      this.stopCompat = startInstrumentationHttp(meterProvider, this.config, compileIgnore(this.config));
+      this.stopCompat = startInstrumentationHttp(meterProvider, this.config, this.ignore);
     }
     for (const [channel, listener] of this.subscriptions) diagnostics.subscribe(channel, listener);
-    const g = globalThis as Global;
-    if (g[SLOT] !== undefined && g[SLOT] !== this) {
+    // The one running HttpMetrics sits in the global state, so a producer created elsewhere (a test kit building
+    // its own reader) finds it, whichever copy of the library created it.
+    const running = state.httpMetrics;
+    if (running !== undefined && running !== this) {
       diag.warn('otel-metrics-bootstrap: HTTP metrics were already started in this process; replacing them');
-      g[SLOT].stop();
+      running.stop();
     }
-    g[SLOT] = this;
+    state.httpMetrics = this;
   }
 
   /** Unsubscribes; recorded data stays readable until the provider shuts down. Safe to call twice. */
@@ -191,8 +190,7 @@ export class HttpMetrics implements StreamSource {
     } catch (err) {
       diag.error('otel-metrics-bootstrap: disabling instrumentation-http failed', err);
     }
-    const g = globalThis as Global;
-    if (g[SLOT] === this) delete g[SLOT];
+    if (state.httpMetrics === this) delete state.httpMetrics;
   }
 
   /** A producer for one reader; `temporality` should be the reader's preference for histograms. */
@@ -211,5 +209,5 @@ export class HttpMetrics implements StreamSource {
 export function createHttpMetricProducer(
   options: { temporality?: AggregationTemporality } = {},
 ): MetricProducer {
-  return new SeriesProducer(() => (globalThis as Global)[SLOT], options.temporality);
+  return new SeriesProducer(() => state.httpMetrics, options.temporality);
 }

@@ -17,7 +17,7 @@ import { ATTR_OTEL_METRIC_OVERFLOW, SCOPE_NAME } from '../semconv.js';
  * Pre-bound series: the HTTP hot path resolves its attribute combination to one of these once, caches it, and
  * from then on aggregates into it directly. The SDK's `histogram.record(value, attributes)` instead hashes the
  * attribute object on every call (sorting keys and building a string), which was the measured cost
- * (ARCHITECTURE.md §4.3). The data still reaches every reader as ordinary OTel `MetricData` through the
+ * (ARCHITECTURE.md §4, decision 3). The data still reaches every reader as ordinary OTel `MetricData` through the
  * `MetricProducer` below.
  */
 export class HistogramSeries {

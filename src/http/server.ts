@@ -2,8 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { type Attributes, diag } from '@opentelemetry/api';
-import type { HttpRequestInfo } from '../config.js';
-import { isMetricsTraffic } from '../prometheus/traffic.js';
+import { isMetricsTraffic } from '../metrics-traffic.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -25,6 +24,7 @@ import {
 } from './attributes.js';
 import { expressRoute } from './express.js';
 import type { RequestFilter } from './ignore.js';
+import type { HttpRequestInfo } from './options.js';
 import { kRequestState, type RouteSlot } from './route.js';
 import type { RouteTable } from './route-table.js';
 import type { HistogramSeries, HistogramStream, SumSeries, SumStream } from './series.js';
@@ -54,29 +54,26 @@ const now = performance.now.bind(performance);
  * young-to-young for the garbage collector and finding it at finish is one property load.
  */
 class ServerRequestState implements RouteSlot {
+  readonly start = now();
+  // Set once, by ServerRecorder.begin(): the attribute indexes, the opt-in host and port, and the
+  // active-requests series. Initialised here so every state has the same shape.
+  /** HTTP/1: the request and its response, to record the request if its connection closes first. */
+  request: IncomingMessage | undefined = undefined;
+  response: ServerResponse | undefined = undefined;
+  method = 0;
+  scheme = 0;
+  protocol = 0;
+  active: SumSeries | undefined = undefined;
+  address: string | undefined = undefined;
+  port = 0;
   route: string | undefined = undefined;
   /** Set once recorded (finished or aborted), so a request is never recorded twice. */
   done = false;
   /** HTTP/1: queued behind another response on its connection (pipelining), see `pipelined`. */
   queued = false;
-  readonly start: number;
   /** HTTP/2 only: the request's content-length and route-table match, read from the headers at start. */
   requestLength: number | undefined = undefined;
   tableRoute: string | undefined = undefined;
-
-  constructor(
-    /** HTTP/1: the request and its response, to record the request if its connection closes first. */
-    readonly request: IncomingMessage | undefined,
-    readonly response: ServerResponse | undefined,
-    readonly method: number,
-    readonly scheme: number,
-    readonly protocol: number,
-    readonly active: SumSeries | undefined,
-    readonly address: string | undefined,
-    readonly port: number,
-  ) {
-    this.start = now();
-  }
 }
 
 type Http1Request = IncomingMessage & { [kRequestState]?: ServerRequestState };
@@ -87,7 +84,7 @@ type Http1Socket = Socket & { _httpMessage?: (ServerResponse & { req?: Http1Requ
 const pipelined = new WeakMap<Socket, ServerRequestState[]>();
 
 /** The series one finished request lands in, for all three histograms at once. */
-class Bound {
+class RequestSeries {
   constructor(
     readonly duration: HistogramSeries | undefined,
     readonly requestSize: HistogramSeries | undefined,
@@ -103,6 +100,7 @@ class Bound {
 const COMBINATION_CACHE_LIMIT = 10_000;
 const SCHEMES = ['http', 'https'] as const;
 const NGHTTP2_NO_ERROR = 0;
+const CHAR_COLON = 0x3a; // ':'
 
 type Http1Message = {
   readonly request: Http1Request;
@@ -133,19 +131,22 @@ export class ServerRecorder {
   private readonly options: ServerRecorderOptions;
   private readonly methodCount: number;
   private readonly optIn: boolean;
-  private readonly noRoute = new Map<number, Bound>();
-  private readonly byRoute = new Map<string, Map<number, Bound>>();
-  private readonly byString = new Map<string, Bound>();
+  /** Series by numeric key (see `seriesFor`): for requests without a route, and per route. */
+  private readonly seriesWithoutRoute = new Map<number, RequestSeries>();
+  private readonly seriesByRoute = new Map<string, Map<number, RequestSeries>>();
+  /** With opt-in attributes the host and port join the key, which then is a string. */
+  private readonly seriesByOptInKey = new Map<string, RequestSeries>();
   private readonly activeByIndex: (SumSeries | undefined)[] = [];
-  private readonly activeByString = new Map<string, SumSeries>();
-  private cached = 0;
+  private readonly activeByOptInKey = new Map<string, SumSeries>();
+  /** Combinations in the maps above, bounded by COMBINATION_CACHE_LIMIT. */
+  private cachedCombinations = 0;
   /** The last server seen and whether it is the metrics endpoint's: one comparison instead of a lookup. */
   private lastServer: Server | undefined;
   private lastServerIsMetrics = false;
   /** The last combination seen: consecutive requests usually share it, which skips even the map lookup. */
   private lastKey = -1;
   private lastRoute: string | undefined;
-  private lastBound: Bound | undefined;
+  private lastSeries: RequestSeries | undefined;
   /** Whether `socket._httpMessage` was checked yet (see `onResponseFinish`). */
   private checkedHttpMessage = false;
   /** Connections that have our `close` listener (one per connection, not one per request). */
@@ -179,20 +180,18 @@ export class ServerRecorder {
     }
     if (this.lastServerIsMetrics) return;
     if (this.options.ignore?.(request)) return;
-    const method = this.options.methods.indexOf(request.method);
     const scheme = (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;
     const protocol = request.httpVersionMinor === 0 ? PROTOCOL_1_0 : PROTOCOL_1_1;
-    let address: string | undefined;
-    let port = 0;
-    if (this.optIn) [address, port] = hostAndPort(request.headers.host, scheme);
-    const active = this.streams.active ? this.activeSeries(method, scheme, address, port) : undefined;
-    if (active) active.value++;
+    // `request.headers` is built lazily by node:http: read only when the Host header is wanted.
+    const host = this.optIn ? request.headers.host : undefined;
+    const state = this.begin(request.method, scheme, protocol, host);
+    state.request = request;
+    state.response = response;
     if (!this.connections.has(socket)) {
       // First request on this connection: one listener for its lifetime, not one per request.
       this.connections.add(socket);
       socket.once('close', this.onSocketClose);
     }
-    const state = new ServerRequestState(request, response, method, scheme, protocol, active, address, port);
     request[kRequestState] = state;
     // node:http puts the response on the socket right after this message, unless an earlier response is still
     // being written there: then this request is pipelined behind it and waits in a queue only node:http sees.
@@ -241,22 +240,20 @@ export class ServerRecorder {
     response: ServerResponse,
     aborted: boolean,
   ): void {
-    const seconds = (now() - state.start) / 1000;
-    if (state.active) state.active.value--;
+    const seconds = this.end(state);
     // A scrape served by createMetricsHandler() inside the app is only known once the handler has seen it.
     if (isMetricsTraffic(request)) return;
     const status = aborted && !response.headersSent ? 0 : response.statusCode;
     const route = state.route ?? this.routeOf(request, status);
-    const bound = this.bound(state, route, status, aborted);
-    bound.duration?.record(seconds);
-    if (aborted) return; // sizes of a half-sent exchange would mislead
-    if (bound.requestSize) {
+    const series = this.recordDuration(state, seconds, route, status, aborted);
+    // Each size is read only when its histogram is on: reading it scans headers.
+    if (series?.requestSize) {
       const size = requestBodySize(request);
-      if (size !== undefined) bound.requestSize.record(size);
+      if (size !== undefined) series.requestSize.record(size);
     }
-    if (bound.responseSize) {
+    if (series?.responseSize) {
       const size = responseBodySize(response);
-      if (size !== undefined) bound.responseSize.record(size);
+      if (size !== undefined) series.responseSize.record(size);
     }
   }
 
@@ -268,25 +265,13 @@ export class ServerRecorder {
       const info: HttpRequestInfo = { method, url: headers[':path'] as string | undefined, headers };
       if (this.options.ignore(info)) return;
     }
-    const methodIndex = this.options.methods.indexOf(method);
     const scheme = headers[':scheme'] === 'https' ? 1 : 0;
-    let address: string | undefined;
-    let port = 0;
-    if (this.optIn) {
-      const authority = headers[':authority'] ?? headers.host;
-      [address, port] = hostAndPort(typeof authority === 'string' ? authority : undefined, scheme);
-    }
-    const active = this.streams.active ? this.activeSeries(methodIndex, scheme, address, port) : undefined;
-    if (active) active.value++;
-    const state = new ServerRequestState(
-      undefined,
-      undefined,
-      methodIndex,
+    const authority = headers[':authority'] ?? headers.host;
+    const state = this.begin(
+      method,
       scheme,
       PROTOCOL_2,
-      active,
-      address,
-      port,
+      typeof authority === 'string' ? authority : undefined,
     );
     state.requestLength = parseLength(headers['content-length']);
     stream[kRequestState] = state;
@@ -298,20 +283,61 @@ export class ServerRecorder {
     const state = stream[kRequestState];
     if (state === undefined || state.done) return;
     state.done = true;
-    const seconds = (now() - state.start) / 1000;
-    if (state.active) state.active.value--;
+    const seconds = this.end(state);
     const sent = stream.sentHeaders as Record<string, unknown> | undefined;
     const sentStatus = sent?.[':status'];
     const status = typeof sentStatus === 'number' ? sentStatus : Number(sentStatus ?? 0) || 0;
     const aborted = status === 0 || (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR);
-    const bound = this.bound(state, state.route ?? state.tableRoute, status, aborted);
-    bound.duration?.record(seconds);
-    if (aborted) return;
+    const series = this.recordDuration(state, seconds, state.route ?? state.tableRoute, status, aborted);
     // HTTP/2 has no chunked framing to fall back on: sizes are recorded when content-length says them.
-    if (state.requestLength !== undefined) bound.requestSize?.record(state.requestLength);
-    const responseSize = bound.responseSize ? parseLength(sent?.['content-length']) : undefined;
-    if (responseSize !== undefined) bound.responseSize?.record(responseSize);
+    if (state.requestLength !== undefined) series?.requestSize?.record(state.requestLength);
+    const responseSize = series?.responseSize ? parseLength(sent?.['content-length']) : undefined;
+    if (responseSize !== undefined) series?.responseSize?.record(responseSize);
   };
+
+  /**
+   * A new request's state, for HTTP/1 and HTTP/2 alike: its attribute indexes, its opt-in host and port (from
+   * `host` when opt-in attributes are on), and one more on its active-requests series.
+   */
+  private begin(
+    method: string | undefined,
+    scheme: number,
+    protocol: number,
+    host: string | undefined,
+  ): ServerRequestState {
+    const state = new ServerRequestState();
+    state.method = this.options.methods.indexOf(method);
+    state.scheme = scheme;
+    state.protocol = protocol;
+    if (this.optIn) [state.address, state.port] = hostAndPort(host, scheme);
+    if (this.streams.active) {
+      state.active = this.activeSeries(state.method, scheme, state.address, state.port);
+      state.active.value++;
+    }
+    return state;
+  }
+
+  /** The request's duration in seconds, now that it has ended; one less on its active-requests series. */
+  private end(state: ServerRequestState): number {
+    if (state.active) state.active.value--;
+    return (now() - state.start) / 1000;
+  }
+
+  /**
+   * Records the duration; returns the series for the body sizes, or `undefined` for an exchange that ended
+   * early (the sizes of a half-sent exchange would mislead).
+   */
+  private recordDuration(
+    state: ServerRequestState,
+    seconds: number,
+    route: string | undefined,
+    status: number,
+    aborted: boolean,
+  ): RequestSeries | undefined {
+    const series = this.seriesFor(state, route, status, aborted);
+    series.duration?.record(seconds);
+    return aborted ? undefined : series;
+  }
 
   /** Framework route (Express), then the route table; `setHttpRoute()`/Fastify/Koa already wrote `state.route`. */
   private routeOf(request: IncomingMessage, status: number): string | undefined {
@@ -334,12 +360,12 @@ export class ServerRecorder {
       return series;
     }
     const key = `${method}|${scheme}|${address}|${port}`;
-    let series = this.activeByString.get(key);
+    let series = this.activeByOptInKey.get(key);
     if (series === undefined) {
       series = stream.resolve(this.activeAttributes(method, scheme, address, port));
-      if (this.cached < COMBINATION_CACHE_LIMIT) {
-        this.activeByString.set(key, series);
-        this.cached++;
+      if (this.cachedCombinations < COMBINATION_CACHE_LIMIT) {
+        this.activeByOptInKey.set(key, series);
+        this.cachedCombinations++;
       }
     }
     return series;
@@ -354,55 +380,57 @@ export class ServerRecorder {
     return attrs;
   }
 
-  private bound(
+  /** The series for this combination: cached, or resolved (and cached while under the limit). */
+  private seriesFor(
     state: ServerRequestState,
     route: string | undefined,
     status: number,
     aborted: boolean,
-  ): Bound {
+  ): RequestSeries {
     // Every part is a small integer, so the key is one number (status < 1000, see node:http's range check).
     const key =
       (((status * 2 + (aborted ? 1 : 0)) * 3 + state.protocol) * 2 + state.scheme) * this.methodCount +
       state.method;
     if (this.optIn) {
-      const skey = `${key}|${state.address}|${state.port}|${route ?? ''}|${route === undefined ? 0 : 1}`;
-      let bound = this.byString.get(skey);
-      if (bound === undefined) {
-        bound = this.createBound(state, route, status, aborted);
-        if (this.cached < COMBINATION_CACHE_LIMIT) {
-          this.byString.set(skey, bound);
-          this.cached++;
+      const optInKey = `${key}|${state.address}|${state.port}|${route ?? ''}|${route === undefined ? 0 : 1}`;
+      let series = this.seriesByOptInKey.get(optInKey);
+      if (series === undefined) {
+        series = this.resolveSeries(state, route, status, aborted);
+        if (this.cachedCombinations < COMBINATION_CACHE_LIMIT) {
+          this.seriesByOptInKey.set(optInKey, series);
+          this.cachedCombinations++;
         }
       }
-      return bound;
+      return series;
     }
-    if (key === this.lastKey && route === this.lastRoute) return this.lastBound!;
-    let map = route === undefined ? this.noRoute : this.byRoute.get(route);
-    let bound = map?.get(key);
-    if (bound !== undefined) {
+    if (key === this.lastKey && route === this.lastRoute) return this.lastSeries!;
+    let map = route === undefined ? this.seriesWithoutRoute : this.seriesByRoute.get(route);
+    let series = map?.get(key);
+    if (series !== undefined) {
       this.lastKey = key;
       this.lastRoute = route;
-      this.lastBound = bound;
-      return bound;
+      this.lastSeries = series;
+      return series;
     }
-    bound = this.createBound(state, route, status, aborted);
-    if (this.cached < COMBINATION_CACHE_LIMIT) {
+    series = this.resolveSeries(state, route, status, aborted);
+    if (this.cachedCombinations < COMBINATION_CACHE_LIMIT) {
       if (map === undefined) {
         map = new Map();
-        this.byRoute.set(route!, map);
+        this.seriesByRoute.set(route!, map);
       }
-      map.set(key, bound);
-      this.cached++;
+      map.set(key, series);
+      this.cachedCombinations++;
     }
-    return bound;
+    return series;
   }
 
-  private createBound(
+  /** Builds the attributes of a combination (only on a cache miss) and resolves its three series. */
+  private resolveSeries(
     state: ServerRequestState,
     route: string | undefined,
     status: number,
     aborted: boolean,
-  ) {
+  ): RequestSeries {
     const attrs: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: this.options.methods.names[state.method],
       [ATTR_URL_SCHEME]: SCHEMES[state.scheme],
@@ -415,7 +443,11 @@ export class ServerRecorder {
     if (route !== undefined) attrs[ATTR_HTTP_ROUTE] = route;
     this.addOptIn(attrs, state.address, state.port);
     const { duration, requestSize, responseSize } = this.streams;
-    return new Bound(duration?.resolve(attrs), requestSize?.resolve(attrs), responseSize?.resolve(attrs));
+    return new RequestSeries(
+      duration?.resolve(attrs),
+      requestSize?.resolve(attrs),
+      responseSize?.resolve(attrs),
+    );
   }
 
   private addOptIn(attrs: Attributes, address: string | undefined, port: number): void {
@@ -460,7 +492,7 @@ function hostAndPort(host: string | undefined, scheme: number): [string | undefi
   if (host.startsWith('[')) {
     const close = host.indexOf(']');
     if (close === -1) return [host, defaultPort];
-    const port = host.charCodeAt(close + 1) === 58 ? Number(host.slice(close + 2)) : defaultPort;
+    const port = host.charCodeAt(close + 1) === CHAR_COLON ? Number(host.slice(close + 2)) : defaultPort;
     return [host.slice(1, close), Number.isInteger(port) && port > 0 && port < 65536 ? port : defaultPort];
   }
   const colon = host.lastIndexOf(':');

@@ -34,10 +34,8 @@ export function createAuthenticator(options: {
     return {
       challenge: `Basic realm="${REALM}", charset="UTF-8"`,
       check: (header) => {
-        const encoded = credentials(header, 'basic');
-        if (encoded === undefined) return false;
-        const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-        return timingSafeEqual(digest(decoded), expected);
+        const decoded = decodeBase64(credentials(header, 'basic'));
+        return decoded !== undefined && timingSafeEqual(digest(decoded), expected);
       },
     };
   }
@@ -51,6 +49,17 @@ function credentials(header: string | undefined, scheme: 'bearer' | 'basic'): st
   if (space === -1 || header.slice(0, space).toLowerCase() !== scheme) return undefined;
   const value = header.slice(space + 1).trim();
   return value === '' ? undefined : value;
+}
+
+/**
+ * Strict base64 (RFC 7617 uses RFC 4648 §4): Node's decoder skips characters outside the alphabet and stops at
+ * the first `=`, so `<valid credentials>!!garbage` would decode to the valid credentials. Only a value that
+ * encodes back to itself is accepted.
+ */
+function decodeBase64(encoded: string | undefined): string | undefined {
+  if (encoded === undefined) return undefined;
+  const bytes = Buffer.from(encoded, 'base64');
+  return bytes.toString('base64') === encoded ? bytes.toString('utf8') : undefined;
 }
 
 function digest(value: string): Buffer {

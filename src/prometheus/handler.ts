@@ -1,8 +1,10 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { diag } from '@opentelemetry/api';
-import type { ResolvedPrometheusOptions } from '../config.js';
+import { markMetricsRequest } from '../metrics-traffic.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
+import type { ResolvedPrometheusOptions } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   type CollectionState,
@@ -12,8 +14,8 @@ import {
   ScrapeProducer,
 } from './scrape.js';
 import { CardinalityWarnings, type ScrapeErrorType, type SelfMetrics } from './self-metrics.js';
+import { BodySender } from './sender.js';
 import { PrometheusSerializer } from './serializer.js';
-import { markMetricsRequest } from './traffic.js';
 
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
 export type { MetricsSource } from './scrape.js';
@@ -32,6 +34,9 @@ export type EndpointOptions = Pick<
   | 'compressionThreshold'
   | 'maxConcurrentScrapes'
   | 'rateLimit'
+  | 'rateLimitBurst'
+  | 'sendTimeout'
+  | 'maxQueuedBytes'
   | 'cacheTtl'
   | 'coalesceWindow'
   | 'scrapeTimeout'
@@ -59,7 +64,7 @@ const NOT_READY: Readonly<Record<Exclude<CollectionState, 'ok'>, string>> = {
  * health paths) and by `createMetricsHandler()` (`serveMetrics`: the framework has routed already).
  *
  * Order of checks for a metrics request, cheapest and least revealing first: malformed → 400, wrong path →
- * 404, method → 405, credentials → 401, rate → 429, concurrency → 503, then the scrape itself (200, or 500 on
+ * 404, method → 405, credentials → 401, rate → 429, concurrency (one scrape at a time per connection, `maxConcurrentScrapes` in all) → 503, then the scrape itself (200, or 500 on
  * a collection failure or an oversize body, 503 on timeout). Health paths skip auth and limits: probes must
  * stay cheap and work without secrets. Failures never escape into the host application.
  */
@@ -67,7 +72,10 @@ export class MetricsEndpoint {
   private readonly producer: ScrapeProducer;
   private readonly auth: Authenticator | undefined;
   private readonly rateLimiter: RateLimiter | undefined;
+  private readonly sender: BodySender;
   private inFlight = 0;
+  /** Connections with a scrape in flight: one at a time each, so a pipelining client cannot take every slot. */
+  private readonly scraping = new WeakSet<Socket>();
   private shuttingDown = false;
 
   constructor(
@@ -91,7 +99,9 @@ export class MetricsEndpoint {
     });
     selfMetrics?.observeInFlight(() => this.inFlight);
     this.auth = createAuthenticator(options);
-    this.rateLimiter = options.rateLimit > 0 ? new RateLimiter(options.rateLimit) : undefined;
+    this.rateLimiter =
+      options.rateLimit > 0 ? new RateLimiter(options.rateLimit, options.rateLimitBurst) : undefined;
+    this.sender = new BodySender(options, (reason) => this.selfMetrics?.connectionClosed(reason));
   }
 
   /** Metrics requests being served right now (past the auth, rate and concurrency checks). */
@@ -126,15 +136,21 @@ export class MetricsEndpoint {
     const start = performance.now();
     const target = parseTarget(req.url);
     if (target === undefined) return this.reject(res, 400, 'bad_request', 'bad request: malformed URL\n');
-    if (target === this.options.healthPath) return this.health(req, res);
-    if (target === this.options.readyPath) return this.readiness(req, res);
+    if (target === this.options.healthPath || target === this.options.readyPath) {
+      if (!isGetOrHead(req)) {
+        res.setHeader('Allow', 'GET, HEAD');
+        return send(res, 405, 'method not allowed\n');
+      }
+      if (target === this.options.healthPath) return send(res, 200, 'ok\n', req.method === 'HEAD');
+      return this.readiness(req, res);
+    }
     if (target !== this.options.path) return this.reject(res, 404, 'not_found', 'not found\n');
     return this.metrics(req, res, start);
   }
 
   private async metrics(req: IncomingMessage, res: ServerResponse, start: number): Promise<void> {
     markMetricsRequest(req);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (!isGetOrHead(req)) {
       return this.reject(res, 405, 'method_not_allowed', 'method not allowed\n', { Allow: 'GET, HEAD' });
     }
     // A scrape never has a body; one that does is malformed or an attempt to make us read it.
@@ -154,16 +170,18 @@ export class MetricsEndpoint {
         'Retry-After': String(wait),
       });
     }
-    if (this.inFlight >= this.options.maxConcurrentScrapes) {
+    if (this.scraping.has(req.socket) || this.inFlight >= this.options.maxConcurrentScrapes) {
       return this.reject(res, 503, 'too_many_concurrent_scrapes', 'too many concurrent scrapes\n', {
         'Retry-After': '1',
       });
     }
     this.inFlight++;
+    this.scraping.add(req.socket);
     try {
       await this.scrape(req, res, start);
     } finally {
       this.inFlight--;
+      this.scraping.delete(req.socket);
     }
   }
 
@@ -192,27 +210,13 @@ export class MetricsEndpoint {
     };
     if (body.encoding) headers['Content-Encoding'] = body.encoding;
     res.writeHead(200, headers);
+    let cut: ScrapeErrorType | undefined;
     if (req.method === 'HEAD') res.end();
-    else {
-      for (const chunk of body.chunks) res.write(chunk);
-      res.end();
-    }
-    this.selfMetrics?.request(200, undefined, (performance.now() - start) / 1000, body.bytes);
-  }
-
-  private async health(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return send(res, 405, 'method not allowed\n');
-    }
-    send(res, 200, 'ok\n', req.method === 'HEAD');
+    else cut = await this.sender.send(res, body);
+    this.selfMetrics?.request(200, cut, (performance.now() - start) / 1000, cut ? undefined : body.bytes);
   }
 
   private async readiness(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return send(res, 405, 'method not allowed\n');
-    }
     const head = req.method === 'HEAD';
     if (this.shuttingDown) return send(res, 503, 'not ready: shutting down\n', head);
     // A flag read while the latest collection succeeded; otherwise one collection decides (joined with any
@@ -258,6 +262,10 @@ function parseTarget(url: string | undefined): string | undefined {
     return undefined;
   }
   return path;
+}
+
+function isGetOrHead(req: IncomingMessage): boolean {
+  return req.method === 'GET' || req.method === 'HEAD';
 }
 
 function hasBody(req: IncomingMessage): boolean {

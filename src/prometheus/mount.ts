@@ -1,6 +1,15 @@
 import { diag } from '@opentelemetry/api';
-import { currentHandle, endpointOf, type MetricsHandle } from '../init.js';
-import type { MetricsRequestHandler } from './handler.js';
+import { state } from '../global-state.js';
+import type { MetricsHandle } from '../init.js';
+import type { MetricsEndpoint, MetricsRequestHandler } from './handler.js';
+
+// The metrics endpoint behind each handle; not part of the public handle.
+const ENDPOINTS = new WeakMap<MetricsHandle, MetricsEndpoint>();
+
+/** Makes `endpoint` the one `createMetricsHandler(handle)` serves. */
+export function attachEndpoint(handle: MetricsHandle, endpoint: MetricsEndpoint): void {
+  ENDPOINTS.set(handle, endpoint);
+}
 
 /**
  * A `(req, res)` handler serving the metrics of `initMeter()` from your application's own server, with the
@@ -20,8 +29,8 @@ import type { MetricsRequestHandler } from './handler.js';
 export function createMetricsHandler(telemetry?: MetricsHandle): MetricsRequestHandler {
   let warned = false;
   return (req, res) => {
-    const handle = telemetry ?? currentHandle();
-    const endpoint = handle ? endpointOf(handle) : undefined;
+    const handle = telemetry ?? state.init?.handle;
+    const endpoint = handle ? ENDPOINTS.get(handle) : undefined;
     if (endpoint) {
       endpoint.serveMetrics(req, res);
       return;

@@ -55,12 +55,21 @@ export function sanitizeMetricName(name: string): string {
   return /^[0-9]/.test(s) ? `_${s}` : s;
 }
 
-/** Label names allow no `:`; a leading digit gets the spec's `key_` prefix. */
+/**
+ * Label names allow no `:`, and runs of `_` collapse to one, so no label can start with the `__` that Prometheus
+ * reserves. A leading digit gets the spec's `key_` prefix, and so does a name the exposition itself uses or
+ * reserves (`le` on histogram buckets, `quantile` on summaries, `otel_scope_*` for the scope): an attribute named
+ * `le` becomes `key_le`, so it can never repeat a label the serializer adds (Prometheus rejects such a scrape).
+ */
 export function sanitizeLabelName(key: string): string {
   const s = key.replace(/[^a-zA-Z0-9_]+/g, '_').replace(/_{2,}/g, '_');
   if (s === '' || s === '_') return 'key_';
-  return /^[0-9]/.test(s) ? `key_${s}` : s;
+  return /^[0-9]/.test(s) || RESERVED_LABEL.test(s) ? `key_${s}` : s;
 }
+
+// Labels the exposition writes itself. Applied to every family type, so an attribute keeps one label name
+// whatever instrument records it.
+const RESERVED_LABEL = /^(?:le|quantile|otel_scope_.*)$/;
 
 /**
  * The unit's suffix words (`s` → `seconds`, `By/s` → `bytes_per_second`, `{request}` → ``). Unknown units are
@@ -87,10 +96,15 @@ function cleanUnit(word: string): string {
     .replace(/^_|_$/g, '');
 }
 
-/** Full family name: sanitized name, unit suffix unless already present, then `_total` for counters. */
+/**
+ * Full family name: sanitized name, unit suffix unless already present, then `_total` for counters. `''` when the
+ * name has nothing to represent: no letter or digit is left once it is sanitized and a counter's `_total` is taken
+ * off (`''`, `'_total'`, `'…'`); the serializer drops such a metric.
+ */
 export function familyName(name: string, unit: string, type: PromType): string {
   let base = sanitizeMetricName(name);
   if (type === 'counter' && base.endsWith('_total')) base = base.slice(0, -'_total'.length);
+  if (!/[a-zA-Z0-9]/.test(base)) return '';
   const suffix = unitSuffix(unit, type);
   if (suffix !== '' && !base.endsWith(`_${suffix}`) && base !== suffix) base = `${base}_${suffix}`;
   return type === 'counter' ? `${base}_total` : base;

@@ -1,6 +1,7 @@
 import { type Counter, diag, type Gauge, type Histogram, type Meter } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { CallbackFailureReason, CallbackGuard } from '../callback-guard.js';
+import type { MeasurementGuard } from '../measurement-guard.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -8,15 +9,20 @@ import {
   ATTR_OTEL_METRIC_OVERFLOW,
   ATTR_REASON,
   METRIC_OMB_CALLBACK_FAILURES,
+  METRIC_OMB_CONNECTIONS_CLOSED,
+  METRIC_OMB_EXPOSITION_DROPPED,
   METRIC_OMB_OVERFLOW_MEASUREMENTS,
   METRIC_OMB_OVERFLOW_SERIES,
+  METRIC_OMB_RECORD_INVALID,
   METRIC_OMB_SCRAPE_DURATION,
   METRIC_OMB_SCRAPE_REQUESTS,
   METRIC_OMB_SCRAPE_RESPONSE_SIZE,
   METRIC_OMB_SCRAPE_SERIES,
   METRIC_OMB_SCRAPES_IN_FLIGHT,
 } from '../semconv.js';
-import type { ExpositionStats } from './serializer.js';
+import type { DroppedSeries, ExpositionStats } from './serializer.js';
+
+const NOTHING_DROPPED: ReadonlyMap<string, DroppedSeries> = new Map();
 
 /** Why a scrape did not answer 200, as the `error.type` attribute. */
 export type ScrapeErrorType =
@@ -29,7 +35,21 @@ export type ScrapeErrorType =
   | 'response_too_large'
   | 'not_found'
   | 'method_not_allowed'
-  | 'not_initialised';
+  | 'not_initialised'
+  | ConnectionCloseReason;
+
+/**
+ * Why the endpoint closed a connection itself, as the `error.type` attribute of `omb.connections.closed`:
+ * `evicted` (idle, closed to make room at `maxConnections`), `over_capacity` (new, and every connection was
+ * busy), `header_timeout`, `tls_handshake_timeout`, `send_timeout`, `queue_full` (over `maxQueuedBytes`).
+ */
+export type ConnectionCloseReason =
+  | 'evicted'
+  | 'over_capacity'
+  | 'header_timeout'
+  | 'tls_handshake_timeout'
+  | 'send_timeout'
+  | 'queue_full';
 
 /**
  * The endpoint's own metrics, recorded through OpenTelemetry instruments on the library's meter, so every
@@ -48,11 +68,15 @@ export class SelfMetrics {
   private readonly duration: Histogram;
   private readonly size: Histogram;
   private readonly series: Gauge;
+  private readonly closed: Counter;
   private overflow: ReadonlyMap<string, { series: number; measurements: number }> = new Map();
+  private dropped = NOTHING_DROPPED;
 
+  /** `guard` and `measurements` are read for the callback-failure and invalid-measurement counters. */
   constructor(
     private readonly meter: Meter,
     guard?: CallbackGuard,
+    measurements?: MeasurementGuard,
   ) {
     this.requests = meter.createCounter(METRIC_OMB_SCRAPE_REQUESTS, {
       description:
@@ -70,6 +94,11 @@ export class SelfMetrics {
     this.series = meter.createGauge(METRIC_OMB_SCRAPE_SERIES, {
       description: 'Samples in the last exposition served.',
       unit: '{series}',
+    });
+    this.closed = meter.createCounter(METRIC_OMB_CONNECTIONS_CLOSED, {
+      description:
+        'Connections the endpoint closed to protect itself (timeouts, connection and queue limits), by reason.',
+      unit: '{connection}',
     });
     const overflowSeries = meter.createObservableGauge(METRIC_OMB_OVERFLOW_SERIES, {
       description:
@@ -91,6 +120,32 @@ export class SelfMetrics {
       },
       [overflowSeries, overflowMeasurements],
     );
+    meter
+      .createObservableGauge(METRIC_OMB_EXPOSITION_DROPPED, {
+        description:
+          'Series left out of the last exposition (bad or clashing name, exponential histogram, NaN or negative counter), per instrument and reason.',
+        unit: '{series}',
+      })
+      .addCallback((result) => {
+        for (const d of this.dropped.values()) {
+          result.observe(d.series, { [ATTR_OMB_INSTRUMENT]: d.instrument, [ATTR_ERROR_TYPE]: d.reason });
+        }
+      });
+    if (measurements) {
+      meter
+        .createObservableCounter(METRIC_OMB_RECORD_INVALID, {
+          description:
+            'Measurements with an invalid value (dropped) or attribute (left out), per instrument and reason.',
+          unit: '{measurement}',
+        })
+        .addCallback((result) => {
+          for (const [name, counts] of measurements.invalid) {
+            for (const [reason, count] of counts) {
+              result.observe(count, { [ATTR_OMB_INSTRUMENT]: name, [ATTR_ERROR_TYPE]: reason });
+            }
+          }
+        });
+    }
     if (guard) {
       meter
         .createObservableCounter(METRIC_OMB_CALLBACK_FAILURES, {
@@ -130,10 +185,16 @@ export class SelfMetrics {
     if (bytes !== undefined) this.size.record(bytes);
   }
 
+  /** A connection the endpoint closed, and why. */
+  connectionClosed(reason: ConnectionCloseReason): void {
+    this.closed.add(1, { [ATTR_ERROR_TYPE]: reason });
+  }
+
   /** What the last exposition contained. */
   exposition(stats: ExpositionStats): void {
     this.series.record(stats.series);
     this.overflow = stats.overflow;
+    this.dropped = stats.dropped ?? NOTHING_DROPPED;
   }
 }
 

@@ -1,18 +1,21 @@
-import { type Attributes, type AttributeValue, diag } from '@opentelemetry/api';
+import { type Attributes, diag } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
+  type DataPoint,
   DataPointType,
   type Histogram,
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { isAttributeValue } from '../measurement-guard.js';
 import {
   ATTR_OTEL_METRIC_OVERFLOW,
   PROM_SCOPE_NAME,
   PROM_SCOPE_SCHEMA_URL,
   PROM_SCOPE_VERSION,
   PROM_TARGET_INFO,
+  PROM_TARGET_INFO_OM,
 } from '../semconv.js';
 import { familyName, type PromType, sanitizeLabelName, unitSuffix } from './naming.js';
 
@@ -37,12 +40,36 @@ export interface ExpositionStats {
    * cardinality limit) and, for histograms, the measurements folded into them (the overflow point's count).
    */
   readonly overflow: Map<string, { series: number; measurements: number }>;
+  /**
+   * What was left out, keyed by `<reason>\u0000<instrument name>`; created on the first drop. See
+   * {@link DroppedSeries} for the reasons.
+   */
+  dropped?: Map<string, DroppedSeries>;
+}
+
+/**
+ * Why a metric or series was left out of an exposition:
+ * - `invalid_name`: the instrument name has no letter or digit once translated (`''`, `'_total'`, `'…'`);
+ * - `name_conflict`: an earlier family already uses its Prometheus name, one of its sample names (`_total`,
+ *   `_bucket`, `_sum`, `_count`) or its OpenMetrics family name, or it repeats a stream of the same scope;
+ * - `unsupported_type`: an exponential histogram, which the text formats cannot carry;
+ * - `invalid_value`: a counter value or histogram sum that is NaN or negative (counters only count up).
+ */
+export type DropReason = 'invalid_name' | 'name_conflict' | 'unsupported_type' | 'invalid_value';
+
+/** Series of one instrument left out of one exposition, and why. */
+export interface DroppedSeries {
+  readonly instrument: string;
+  readonly reason: DropReason;
+  series: number;
 }
 
 interface FamilyMeta {
   readonly name: string;
   readonly type: PromType;
   readonly unit: string;
+  /** Names this family's lines use besides `name`: its other sample names and its OpenMetrics family name. */
+  readonly claims: readonly string[];
   /** Sample-name prefixes as bytes, built once per family: `name`, `name_bucket{`, `name_sum`, `name_count`. */
   readonly bytes: {
     readonly name: Buffer;
@@ -69,6 +96,8 @@ interface Family {
   readonly meta: FamilyMeta;
   readonly help: string;
   readonly members: { readonly scope: ScopeBytes; readonly metric: MetricData }[];
+  /** Data points over all members; a family without any writes nothing, not even HELP/TYPE. */
+  points: number;
 }
 
 /** The scope labels as bytes, with and without the `,` that separates them from attribute labels. */
@@ -150,48 +179,49 @@ export class PrometheusSerializer {
       w.bytes(this.targetInfoBytes(resourceMetrics.resource, om));
       series++;
     }
-    for (const family of this.families(resourceMetrics).values()) {
+    for (const family of this.families(resourceMetrics, stats).values()) {
+      if (family.points === 0) continue;
       w.bytes(this.header(family, om));
       const meta = family.meta;
+      const counter = meta.type === 'counter';
       for (const { scope, metric } of family.members) {
-        const overflowEntry = stats ? { series: 0, measurements: 0 } : undefined;
-        if (metric.dataPointType === DataPointType.HISTOGRAM) {
-          const cache = this.labelsFor(metric);
-          const points = metric.dataPoints;
-          for (let i = 0; i < points.length; i++) {
-            const point = points[i]!;
-            const labels =
-              cache.attrs[i] === point.attributes ? cache.labels[i]! : this.miss(cache, i, point.attributes);
-            series += this.writeHistogram(w, meta, scope, labels, point.value, om);
-            if (overflowEntry && point.attributes[ATTR_OTEL_METRIC_OVERFLOW] === true) {
-              overflowEntry.series++;
-              overflowEntry.measurements += point.value.count;
-            }
-            if (w.done.length > 0) yield* w.take();
+        const points = metric.dataPoints as DataPoint<number | Histogram>[];
+        if (points.length === 0) continue;
+        const histogram = metric.dataPointType === DataPointType.HISTOGRAM;
+        const cache = this.labelsFor(metric);
+        let overflowSeries = 0;
+        let overflowMeasurements = 0;
+        let invalid = 0;
+        for (let i = 0; i < points.length; i++) {
+          const { attributes, value } = points[i]!;
+          const labels = cache.attrs[i] === attributes ? cache.labels[i]! : this.miss(cache, i, attributes);
+          const written = histogram
+            ? this.writeHistogram(w, meta, scope, labels, value as Histogram, om)
+            : this.writeSample(w, meta, scope, labels, value as number, counter);
+          if (written === 0) {
+            invalid++;
+            continue;
           }
-        } else if (
-          metric.dataPointType === DataPointType.SUM ||
-          metric.dataPointType === DataPointType.GAUGE
-        ) {
-          const cache = this.labelsFor(metric);
-          const points = metric.dataPoints;
-          for (let i = 0; i < points.length; i++) {
-            const point = points[i]!;
-            const labels =
-              cache.attrs[i] === point.attributes ? cache.labels[i]! : this.miss(cache, i, point.attributes);
-            this.writeSample(w, meta, scope, labels, point.value);
-            series++;
-            if (overflowEntry && point.attributes[ATTR_OTEL_METRIC_OVERFLOW] === true) overflowEntry.series++;
-            if (w.done.length > 0) yield* w.take();
+          series += written;
+          if (attributes[ATTR_OTEL_METRIC_OVERFLOW] === true && isOverflowSeries(attributes)) {
+            overflowSeries++;
+            if (histogram) overflowMeasurements += (value as Histogram).count;
           }
+          if (w.done.length > 0) yield* w.take();
         }
-        if (overflowEntry && overflowEntry.series > 0) {
-          const key = metric.descriptor.name;
-          const seen = stats?.overflow.get(key);
+        if (stats === undefined) continue;
+        if (invalid > 0) drop(stats, metric, 'invalid_value', invalid);
+        if (overflowSeries > 0) {
+          const seen = stats.overflow.get(metric.descriptor.name);
           if (seen) {
-            seen.series += overflowEntry.series;
-            seen.measurements += overflowEntry.measurements;
-          } else stats?.overflow.set(key, overflowEntry);
+            seen.series += overflowSeries;
+            seen.measurements += overflowMeasurements;
+          } else {
+            stats.overflow.set(metric.descriptor.name, {
+              series: overflowSeries,
+              measurements: overflowMeasurements,
+            });
+          }
         }
       }
     }
@@ -201,39 +231,68 @@ export class PrometheusSerializer {
     yield* w.take();
   }
 
-  /** Groups metrics by Prometheus family name across scopes, so each family gets one HELP/TYPE (spec: MUST). */
-  private families(resourceMetrics: ResourceMetrics): Map<string, Family> {
+  /**
+   * Groups metrics by Prometheus family name across scopes, so each family gets one HELP/TYPE (spec: MUST), and
+   * makes sure no line name is written by two families: in the order the SDK reports metrics (meters in creation
+   * order, then their instruments in creation order), the first metric to use a name keeps it. A later metric is
+   * left out, with one warning, when its family name, OpenMetrics family name or any of its sample names is
+   * already used by another family, or when it maps to a family that already has a stream from the same scope
+   * (`x` next to `x_total`; with scope labels off, any second stream). The SDK reports a metric once it has
+   * data and cumulative streams stay, so once both have data the instrument created first is served.
+   */
+  private families(resourceMetrics: ResourceMetrics, stats?: ExpositionStats): Map<string, Family> {
     const families = new Map<string, Family>();
+    // Every line name in use → the family that uses it.
+    const taken = new Map<string, string>();
+    if (this.targetInfo) {
+      taken.set(PROM_TARGET_INFO, PROM_TARGET_INFO);
+      taken.set(PROM_TARGET_INFO_OM, PROM_TARGET_INFO);
+    }
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
       const scopeBytes = this.scopeInfo ? this.scopeBytes(scope) : NO_SCOPE;
       for (const metric of metrics) {
-        if (metric.dataPoints.length === 0) continue;
-        const meta = this.familyMeta(metric);
+        const meta = this.familyMeta(metric, stats);
         if (meta === undefined) continue;
+        const points = metric.dataPoints.length;
         const existing = families.get(meta.name);
-        if (existing === undefined) {
+        if (existing !== undefined && existing.meta.type === meta.type) {
+          if (existing.members.every((m) => m.scope !== scopeBytes)) {
+            existing.members.push({ scope: scopeBytes, metric });
+            existing.points += points;
+            continue;
+          }
+        } else if (
+          existing === undefined &&
+          !taken.has(meta.name) &&
+          meta.claims.every((n) => !taken.has(n))
+        ) {
           // Without a description, HELP names the OTel instrument: linters (promtool) want HELP on every family,
           // and the original name is what a reader needs to find the instrument in code.
           families.set(meta.name, {
             meta,
             help: metric.descriptor.description || metric.descriptor.name,
             members: [{ scope: scopeBytes, metric }],
+            points,
           });
-        } else if (existing.meta.type !== meta.type) {
-          this.warnOnce(
-            `conflict:${meta.name}`,
-            `metric "${metric.descriptor.name}" from scope "${scope.name}" maps to Prometheus family "${meta.name}" ` +
-              `as a ${meta.type}, but that family is already a ${existing.meta.type}; dropping it (rename one of them)`,
-          );
-        } else {
-          existing.members.push({ scope: scopeBytes, metric });
+          taken.set(meta.name, meta.name);
+          for (const n of meta.claims) taken.set(n, meta.name);
+          continue;
         }
+        const holder =
+          taken.get(meta.name) ?? meta.claims.map((n) => taken.get(n)).find((n) => n) ?? meta.name;
+        this.warnOnce(
+          `conflict:${metric.descriptor.name}:${meta.type}:${scope.name}`,
+          `metric "${metric.descriptor.name}" (${meta.type}) from scope "${scope.name}" maps to the Prometheus ` +
+            `${meta.type} "${meta.name}", whose names are already used by the family "${holder}"; leaving it out ` +
+            'of the exposition (rename one of the instruments)',
+        );
+        if (stats && points > 0) drop(stats, metric, 'name_conflict', points);
       }
     }
     return families;
   }
 
-  private familyMeta(metric: MetricData): FamilyMeta | undefined {
+  private familyMeta(metric: MetricData, stats: ExpositionStats | undefined): FamilyMeta | undefined {
     const { name, unit } = metric.descriptor;
     let type: PromType;
     switch (metric.dataPointType) {
@@ -250,22 +309,34 @@ export class PrometheusSerializer {
         this.warnOnce(
           `exp:${name}`,
           `metric "${name}" uses an exponential histogram, which the Prometheus text formats cannot carry; ` +
-            'dropping it (use an explicit-bucket view for this instrument)',
+            'leaving it out of the exposition (use an explicit-bucket view for this instrument)',
         );
+        if (stats) drop(stats, metric, 'unsupported_type', metric.dataPoints.length);
         return undefined;
     }
     const key = `${name}\u0000${unit}\u0000${type}`;
     let meta = this.familyCache.get(key);
     if (meta === undefined) {
       const family = familyName(name, unit, type);
-      if (family === PROM_TARGET_INFO) {
-        this.warnOnce(`target_info:${name}`, `metric "${name}" would shadow target_info; dropping it`);
+      if (family === '') {
+        this.warnOnce(
+          `name:${key}`,
+          `metric ${JSON.stringify(name)} has no letter or digit left once translated to a Prometheus name; ` +
+            'leaving it out of the exposition (give the instrument a name such as "orders.placed")',
+        );
+        if (stats) drop(stats, metric, 'invalid_name', metric.dataPoints.length);
         return undefined;
       }
       meta = {
         name: family,
         type,
         unit: unitSuffix(unit, type),
+        claims:
+          type === 'counter'
+            ? [family.slice(0, -'_total'.length)]
+            : type === 'histogram'
+              ? [`${family}_bucket`, `${family}_sum`, `${family}_count`]
+              : [],
         bytes: {
           name: Buffer.from(family),
           bucket: Buffer.from(`${family}_bucket{`),
@@ -296,8 +367,19 @@ export class PrometheusSerializer {
     return bytes;
   }
 
-  /** `name{scope,labels} value\n` */
-  private writeSample(w: ByteWriter, meta: FamilyMeta, scope: ScopeBytes, labels: string, value: number) {
+  /**
+   * `name{scope,labels} value\n`; returns the samples written: 0 for a counter value that is NaN or negative,
+   * which OpenMetrics forbids (and one `add(NaN)` would keep a counter NaN for good).
+   */
+  private writeSample(
+    w: ByteWriter,
+    meta: FamilyMeta,
+    scope: ScopeBytes,
+    labels: string,
+    value: number,
+    counter: boolean,
+  ): number {
+    if (counter && !(value >= 0)) return 0;
     const name = meta.bytes.name;
     w.ensure(name.length + scope.withComma.length + labels.length * 3 + MAX_NUMBER_BYTES + 4);
     const b = w.buf;
@@ -317,11 +399,13 @@ export class PrometheusSerializer {
     off = writeNumber(b, off, value);
     b[off++] = NEWLINE;
     w.off = off;
+    return 1;
   }
 
   /**
    * All lines of one histogram series. The label bytes are written once, into the first bucket line, and
-   * copied from there for every other line. Returns the number of samples written.
+   * copied from there for every other line. Returns the number of samples written: 0 when the sum is NaN or
+   * negative, which OpenMetrics forbids for counter-like samples.
    */
   private writeHistogram(
     w: ByteWriter,
@@ -331,6 +415,7 @@ export class PrometheusSerializer {
     h: Histogram,
     om: boolean,
   ): number {
+    if (h.sum !== undefined && !(h.sum >= 0)) return 0;
     const { boundaries, counts } = h.buckets;
     const les = this.leBytes(boundaries, om);
     const { bucket, sum, count } = meta.bytes;
@@ -453,7 +538,7 @@ export class PrometheusSerializer {
       const labels = labelString(resource.attributes, this.labelNameCache);
       const type = om ? 'info' : 'gauge';
       // OpenMetrics info families are named without `_info`; the sample carries it.
-      const metaName = om ? 'target' : PROM_TARGET_INFO;
+      const metaName = om ? PROM_TARGET_INFO_OM : PROM_TARGET_INFO;
       body = Buffer.from(
         `# HELP ${metaName} Target metadata\n# TYPE ${metaName} ${type}\n` +
           `${PROM_TARGET_INFO}${labels === '' ? '' : `{${labels}}`} 1\n`,
@@ -560,78 +645,99 @@ function writeNumber(b: Buffer, off: number, v: number): number {
 }
 
 /**
- * Label string for an attribute set. Keys are sanitized; when two keys sanitize to the same label, their values
- * are joined with `;` in the order of the original keys (spec: MUST). `names` caches sanitized keys.
+ * Label string for an attribute set, in the order of its keys. Keys become label names by
+ * {@link sanitizeLabelName}; when two keys give the same label, their values are joined with `;` in the
+ * lexicographical order of the original keys (spec: MUST). Values follow {@link attributeString}: one that is not
+ * a valid attribute value, or that cannot be read (a throwing getter), leaves its label out. `names` caches
+ * label names per key. Never throws: what cannot be read is left out.
  */
 export function labelString(attributes: Attributes, names?: Map<string, string>): string {
-  const keys = Object.keys(attributes);
-  if (keys.length === 0) return '';
-  let out = '';
-  let merged: Map<string, { key: string; value: string }[]> | undefined;
-  const seen: string[] = [];
+  let keys: string[];
+  try {
+    keys = Object.keys(attributes);
+  } catch {
+    return '';
+  }
+  // Label → [original key, value] pairs, in first-seen order of the labels.
+  const labels = new Map<string, [string, string][]>();
   for (const key of keys) {
-    const value = attributes[key];
-    if (value === undefined || value === null) continue;
+    let value: string | undefined;
+    try {
+      value = attributeString(attributes[key]);
+    } catch {
+      value = undefined;
+    }
+    if (value === undefined) continue;
     let label = names?.get(key);
     if (label === undefined) {
       label = sanitizeLabelName(key);
       names?.set(key, label);
     }
-    if (merged === undefined && !seen.includes(label)) {
-      seen.push(label);
-      out += `${out === '' ? '' : ','}${label}="${escapeLabelValue(attributeString(value))}"`;
-      continue;
-    }
-    // Rare: two keys share a sanitized label. Rebuild with merging from here on.
-    merged ??= rebuild(attributes, keys, names);
-    break;
+    const entries = labels.get(label);
+    if (entries) entries.push([key, value]);
+    else labels.set(label, [[key, value]]);
   }
-  if (merged === undefined) return out;
-  out = '';
-  for (const [label, entries] of merged) {
-    if (entries.length > 1) entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const value = entries.map((e) => e.value).join(';');
+  let out = '';
+  for (const [label, entries] of labels) {
+    // Rare: several keys share a label.
+    if (entries.length > 1) entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const value = entries.length === 1 ? entries[0]![1] : entries.map((e) => e[1]).join(';');
     out += `${out === '' ? '' : ','}${label}="${escapeLabelValue(value)}"`;
   }
   return out;
 }
 
-function rebuild(
-  attributes: Attributes,
-  keys: string[],
-  names: Map<string, string> | undefined,
-): Map<string, { key: string; value: string }[]> {
-  const merged = new Map<string, { key: string; value: string }[]>();
-  for (const key of keys) {
-    const value = attributes[key];
-    if (value === undefined || value === null) continue;
-    const label = names?.get(key) ?? sanitizeLabelName(key);
-    const entry = { key, value: attributeString(value) };
-    const list = merged.get(label);
-    if (list) list.push(entry);
-    else merged.set(label, [entry]);
-  }
-  return merged;
-}
-
-function attributeString(value: AttributeValue): string {
+/**
+ * An attribute value as label text: strings as they are, numbers and booleans as JavaScript prints them, arrays
+ * of those as JSON (`["a","b"]`). Anything else (BigInt, objects, functions, symbols, arrays holding anything
+ * but primitives, `null`, `undefined`) is not an OTel attribute value: `undefined`, and the label is left out.
+ */
+export function attributeString(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return JSON.stringify(value);
-  return String(value);
+  if (!isAttributeValue(value)) return undefined;
+  return Array.isArray(value) ? JSON.stringify(value) : String(value);
 }
 
-const LABEL_ESCAPES = /[\\"\n]/;
+/** The SDK's overflow series carries exactly one attribute, `otel.metric.overflow=true`. */
+function isOverflowSeries(attributes: Attributes): boolean {
+  let n = 0;
+  for (const _ in attributes) if (++n > 1) return false;
+  return true;
+}
 
-/** Escapes `\`, `"` and newline, the three characters the text formats forbid raw in label values. */
+function drop(stats: ExpositionStats, metric: MetricData, reason: DropReason, series: number): void {
+  const instrument = metric.descriptor.name;
+  const key = `${reason}\u0000${instrument}`;
+  stats.dropped ??= new Map();
+  const seen = stats.dropped.get(key);
+  if (seen) seen.series += series;
+  else stats.dropped.set(key, { instrument, reason, series });
+}
+
+// `\`, `"` and newline have escapes in every text format; no other control character has one that every parser
+// reads (Prometheus's own text parser rejects `\r`), and a raw CR or NEL splits the line for parsers that read
+// with universal newlines (Python's). So those are replaced by U+FFFD, the Unicode replacement character.
+const LABEL_ESCAPES = /[\\"\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const LABEL_ESCAPES_ALL = /[\\"\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const HELP_ESCAPES = /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const HELP_ESCAPES_OM = /[\\"\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+function escapeChar(c: string): string {
+  return c === '\\' ? '\\\\' : c === '"' ? '\\"' : c === '\n' ? '\\n' : '\ufffd';
+}
+
+/**
+ * A label value as the text formats want it: `\`, `"` and newline escaped, every other control character (C0,
+ * DEL, C1) and U+2028/U+2029 replaced by U+FFFD.
+ */
 export function escapeLabelValue(value: string): string {
   if (!LABEL_ESCAPES.test(value)) return value;
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return value.replace(LABEL_ESCAPES_ALL, escapeChar);
 }
 
-/** HELP text: `\` and newline in text 0.0.4; OpenMetrics also escapes `"`. */
+/** HELP text: as label values, but `"` only in OpenMetrics (text 0.0.4 has no escape for it in HELP). */
 function escapeHelp(help: string, om: boolean): string {
-  const s = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-  return om ? s.replace(/"/g, '\\"') : s;
+  return help.replace(om ? HELP_ESCAPES_OM : HELP_ESCAPES, escapeChar);
 }
 
 /** Prometheus float syntax: `NaN`, `+Inf`, `-Inf`, otherwise JavaScript's shortest round-trip form. */

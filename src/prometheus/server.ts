@@ -2,11 +2,15 @@ import { createServer, type RequestListener, type Server, STATUS_CODES } from 'n
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { MetricsError } from '../errors.js';
-import { markMetricsServer } from './traffic.js';
+import { markMetricsServer } from '../metrics-traffic.js';
+import { ConnectionGuard } from './connections.js';
+import type { ConnectionCloseReason } from './self-metrics.js';
 
 export interface ListeningServer {
   readonly server: Server;
   readonly url: string;
+  /** Open connections, as the connection guard counts them. */
+  readonly connections: () => number;
   close(): Promise<void>;
 }
 
@@ -18,16 +22,26 @@ export interface ListenOptions {
   readonly tls?: { readonly key: string; readonly cert: string } | undefined;
   /** Told about requests the HTTP parser rejected (400, 408, 431) before they reached the handler. */
   readonly onClientError?: (status: number) => void;
+  /** Told about every connection the server closed to protect itself. */
+  readonly onConnectionClosed?: (reason: ConnectionCloseReason) => void;
+  /** Open connections at once (`prometheus.maxConnections`). Default `LIMITS.maxConnections`. */
+  readonly maxConnections?: number;
+  /** Time to complete a request's headers, in ms (`prometheus.headerTimeout`). Default `LIMITS.headersTimeout`. */
+  readonly headerTimeout?: number;
+  /** Time to complete a TLS handshake, in ms (`prometheus.tlsHandshakeTimeout`). Default `LIMITS.tlsHandshakeTimeout`. */
+  readonly tlsHandshakeTimeout?: number;
 }
 
 /**
  * Request limits. A scrape is one small GET, so anything bigger or slower is a client to drop: headers up to
- * 8 KiB (room for a long bearer token), 10 s to send them, 30 s for the whole request, idle keep-alive sockets
- * closed after 5 s, at most 256 open connections.
+ * 8 KiB (room for a long bearer token), 10 s to send them, 5 s for a TLS handshake, 30 s for the whole
+ * request, idle keep-alive sockets closed after 5 s, at most 256 open connections (idle ones make room for new
+ * ones: `ConnectionGuard`). The configurable ones default to the same values in `DEFAULTS.prometheus`.
  */
 export const LIMITS = Object.freeze({
   maxHeaderSize: 8 * 1024,
   headersTimeout: 10_000,
+  tlsHandshakeTimeout: 5_000,
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
   maxConnections: 256,
@@ -40,30 +54,61 @@ export const LIMITS = Object.freeze({
  */
 export function listen(handler: RequestListener, options: ListenOptions): Promise<ListeningServer> {
   const { host, port, path, tls } = options;
+  const headerTimeout = options.headerTimeout ?? LIMITS.headersTimeout;
   const serverOptions = {
     maxHeaderSize: LIMITS.maxHeaderSize,
-    headersTimeout: LIMITS.headersTimeout,
+    // Node's own checks stay as a backstop; the guard's per-connection timer is what holds the deadline.
+    headersTimeout: Math.min(headerTimeout, LIMITS.requestTimeout),
     requestTimeout: LIMITS.requestTimeout,
     keepAliveTimeout: LIMITS.keepAliveTimeout,
   };
   const server: Server = tls
-    ? createHttpsServer({ ...serverOptions, key: tls.key, cert: tls.cert }, handler)
+    ? createHttpsServer(
+        {
+          ...serverOptions,
+          key: tls.key,
+          cert: tls.cert,
+          handshakeTimeout: options.tlsHandshakeTimeout ?? LIMITS.tlsHandshakeTimeout,
+        },
+        handler,
+      )
     : createServer(serverOptions, handler);
-  server.maxConnections = LIMITS.maxConnections;
+  const closed = options.onConnectionClosed ?? (() => {});
+  // No `server.maxConnections`: at the limit it refuses every newcomer, so idle clients lock everyone out.
+  const guard = new ConnectionGuard(
+    server,
+    { maxConnections: options.maxConnections ?? LIMITS.maxConnections, headerTimeout },
+    closed,
+    tls !== undefined,
+  );
   markMetricsServer(server);
+  server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
+    // Node has closed the socket already; a handshake that failed for other reasons is the client's business.
+    if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') closed('tls_handshake_timeout');
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Node's default answer, plus counting it (attaching a listener replaces the default).
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // Node's default answer, plus counting it (attaching a listener replaces the default). Only HTTP parser
+    // errors get an HTTP answer; anything else (a reset, a failed or timed-out TLS handshake) is closed.
+    const code = err.code ?? '';
+    const status =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 408
+          : code.startsWith('HPE_')
+            ? 400
+            : undefined;
+    if (status === undefined || !socket.writable) {
       socket.destroy();
       return;
     }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     options.onClientError?.(status);
     const text = `${STATUS_CODES[status]?.toLowerCase()}\n`;
+    // Closed once the answer is out: the server allows half-open sockets, so `end()` alone could leave it open.
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
         `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+      () => socket.destroy(),
     );
   });
   return new Promise((resolve, reject) => {
@@ -114,10 +159,12 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
       resolve({
         server,
         url: `${tls ? 'https' : 'http'}://${shownHost}:${address.port}${path}`,
+        connections: () => guard.size,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
             server.closeAllConnections();
+            guard.closeIdle();
           }),
       });
     });

@@ -1,6 +1,5 @@
 import type { Meter, MeterOptions, MeterProvider, MetricOptions } from '@opentelemetry/api';
 import { HostMetricsInstrumentation } from '@opentelemetry/instrumentation-host-metrics';
-import type { HostMetricGroup } from '../config.js';
 import {
   METRIC_PROCESS_CPU_UTILIZATION,
   METRIC_PROCESS_MEMORY_USAGE,
@@ -12,6 +11,7 @@ import {
   METRIC_SYSTEM_NETWORK_PACKET_DROPPED,
 } from '../semconv.js';
 import type { Collector } from './collectors.js';
+import type { HostMetricGroup } from './options.js';
 
 /** The groups `@opentelemetry/instrumentation-host-metrics` knows; the others are ours (src/runtime/process.ts). */
 const PACKAGE_GROUPS: ReadonlySet<HostMetricGroup> = new Set([

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { diag, type Meter, type ObservableResult } from '@opentelemetry/api';
 import type { ResourceDetector } from '@opentelemetry/resources';
-import type { HostMetricGroup } from '../config.js';
 import {
   ATTR_PROCESS_CREATION_TIME,
   METRIC_PROCESS_MEMORY_VIRTUAL,
@@ -10,6 +9,7 @@ import {
   METRIC_PROCESS_UPTIME,
 } from '../semconv.js';
 import type { Collector } from './collectors.js';
+import type { HostMetricGroup } from './options.js';
 
 /** Where the Linux readers look; tests point it elsewhere to make a read fail. */
 export interface ProcOptions {

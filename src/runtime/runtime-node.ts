@@ -1,7 +1,7 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
-import type { RuntimeOptions } from '../config.js';
 import type { Collector } from './collectors.js';
+import type { RuntimeOptions } from './options.js';
 
 /**
  * Starts `@opentelemetry/instrumentation-runtime-node` on our provider: `nodejs.eventloop.delay.*` (gauges,

@@ -1,5 +1,5 @@
 import { AssertionError } from 'node:assert';
-import { distance } from '../config.js';
+import { distance } from '../option-reader.js';
 import {
   type AttributeFilter,
   COUNTER_KINDS,
@@ -341,32 +341,10 @@ export const metricsMatchers = {
     attributes?: AttributeFilter,
     value?: number,
   ): MatcherResult {
-    const m = 'toHaveCounter';
-    const data = snapshotOf(received, m);
-    return toMatcherResult(
-      checkNumber(
-        data,
-        'counter',
-        COUNTER_KINDS,
-        checkName(name, m),
-        checkFilter(attributes, m),
-        checkValue(value, m),
-      ),
-    );
+    return numberMatcher('toHaveCounter', 'counter', COUNTER_KINDS, received, name, attributes, value);
   },
   toHaveGauge(received: unknown, name: string, attributes?: AttributeFilter, value?: number): MatcherResult {
-    const m = 'toHaveGauge';
-    const data = snapshotOf(received, m);
-    return toMatcherResult(
-      checkNumber(
-        data,
-        'gauge',
-        GAUGE_KINDS,
-        checkName(name, m),
-        checkFilter(attributes, m),
-        checkValue(value, m),
-      ),
-    );
+    return numberMatcher('toHaveGauge', 'gauge', GAUGE_KINDS, received, name, attributes, value);
   },
   toHaveHistogram(
     received: unknown,
@@ -381,6 +359,29 @@ export const metricsMatchers = {
     );
   },
 };
+
+/** `toHaveCounter` and `toHaveGauge`: the same check on different metric kinds. */
+function numberMatcher(
+  matcher: string,
+  kind: 'counter' | 'gauge',
+  kinds: readonly MetricKind[],
+  received: unknown,
+  name: string,
+  attributes: AttributeFilter | undefined,
+  value: number | undefined,
+): MatcherResult {
+  const data = snapshotOf(received, matcher);
+  return toMatcherResult(
+    checkNumber(
+      data,
+      kind,
+      kinds,
+      checkName(name, matcher),
+      checkFilter(attributes, matcher),
+      checkValue(value, matcher),
+    ),
+  );
+}
 
 function fail(message: string, operator: string, stackStartFn: (...args: never[]) => unknown): never {
   throw new AssertionError({ message, operator, stackStartFn });

@@ -1,5 +1,5 @@
 import { AssertionError } from 'node:assert';
-import { distance } from '../config.js';
+import { distance } from '../option-reader.js';
 import { close } from './assertions.js';
 import { ExactAttributes, matchesAttributes } from './snapshot.js';
 

@@ -1,41 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
+import { freePort, waitFor } from '../processes.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const processes: ChildProcess[] = [];
 let metricsUrl = '';
 let demoOutput = '';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const demo = spawn(process.execPath, ['examples/demo/server.js'], {
@@ -85,6 +61,11 @@ describe('npm run demo', () => {
     expect(text).toMatch(/^# TYPE http_server_request_duration_seconds histogram$/m);
     expect(text).not.toMatch(/http_route="\/users\/\d+"/);
     expect(text).toMatch(/^http_server_active_requests\{/m);
+    // Every metric in the README's HTTP table has samples (the demo's traffic comes from its own fetch()).
+    for (const family of ['http_server_request_body_size_bytes', 'http_server_response_body_size_bytes']) {
+      expect(text).toMatch(new RegExp(`^${family}_count\\{.*http_route="/users/:id".*\\} [1-9]`, 'm'));
+    }
+    expect(text).toMatch(/^http_client_request_duration_seconds_count\{.*\} [1-9]/m);
     await promtoolCheck(text);
     await referenceParse(text);
   });

@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { diag, ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { MethodTable } from '../../src/http/attributes.js';
 import { HistogramStream, SumStream } from '../../src/http/series.js';
 import { ServerRecorder } from '../../src/http/server.js';
@@ -141,22 +141,25 @@ describe('plain node:http server', () => {
   });
 
   it('does not guess the size of a chunked response', async () => {
-    const before = await count(RESPONSE_SIZE);
+    const ok = { 'http.response.status_code': 200 };
+    const durations = await count(DURATION, ok);
+    const sizes = await count(RESPONSE_SIZE);
     await get(`${base}/stream`);
-    await eventually(async () =>
-      expect(await count(DURATION, { 'http.response.status_code': 200 })).toBeGreaterThan(0),
-    );
-    const sizes = await points(RESPONSE_SIZE);
+    // Waits for this very request to be recorded: its duration is the one more.
+    await eventually(async () => expect(await count(DURATION, ok)).toBe(durations + 1));
     // The chunked response added a duration but no response size.
-    expect(await count(RESPONSE_SIZE)).toBe(before);
-    expect(sizes.every((p) => Number.isInteger(p.value.sum))).toBe(true);
+    expect(await count(RESPONSE_SIZE)).toBe(sizes);
+    expect((await points(RESPONSE_SIZE)).every((p) => Number.isInteger(p.value.sum))).toBe(true);
   });
 
   it('brings http.server.active_requests back to 0 once responses finish', async () => {
-    const slow = http.createServer((_req, res) => setTimeout(() => res.end('done'), 50));
+    // Responses wait until the test has seen all three in flight (a timer could fire first on a busy machine).
+    const waiting: ServerResponse[] = [];
+    const slow = http.createServer((_req, res) => waiting.push(res));
     const slowBase = await listen(slow);
     const inFlight = Promise.all([get(slowBase), get(slowBase), get(slowBase)]);
     await eventually(async () => expect(await gauge(ACTIVE, { 'http.request.method': 'GET' })).toBe(3));
+    for (const res of waiting) res.end('done');
     await inFlight;
     await eventually(async () => expect(await gauge(ACTIVE, { 'http.request.method': 'GET' })).toBe(0));
     const metric = (await collect()).get(ACTIVE)!;
@@ -436,6 +439,7 @@ describe('HTTP server recorder on a Node without socket._httpMessage', () => {
       },
     );
     const warn = vi.spyOn(diag, 'warn').mockImplementation(() => {});
+    onTestFinished(() => warn.mockRestore());
     const socket = new net.Socket(); // node:http never wrote _httpMessage on it, as a Node without it would not
     for (let i = 0; i < 3; i++) {
       const request = new http.IncomingMessage(socket);

@@ -1,41 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, MetricsError, type MetricsHandle, resolveConfig } from '../../src/index.js';
-import { raw } from './support.js';
-
-/** A self-signed certificate for 127.0.0.1, made with the openssl CLI. */
-function selfSigned(): { key: string; cert: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'omb-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    dir,
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-  };
-}
+import { messageOf } from '../helpers.js';
+import { raw, selfSigned } from './support.js';
 
 function problems(fn: () => unknown) {
   try {
@@ -115,31 +82,25 @@ describe('prometheus endpoint configuration', () => {
     });
   });
 
-  it('reports every bad endpoint setting at once with stable codes, never echoing secrets', () => {
-    let message = '';
-    const found = problems(() => {
-      try {
-        resolveConfig(
-          {
-            prometheus: {
-              maxConcurrentScrapes: 0,
-              scrapeTimeout: -1,
-              rateLimit: Number.NaN,
-              compressionThreshold: 1.5,
-              healthPath: 'live',
-              readyPath: '/metrics',
-              authToken: 'x',
-              basicAuth: { username: 'a', password: 'b' },
-              tls: { key: 'not a key', cert: 'not a cert' },
-            },
+  it('reports every bad endpoint setting at once with stable codes', () => {
+    const found = problems(() =>
+      resolveConfig(
+        {
+          prometheus: {
+            maxConcurrentScrapes: 0,
+            scrapeTimeout: -1,
+            rateLimit: Number.NaN,
+            compressionThreshold: 1.5,
+            healthPath: 'live',
+            readyPath: '/metrics',
+            authToken: 'x',
+            basicAuth: { username: 'a', password: 'b' },
+            tls: { key: 'not a key', cert: 'not a cert' },
           },
-          { OMB_PROMETHEUS_MAX_RESPONSE_BYTES: 'lots' },
-        );
-      } catch (err) {
-        message = (err as Error).message;
-        throw err;
-      }
-    });
+        },
+        { OMB_PROMETHEUS_MAX_RESPONSE_BYTES: 'lots' },
+      ),
+    );
     expect(found).toEqual(
       expect.arrayContaining([
         ['ERR_INVALID_LIMIT', 'prometheus.maxConcurrentScrapes'],
@@ -152,10 +113,24 @@ describe('prometheus endpoint configuration', () => {
         ['ERR_INVALID_TLS', 'prometheus.tls'],
       ]),
     );
-    expect(problems(() => resolveConfig({}, { OMB_PROMETHEUS_BASIC_AUTH: 'no-colon-secret' }))).toEqual([
-      ['ERR_INVALID_AUTH', 'OMB_PROMETHEUS_BASIC_AUTH'],
-    ]);
-    expect(message).not.toContain('no-colon-secret');
+  });
+
+  it.each([
+    ['a malformed OMB_PROMETHEUS_BASIC_AUTH', {}, { OMB_PROMETHEUS_BASIC_AUTH: 'no-colon-secret' }],
+    [
+      'a malformed basicAuth option',
+      { prometheus: { basicAuth: { username: 'user:secret', password: 'pw-secret' } } },
+      {},
+    ],
+    [
+      'a token set together with basic auth',
+      { prometheus: { authToken: 'token-secret', basicAuth: { username: 'u', password: 'pw-secret' } } },
+      { OMB_PROMETHEUS_BASIC_AUTH: 'env-user:env-secret' },
+    ],
+  ])('never echoes the credentials of %s in the error message', (_, options, env) => {
+    const message = messageOf(() => resolveConfig(options, env));
+    expect(message).toContain('ERR_INVALID_AUTH');
+    expect(message).not.toContain('secret');
   });
 
   it('rejects a TLS key that does not belong to the certificate, and a missing half', () => {

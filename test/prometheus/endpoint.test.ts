@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULTS, resolveConfig } from '../../src/config.js';
 import {
   ATTR_ERROR_TYPE as ERROR,
   METRIC_OMB_SCRAPE_REQUESTS as REQUESTS,
@@ -8,7 +9,7 @@ import {
 } from '../../src/semconv.js';
 import { exactly, expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
-import { deferred, endpointOptions, raw, selfMetricsProbe, startEndpoint, TestReader } from './support.js';
+import { deferred, raw, selfMetricsProbe, serveMeter, startEndpoint, TestReader } from './support.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -17,15 +18,9 @@ afterEach(async () => {
 
 /** A provider with one counter, and an endpoint on port 0 serving it. */
 async function serve(overrides: Parameters<typeof startEndpoint>[1] = {}) {
-  const reader = new TestReader();
-  const provider = new MeterProvider({ readers: [reader] });
-  const meter = provider.getMeter('shop');
-  meter.createCounter('orders', { unit: '{order}', description: 'Orders placed' }).add(3, { region: 'eu' });
-  const probe = selfMetricsProbe();
-  const started = await startEndpoint(reader, overrides, probe.selfMetrics);
-  stops.push(() => started.server.close());
-  stops.push(() => provider.shutdown());
-  return { ...started, meter, provider, reader, probe };
+  const served = await serveMeter(overrides);
+  stops.push(served.close);
+  return served;
 }
 
 describe('metrics endpoint HTTP semantics', () => {
@@ -306,7 +301,14 @@ describe('health and readiness', () => {
 
 describe('endpoint options', () => {
   it('fills every option from the defaults', () => {
-    expect(endpointOptions().scrapeTimeout).toBe(10_000);
+    expect(resolveConfig({}, {}).prometheus).toStrictEqual({
+      ...DEFAULTS.prometheus,
+      // No fixed default: one second of the rate, at least one scrape.
+      rateLimitBurst: 1,
+      authToken: undefined,
+      basicAuth: undefined,
+      tls: undefined,
+    });
   });
 
   it('produces OpenMetrics the reference parser accepts when asked for it', async () => {

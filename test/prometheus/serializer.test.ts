@@ -134,3 +134,34 @@ describe('PrometheusSerializer', () => {
     await promtoolCheck(text);
   });
 });
+
+describe('PrometheusSerializer with data that bypassed the record-time checks', () => {
+  it('never serves a NaN or negative counter, nor a histogram with a NaN sum, and counts what it left out', async () => {
+    // A plain SDK provider: no MeasurementGuard in front of it, as for data from other sources.
+    const rm = await collect((p) => {
+      const m = p.getMeter('raw');
+      const counter = m.createCounter('raw.count');
+      counter.add(Number.NaN, { series: 'nan' });
+      counter.add(1, { series: 'ok' });
+      m.createCounter('raw.negative').add(1);
+      m.createHistogram('raw.latency').record(1);
+    });
+    // The SDK itself refuses negative counts and NaN in histograms; a metric producer can still hand them over.
+    for (const metric of rm.scopeMetrics[0]!.metrics) {
+      const point = metric.dataPoints[0] as { value: unknown };
+      if (metric.descriptor.name === 'raw.negative') point.value = -3;
+      if (metric.descriptor.name === 'raw.latency') (point.value as { sum: number }).sum = Number.NaN;
+    }
+    const serializer = new PrometheusSerializer({ targetInfo: false });
+    const stats: ExpositionStats = { series: 0, overflow: new Map() };
+    const text = Buffer.concat([...serializer.chunks(rm, 'text', stats)]).toString();
+    expectExposition(text).toHaveSample('raw_count_total', { series: 'ok' }, 1);
+    expect(text).not.toMatch(/NaN|-3/);
+    expect([...(stats.dropped?.values() ?? [])]).toEqual([
+      { instrument: 'raw.count', reason: 'invalid_value', series: 1 },
+      { instrument: 'raw.negative', reason: 'invalid_value', series: 1 },
+      { instrument: 'raw.latency', reason: 'invalid_value', series: 1 },
+    ]);
+    await referenceParse(serializer.serialize(rm, 'openmetrics'), 'openmetrics');
+  });
+});

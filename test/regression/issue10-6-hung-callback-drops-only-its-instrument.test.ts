@@ -9,7 +9,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/index.js';
 import { expectExposition } from '../../src/testing/index.js';
-import { captureDiagWarnings, startHungCallbackTarget } from '../helpers.js';
+import { captureDiag, startHungCallbackTarget } from '../helpers.js';
 import { startEndpoint, TestReader } from '../prometheus/support.js';
 
 let handle: MetricsHandle | undefined;
@@ -29,7 +29,7 @@ describe('a hung async observable callback', () => {
     handle = initMeter({ serviceName: 'hung', prometheus: { port: 0, scrapeTimeout: 3000 } });
     await handle.ready;
     // After initMeter(), which installs its own diag logger.
-    const warnings = captureDiagWarnings();
+    const warnings = captureDiag().messages;
     let hang = true;
     handle.meter.createCounter('orders').add(3);
     handle.meter.createObservableGauge('pool.size').addCallback(async (r) => {
@@ -93,19 +93,17 @@ describe('/readyz', () => {
   });
 });
 
-describe('the hung-callback fixture (for end-to-end tests with a real Prometheus)', () => {
+describe('the hung-async-callback e2e target (scraped by a real Prometheus in test/e2e/hostile.test.ts)', () => {
   it('serves 200 with its control series and counts the timeouts', async () => {
     const target = await startHungCallbackTarget();
     stops.push(target.stop);
     expect((await fetch(target.url)).status).toBe(200);
     const text = await (await fetch(target.url)).text();
+    const scope = { otel_scope_name: 'hostile-hung-async-callback' };
     expectExposition(text)
-      .toHaveSample('hung_fixture_control_total', { otel_scope_name: 'hung-fixture' }, 1)
-      .toHaveSample('hung_fixture_healthy', { otel_scope_name: 'hung-fixture' }, 7)
-      .not.toHaveSample('hung_fixture_pool_size')
-      .toHaveSample('omb_callback_failures_total', {
-        omb_instrument: 'hung.fixture.pool.size',
-        reason: 'timeout',
-      });
+      .toHaveSample('e2e_control_total', { ...scope, target: 'hung-async-callback' }, 1)
+      .toHaveSample('hung_healthy', scope, 7)
+      .not.toHaveSample('hung_pool_size')
+      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'hung.pool.size', reason: 'timeout' });
   });
 });

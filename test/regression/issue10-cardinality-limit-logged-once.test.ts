@@ -4,7 +4,7 @@
 import { diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/index.js';
-import { captureDiagWarnings } from '../helpers.js';
+import { captureDiag } from '../helpers.js';
 
 let handle: MetricsHandle | undefined;
 afterEach(async () => {
@@ -23,7 +23,7 @@ describe('an instrument hitting its cardinality limit', () => {
     });
     await handle.ready;
     // After initMeter(), which installs its own diag logger.
-    const warnings = captureDiagWarnings();
+    const warnings = captureDiag().messages;
     const users = handle.meter.createCounter('users.seen');
     const pages = handle.meter.createHistogram('page.latency', { unit: 's' });
     const fine = handle.meter.createCounter('within.limit');

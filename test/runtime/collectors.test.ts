@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   METRIC_NODEJS_EVENTLOOP_DELAY_P99,
   METRIC_NODEJS_EVENTLOOP_TIME,
@@ -163,6 +163,7 @@ describe('runtime and process collectors', () => {
 
   it('skips the /proc metrics, warns once and still collects everything else when /proc cannot be read', async () => {
     const warn = vi.spyOn(diag, 'warn').mockImplementation(() => {});
+    onTestFinished(() => warn.mockRestore());
     const r = rig({ promClientCompat: true }, { procDir: '/nonexistent/proc/self' });
     const warnings = () => warn.mock.calls.filter(([m]) => String(m).includes('/nonexistent/proc/self'));
     let afterFirst = 0;

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { diag } from '@opentelemetry/api';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { initMeter, type MetricsHandle } from '../../src/init.js';
 import { exactly, expectExposition } from '../../src/testing/index.js';
 import { type ParsedFamily, promtoolCheck, referenceParse } from '../helpers.js';
@@ -103,8 +103,12 @@ describe('runtime metrics on the Prometheus endpoint', () => {
 
   it('serves 200 with every other metric when a collector callback throws, and logs it', async () => {
     const warn = vi.spyOn(diag, 'warn').mockImplementation(() => {});
-    vi.spyOn(process.memoryUsage, 'rss').mockImplementation(() => {
+    const rss = vi.spyOn(process.memoryUsage, 'rss').mockImplementation(() => {
       throw new Error('rss unavailable');
+    });
+    onTestFinished(() => {
+      warn.mockRestore();
+      rss.mockRestore();
     });
     const text = await scrape();
     expectExposition(text)

@@ -1,6 +1,7 @@
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config.js';
 import { MetricsError } from '../../src/errors.js';
 import { createTestMeter, exactly, type TestMeter } from '../../src/testing/index.js';
 import { InMemoryMetricReader } from '../../src/testing/reader.js';
@@ -115,16 +116,24 @@ describe('createTestMeter', () => {
     }
   });
 
-  it('rejects a configuration that initMeter would reject, with the same error', () => {
-    expect(() => createTestMeter({ histograms: { 'a.b': [2, 1] }, cardinalityLimit: 0 })).toThrow(
-      MetricsError,
-    );
-    try {
-      createTestMeter({ histograms: { 'a.b': [2, 1] } });
-    } catch (err) {
-      expect((err as MetricsError).code).toBe('ERR_INVALID_BUCKETS');
-    }
-  });
+  it.each([
+    [{ histograms: { 'a.b': [2, 1] } }, 'ERR_INVALID_BUCKETS', 'histograms["a.b"]'],
+    [{ cardinalityLimit: 0 }, 'ERR_INVALID_CARDINALITY_LIMIT', 'cardinalityLimit'],
+  ])(
+    'rejects a configuration that initMeter would reject, with the same error (%j)',
+    (config, code, source) => {
+      let thrown: unknown;
+      try {
+        createTestMeter(config);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(MetricsError);
+      expect((thrown as MetricsError).code).toBe(code);
+      expect((thrown as MetricsError).problems).toEqual([expect.objectContaining({ code, source })]);
+      expect(() => resolveConfig(config, {})).toThrow((thrown as MetricsError).message);
+    },
+  );
 
   it('puts errors the collection reported into the snapshot', async () => {
     const tm = testMeter();

@@ -1,0 +1,317 @@
+// Hostile connections against the metrics endpoint (issue 10, findings 3 and 4). Each server runs in its own
+// child process, so the attacking and probing client (this process) does not share its event loop.
+//
+// idle: N idle TCP connections (256, 1000; 0 for the machine's own noise), kept at N by reconnecting whenever the server closes one, while a
+//   probe asks for /healthz and /metrics on a fresh connection every 100 ms for 5 s. Prints the slowest answer
+//   and how many probes got none within 2 s. Ours over HTTP and HTTPS (the attacker never starts a TLS
+//   handshake), a plain prom-client `http.createServer` endpoint, and the upstream `PrometheusExporter` server.
+// slow-readers: 40 clients that send a scrape of a 100k-series body (no compression) and never read, one after
+//   the other so none shares another's collection (the worst case for memory). Prints the server's RSS growth
+//   over its steady state and when each connection was closed, counted from the first byte of its response.
+//
+// `node bench/run.js endpoint-connections` runs both; `node bench/endpoint-connections.js idle|slow-readers`
+// runs one. 1000 connections need about 2100 descriptors in each process: check `ulimit -n`.
+import { execFileSync, fork } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { environment, fmt } from './util.js';
+
+const self = fileURLToPath(import.meta.url);
+const PROBE_MS = 5000;
+const PROBE_EVERY_MS = 100;
+const PROBE_TIMEOUT_MS = 2000;
+const SLOW_READERS = 40;
+const SLOW_SERIES = Number(process.env.BENCH_SLOW_SERIES ?? 100_000);
+const SEND_TIMEOUT_MS = 5000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- the servers (child processes)
+
+async function serve(kind, series) {
+  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  const { populateOtel, populatePromClient } = await import('./fixture.js');
+  let url;
+  let server;
+  if (kind.startsWith('ours')) {
+    const { DEFAULTS } = await import('../dist/config.js');
+    const { MetricsEndpoint } = await import('../dist/prometheus/handler.js');
+    const { PrometheusReader } = await import('../dist/prometheus/reader.js');
+    const { listen } = await import('../dist/prometheus/server.js');
+    const reader = new PrometheusReader({ cardinalityLimit: 2000 });
+    populateOtel(new MeterProvider({ readers: [reader] }).getMeter('bench'), series);
+    const closed = {};
+    const count = (reason) => {
+      closed[reason] = (closed[reason] ?? 0) + 1;
+    };
+    const options = {
+      ...DEFAULTS.prometheus,
+      authToken: undefined,
+      basicAuth: undefined,
+      sendTimeout: SEND_TIMEOUT_MS,
+    };
+    // Only the connection counter is of interest here; the endpoint calls the rest.
+    const selfMetrics = { connectionClosed: count, request() {}, exposition() {} };
+    const endpoint = new MetricsEndpoint(reader, options, selfMetrics);
+    const tls =
+      kind === 'ours-https'
+        ? {
+            key: readFileSync(process.env.BENCH_TLS_KEY, 'utf8'),
+            cert: readFileSync(process.env.BENCH_TLS_CERT, 'utf8'),
+          }
+        : undefined;
+    const listening = await listen(endpoint.handle, {
+      host: '127.0.0.1',
+      port: 0,
+      path: '/metrics',
+      tls,
+      onConnectionClosed: count,
+    });
+    url = listening.url;
+    server = listening.server;
+    process.on('message', (m) => m === 'closed' && process.send({ closed }));
+  } else if (kind === 'prom-client') {
+    const client = (await import('prom-client')).default;
+    const { createServer } = await import('node:http');
+    const registry = new client.Registry();
+    populatePromClient(client, registry, series);
+    server = createServer(async (_req, res) => {
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(body);
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${server.address().port}/metrics`;
+  } else {
+    const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+    // The exporter reads `port: 0` as "unset" and takes 9464, which may be busy: find a free port first.
+    const probe = (await import('node:net')).createServer();
+    await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+    const port = probe.address().port;
+    await new Promise((r) => probe.close(r));
+    const exporter = new PrometheusExporter({ port, host: '127.0.0.1' });
+    populateOtel(new MeterProvider({ readers: [exporter] }).getMeter('bench'), series);
+    await exporter.startServer();
+    server = exporter._server;
+    url = `http://127.0.0.1:${server.address().port}/metrics`;
+  }
+  // Slow readers: when each response was closed, counted from its first byte (writeHead).
+  const closes = [];
+  server.on('request', (_req, res) => {
+    const writeHead = res.writeHead;
+    let first;
+    res.writeHead = function (...args) {
+      first = performance.now();
+      return writeHead.apply(this, args);
+    };
+    res.on('close', () => {
+      if (first !== undefined && !res.writableFinished) closes.push(performance.now() - first);
+    });
+  });
+  let peak = 0;
+  setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20).unref();
+  process.on('message', (m) => {
+    if (m === 'rss') {
+      globalThis.gc?.();
+      const rss = process.memoryUsage.rss();
+      process.send({ rss, peak });
+      peak = rss;
+    } else if (m === 'closes') process.send({ closes });
+  });
+  process.send({ url });
+}
+
+function startServer(kind, series, env = {}) {
+  const child = fork(self, ['serve', kind, String(series)], {
+    execArgv: ['--expose-gc'],
+    env: { ...process.env, ...env },
+  });
+  const next = () => new Promise((resolve) => child.once('message', resolve));
+  const ask = (question) => {
+    const answer = next();
+    child.send(question);
+    return answer;
+  };
+  return next().then(({ url }) => ({ url, ask, stop: () => child.kill() }));
+}
+
+// ---------------------------------------------------------------- the clients (this process)
+
+/** Keeps `n` idle connections open, opening a new one whenever the server closes one. */
+function idleAttack(url, n) {
+  const { hostname, port } = new URL(url);
+  let stopped = false;
+  let reconnects = 0;
+  const sockets = new Set();
+  const open = () => {
+    const s = connect(Number(port), hostname);
+    sockets.add(s);
+    s.on('error', () => {});
+    s.resume();
+    s.on('close', () => {
+      sockets.delete(s);
+      if (!stopped) {
+        reconnects++;
+        setImmediate(open);
+      }
+    });
+  };
+  for (let i = 0; i < n; i++) open();
+  return {
+    reconnects: () => reconnects,
+    stop() {
+      stopped = true;
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+/** ms until the whole answer arrived, or `undefined` without one within the probe timeout. */
+function probe(url, ca, timeout = PROBE_TIMEOUT_MS) {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    const send = url.startsWith('https') ? httpsRequest : httpRequest;
+    const req = send(url, { agent: false, ca, timeout }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200 ? performance.now() - start : undefined));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+async function idle() {
+  const dir = mkdtempSync(join(tmpdir(), 'omb-bench-tls-'));
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  // A self-signed certificate for the loopback address (one line of openssl arguments).
+  const args = `req -x509 -newkey rsa:2048 -nodes -keyout ${key} -out ${cert} -days 1 -subj /CN=127.0.0.1`;
+  execFileSync('openssl', [...args.split(' '), '-addext', 'subjectAltName=IP:127.0.0.1'], {
+    stdio: 'ignore',
+  });
+  const ca = readFileSync(cert, 'utf8');
+  console.log(
+    `idle connections: probe /healthz and /metrics every ${PROBE_EVERY_MS} ms for ${PROBE_MS / 1000} s, ` +
+      `${PROBE_TIMEOUT_MS / 1000} s timeout; 1000 series; the attacker reconnects whatever the server closes`,
+  );
+  console.log('server         idle  /healthz max   /metrics max   no answer   attacker reconnects');
+  for (const kind of ['ours-http', 'ours-https', 'prom-client', 'upstream']) {
+    for (const n of [0, 256, 1000]) {
+      const server = await startServer(kind, 1000, { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert });
+      const base = server.url.slice(0, -'/metrics'.length);
+      const attack = idleAttack(server.url, n);
+      await sleep(500); // let the connections land
+      let failed = 0;
+      const max = { health: 0, metrics: 0 };
+      const end = performance.now() + PROBE_MS;
+      while (performance.now() < end) {
+        const [health, metrics] = await Promise.all([probe(`${base}/healthz`, ca), probe(server.url, ca)]);
+        // prom-client's and upstream's servers have no health path: their /healthz is their metrics (or 404).
+        if (kind.startsWith('ours')) {
+          if (health === undefined) failed++;
+          else max.health = Math.max(max.health, health);
+        }
+        if (metrics === undefined) failed++;
+        else max.metrics = Math.max(max.metrics, metrics);
+        await sleep(PROBE_EVERY_MS);
+      }
+      attack.stop();
+      server.stop();
+      const health = kind.startsWith('ours') ? `${fmt(max.health)} ms` : '—';
+      console.log(
+        `${kind.padEnd(13)} ${String(n).padStart(5)}  ${health.padStart(12)}  ${`${fmt(max.metrics)} ms`.padStart(13)}  ` +
+          `${String(failed).padStart(10)}  ${String(attack.reconnects()).padStart(20)}`,
+      );
+      await sleep(300);
+    }
+  }
+}
+
+/** Sends a scrape and never reads; resolves once the response has started (or after 10 s). */
+function nonReader(url) {
+  const { hostname, port } = new URL(url);
+  const s = connect(Number(port), hostname);
+  s.on('error', () => {});
+  s.on('readable', () => {}); // never read(): the socket and kernel buffers fill, then the server's stall
+  s.write(`GET /metrics HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+  return new Promise((resolve) => {
+    const started = setInterval(() => {
+      if (s.readableLength > 0) done();
+    }, 10);
+    const timer = setTimeout(done, 10_000);
+    function done() {
+      clearInterval(started);
+      clearTimeout(timer);
+      resolve(s);
+    }
+  });
+}
+
+async function slowReaders() {
+  console.log(
+    `slow readers: ${SLOW_READERS} clients scrape ${SLOW_SERIES} series uncompressed and never read, one after ` +
+      `another; sendTimeout ${SEND_TIMEOUT_MS} ms, maxQueuedBytes default (64 MiB)`,
+  );
+  const server = await startServer('ours-http', SLOW_SERIES);
+  // Steady state: two ordinary scrapes, then the RSS after a GC.
+  for (let i = 0; i < 2; i++) await probe(server.url, undefined, 60_000);
+  const { rss: before } = await server.ask('rss');
+  const bytes = await new Promise((resolve) => {
+    httpRequest(server.url, { agent: false }, (res) => {
+      let n = 0;
+      res.on('data', (c) => {
+        n += c.length;
+      });
+      res.on('end', () => resolve(n));
+    }).end();
+  });
+  const { peak: ordinary } = await server.ask('rss');
+  // Control: the same number of scrapes back to back, read at once, so what follows shows only what slow
+  // readers add to the collections' own churn.
+  for (let i = 0; i < SLOW_READERS; i++) await probe(server.url, undefined, 60_000);
+  const { peak: readers } = await server.ask('rss');
+  const start = performance.now();
+  const clients = [];
+  for (let i = 0; i < SLOW_READERS; i++) clients.push(await nonReader(server.url));
+  const sendingFor = performance.now() - start;
+  await sleep(SEND_TIMEOUT_MS + 2000);
+  const { peak } = await server.ask('rss');
+  const { closes } = await server.ask('closes');
+  const { closed } = await server.ask('closed');
+  for (const c of clients) c.destroy();
+  server.stop();
+  const mb = (b) => (b / 1024 / 1024).toFixed(0);
+  closes.sort((a, b) => a - b);
+  console.log(`body ${mb(bytes)} MB; ${SLOW_READERS} requests sent over ${(sendingFor / 1000).toFixed(1)} s`);
+  console.log(
+    `server RSS: steady ${mb(before)} MB; one ordinary scrape peaks ${mb(ordinary - before)} MB above it; ` +
+      `${SLOW_READERS} scrapes in a row that are read peak ${mb(readers - before)} MB above it; ` +
+      `the ${SLOW_READERS} slow readers peak ${mb(peak - before)} MB above it`,
+  );
+  console.log(
+    `connections closed by the server: ${closes.length} of ${SLOW_READERS}, after ` +
+      `${fmt(closes[0] ?? Number.NaN)}–${fmt(closes.at(-1) ?? Number.NaN)} ms from their first byte; by reason: ${JSON.stringify(closed)}`,
+  );
+}
+
+// ---------------------------------------------------------------- main
+
+if (process.argv[2] === 'serve') {
+  await serve(process.argv[3], Number(process.argv[4]));
+} else {
+  console.log(environment());
+  console.log(`ulimit -n: ${execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()}`);
+  const which = process.argv[2];
+  if (which === undefined || which === 'idle') await idle();
+  if (which === undefined || which === 'slow-readers') await slowReaders();
+  process.exit(0);
+}

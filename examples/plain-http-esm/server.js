@@ -1,0 +1,21 @@
+// A plain node:http service (ES modules): `node examples/plain-http-esm/server.js`
+// (app on PORT, default 3000; metrics on OTEL_EXPORTER_PROMETHEUS_PORT, default 9464).
+// Without a router nothing names the route: the route table does (or OMB_HTTP_ROUTES=/users/:id), so
+// /users/42 is counted as /users/:id and unknown paths get no http_route at all.
+import { createServer } from 'node:http';
+import { initMeter } from 'otel-metrics-bootstrap';
+
+const telemetry = initMeter({ serviceName: 'plain-http-esm', http: { routes: ['/users/:id'] } });
+
+const server = createServer((req, res) => {
+  const user = /^\/users\/([^/]+)$/.exec(req.url ?? '');
+  if (user) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: user[1] }));
+  else res.writeHead(404).end('not found');
+});
+
+server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', async () => {
+  console.log(`app:     http://127.0.0.1:${server.address().port}/users/42`);
+  await telemetry.ready.catch((err) => console.error(`metrics endpoint not started: ${err.message}`));
+  console.log(`metrics: ${telemetry.metricsUrl}`);
+});
+process.once('SIGTERM', () => server.close(() => telemetry.shutdown()));
