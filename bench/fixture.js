@@ -83,10 +83,11 @@ export function populatePromClient(client, registry, n) {
 }
 
 /**
- * Our endpoint over N fixture series, listening on a free loopback port: the reader (to time `collect()` alone),
- * the scrape URL and `close()`.
+ * Our endpoint over N fixture series, listening on a free loopback port, with the default endpoint options
+ * overridden by `options`: the reader (to time `collect()` alone), the node:http server, the scrape URL and
+ * `close()`.
  */
-export async function ourEndpoint(n) {
+export async function ourEndpoint(n, options = {}) {
   const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
   const { DEFAULTS } = await import('../dist/config.js');
   const { MetricsEndpoint } = await import('../dist/prometheus/handler.js');
@@ -99,10 +100,12 @@ export async function ourEndpoint(n) {
     ...DEFAULTS.prometheus,
     authToken: undefined,
     basicAuth: undefined,
+    ...options,
   });
   const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
   return {
     reader,
+    server: server.server,
     url: server.url,
     async close() {
       await server.close();

@@ -16,6 +16,7 @@ export const BENCHMARKS = {
   'prometheus-heap': 'prometheus-heap.js',
   'prometheus-eventloop': 'prometheus-eventloop.js',
   'prometheus-gzip-levels': 'prometheus-gzip-levels.js',
+  'prometheus-burst': 'prometheus-burst.js',
   'runtime-overhead': 'runtime-overhead.js',
   'http-overhead': 'http-overhead.js',
   'http-handlers': 'http-handlers.js',

@@ -36,7 +36,7 @@ import { attachRegistry, InstrumentRegistry } from './instruments/registry.js';
 import { isRecord } from './option-reader.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { attachEndpoint } from './prometheus/mount.js';
-import type { ResolvedPrometheusOptions } from './prometheus/options.js';
+import { PROMETHEUS_DEFAULTS, type ResolvedPrometheusOptions } from './prometheus/options.js';
 import { PrometheusReader } from './prometheus/reader.js';
 import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
@@ -133,7 +133,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   const exporting = createExportReaders(config, http, registry);
   readers.push(...exporting.readers);
 
-  const guard = new CallbackGuard();
+  const guard = new CallbackGuard(config.prometheus?.callbackTimeout ?? PROMETHEUS_DEFAULTS.callbackTimeout);
   const provider = new BucketAdvisingMeterProvider(
     { resource: buildResource(config), views: buildViews(config.views), readers },
     config.views.unitBuckets,

@@ -132,8 +132,10 @@ export const METRIC_OMB_RECORD_INVALID = 'omb.record.invalid';
  * `unsupported_type` or `invalid_value` (src/prometheus/serializer.ts).
  */
 export const METRIC_OMB_EXPOSITION_DROPPED = 'omb.exposition.dropped';
-/** Observable callbacks that threw or rejected, per instrument. */
+/** Observable callbacks left out of a collection, per instrument and `reason` (`error`, `timeout`). */
 export const METRIC_OMB_CALLBACK_FAILURES = 'omb.callback.failures';
+/** Metrics requests being served right now (admitted past auth, rate and concurrency checks). */
+export const METRIC_OMB_SCRAPES_IN_FLIGHT = 'omb.scrapes.in_flight';
 /** Connections our endpoint closed to protect itself, by `error.type` (the reason: a timeout, a limit). */
 export const METRIC_OMB_CONNECTIONS_CLOSED = 'omb.connections.closed';
 /**
@@ -159,6 +161,8 @@ export const ATTR_OMB_OUTCOME = 'outcome';
 export const PROM_QUANTILE_LABEL = 'quantile';
 /** The Prometheus label of a histogram's bucket samples (reserved on histograms). */
 export const PROM_LE_LABEL = 'le';
+/** Why a callback failed: `error` (threw or rejected) or `timeout` (did not settle by its deadline). */
+export const ATTR_REASON = 'reason';
 
 // HTTP metrics (stable HTTP semconv, http-metrics.md; active requests and body sizes are "development").
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { expect } from 'vitest';
 import { MetricsError } from '../src/errors.js';
+import { startProcess } from './processes.js';
 
 const run = promisify(execFile);
 
@@ -95,6 +96,25 @@ export async function expectValidInBothFormats(
   const families = await referenceParse(text, 'text');
   const omFamilies = await referenceParse(om, 'openmetrics');
   return { text, om, families, omFamilies };
+}
+
+/**
+ * Starts the e2e target `test/e2e/targets/hung-async-callback.mjs` on its own (needs `npm run build`): an async
+ * observable callback that never settles, next to the control series `e2e_control_total` and `hung_healthy 7`.
+ * Resolves with the metrics URL and `stop()`.
+ */
+export async function startHungCallbackTarget(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { child, matches } = await startProcess(
+    ['test/e2e/targets/run.mjs', 'hung-async-callback'],
+    [/metrics: (\S+)/],
+  );
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return { url: matches[0]!, stop };
 }
 
 /** Collects `diag` warnings and errors until `restore()`, which turns the logger off again. */

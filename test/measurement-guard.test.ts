@@ -76,7 +76,8 @@ describe('the self-metrics for bad input', () => {
   });
 
   it('count invalid measurements per instrument and what each scrape left out', async () => {
-    handle = initMeter({ serviceName: 'bad-input', prometheus: { port: 0 } });
+    // coalesceWindow 0: the second scrape runs its own collection and reports what the first one left out.
+    handle = initMeter({ serviceName: 'bad-input', prometheus: { port: 0, coalesceWindow: 0 } });
     await handle.ready;
     const log = captureDiag();
     restore = log.restore;

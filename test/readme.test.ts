@@ -74,6 +74,8 @@ const OPTION_PATHS = [
     rateLimit: true,
     cacheTtl: true,
     scrapeTimeout: true,
+    coalesceWindow: true,
+    callbackTimeout: true,
     maxResponseBytes: true,
     tls: true,
     selfMetrics: true,

@@ -6,8 +6,14 @@ import { type Authenticator, createAuthenticator } from './auth.js';
 import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
 import type { ResolvedPrometheusOptions } from './options.js';
 import { RateLimiter } from './rate-limit.js';
-import { type MetricsSource, ScrapeError, type ScrapeHooks, ScrapeProducer } from './scrape.js';
-import type { ScrapeErrorType, SelfMetrics } from './self-metrics.js';
+import {
+  type CollectionState,
+  type MetricsSource,
+  ScrapeError,
+  type ScrapeHooks,
+  ScrapeProducer,
+} from './scrape.js';
+import { CardinalityWarnings, type ScrapeErrorType, type SelfMetrics } from './self-metrics.js';
 import { BodySender } from './sender.js';
 import { PrometheusSerializer } from './serializer.js';
 
@@ -32,6 +38,7 @@ export type EndpointOptions = Pick<
   | 'sendTimeout'
   | 'maxQueuedBytes'
   | 'cacheTtl'
+  | 'coalesceWindow'
   | 'scrapeTimeout'
   | 'maxResponseBytes'
 >;
@@ -44,6 +51,13 @@ export type MetricsRequestHandler = (
 ) => void;
 
 const TEXT_PLAIN = 'text/plain; charset=utf-8';
+
+/** `/readyz` bodies for each way the latest collection can have gone wrong. */
+const NOT_READY: Readonly<Record<Exclude<CollectionState, 'ok'>, string>> = {
+  none: 'no successful collection yet',
+  failed: 'the latest metrics collection failed',
+  timeout: 'the latest metrics collection did not finish within prometheus.scrapeTimeout',
+};
 
 /**
  * The metrics endpoint's HTTP behaviour, shared by our own server (`handle`: routes the metrics path and the
@@ -74,13 +88,16 @@ export class MetricsEndpoint {
       targetInfo: options.targetInfo,
       scopeInfo: options.scopeInfo,
     });
+    const cardinality = new CardinalityWarnings();
     this.producer = new ScrapeProducer(source, serializer, options, {
       onCollected: hooks.onCollected,
-      onExposition: (stats) => {
+      onExposition: (stats, metrics) => {
+        cardinality.check(stats, metrics);
         this.selfMetrics?.exposition(stats);
-        hooks.onExposition?.(stats);
+        hooks.onExposition?.(stats, metrics);
       },
     });
+    selfMetrics?.observeInFlight(() => this.inFlight);
     this.auth = createAuthenticator(options);
     this.rateLimiter =
       options.rateLimit > 0 ? new RateLimiter(options.rateLimit, options.rateLimitBurst) : undefined;
@@ -200,14 +217,15 @@ export class MetricsEndpoint {
   }
 
   private async readiness(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.shuttingDown) return send(res, 503, 'not ready: shutting down\n', req.method === 'HEAD');
-    // Before the first scrape, one collection decides (joined with any scrape in progress); after that,
-    // readiness is a flag read.
-    if (!this.producer.ready) await this.producer.collect().catch(() => undefined);
-    if (!this.producer.ready || this.shuttingDown) {
-      return send(res, 503, 'not ready: no successful collection yet\n', req.method === 'HEAD');
-    }
-    send(res, 200, 'ready\n', req.method === 'HEAD');
+    const head = req.method === 'HEAD';
+    if (this.shuttingDown) return send(res, 503, 'not ready: shutting down\n', head);
+    // A flag read while the latest collection succeeded; otherwise one collection decides (joined with any
+    // scrape in progress, bounded by scrapeTimeout), so readiness comes back without waiting for a scrape.
+    if (this.producer.state !== 'ok') await this.producer.collect().catch(() => undefined);
+    if (this.shuttingDown) return send(res, 503, 'not ready: shutting down\n', head);
+    const state = this.producer.state;
+    if (state === 'ok') return send(res, 200, 'ready\n', head);
+    send(res, 503, `not ready: ${NOT_READY[state]}\n`, head);
   }
 
   private reject(

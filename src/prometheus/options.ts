@@ -25,8 +25,8 @@ export interface PrometheusOptions {
   /** Liveness path on the endpoint's server (200 while the process runs). Default `/healthz`. Env `OMB_PROMETHEUS_HEALTH_PATH`. */
   healthPath?: string;
   /**
-   * Readiness path: 200 once a collection has succeeded, 503 before that and while shutting down.
-   * Default `/readyz`. Env `OMB_PROMETHEUS_READY_PATH`.
+   * Readiness path: 200 while the latest collection succeeded, 503 before the first, after one that failed or
+   * timed out, and while shutting down. Default `/readyz`. Env `OMB_PROMETHEUS_READY_PATH`.
    */
   readyPath?: string;
   /** Require `Authorization: Bearer <token>` on the metrics path. Default none. Env `OMB_PROMETHEUS_AUTH_TOKEN`. */
@@ -48,6 +48,20 @@ export interface PrometheusOptions {
   cacheTtl?: number;
   /** A scrape that takes longer gets 503 and its late result is discarded, in milliseconds. Default `10000`. Env `OMB_PROMETHEUS_SCRAPE_TIMEOUT`. */
   scrapeTimeout?: number;
+  /**
+   * Scrapes arriving within this long of a collection's start share it (one SDK collection), even once it has
+   * finished, in milliseconds; `0` = share only a collection still in progress. Values served can be this
+   * much older than the request. Default `500`. Env `OMB_PROMETHEUS_COALESCE_WINDOW`.
+   */
+  coalesceWindow?: number;
+  /**
+   * How long an async observable callback may take per collection, in milliseconds. A callback that has not
+   * settled by then is left out of that collection (its instrument is missing from the scrape, which is
+   * otherwise served) and counted in `omb_callback_failures_total{reason="timeout"}`. Must be below
+   * `scrapeTimeout`. Applies to every reader of the provider. Default `2000`, or half of `scrapeTimeout` when
+   * that is shorter. Env `OMB_PROMETHEUS_CALLBACK_TIMEOUT`.
+   */
+  callbackTimeout?: number;
   /** Largest uncompressed body served; larger scrapes answer 500, in bytes. Default `67108864` (64 MiB). Env `OMB_PROMETHEUS_MAX_RESPONSE_BYTES`. */
   maxResponseBytes?: number;
   /**
@@ -111,6 +125,8 @@ export const PROMETHEUS_DEFAULTS = Object.freeze({
   rateLimit: 0,
   cacheTtl: 0,
   scrapeTimeout: 10_000,
+  coalesceWindow: 500,
+  callbackTimeout: 2_000,
   maxResponseBytes: 64 * 1024 * 1024,
   selfMetrics: true,
   maxConnections: 256,
@@ -138,6 +154,8 @@ export const PROMETHEUS_ENV = Object.freeze({
   OMB_PROMETHEUS_RATE_LIMIT: 'prometheus.rateLimit',
   OMB_PROMETHEUS_CACHE_TTL: 'prometheus.cacheTtl',
   OMB_PROMETHEUS_SCRAPE_TIMEOUT: 'prometheus.scrapeTimeout',
+  OMB_PROMETHEUS_COALESCE_WINDOW: 'prometheus.coalesceWindow',
+  OMB_PROMETHEUS_CALLBACK_TIMEOUT: 'prometheus.callbackTimeout',
   OMB_PROMETHEUS_MAX_RESPONSE_BYTES: 'prometheus.maxResponseBytes',
   OMB_PROMETHEUS_TLS_KEY_FILE: 'prometheus.tls.key',
   OMB_PROMETHEUS_TLS_CERT_FILE: 'prometheus.tls.cert',
@@ -223,7 +241,7 @@ export function resolvePrometheus(
     maxConcurrentScrapes: s.integer('maxConcurrentScrapes', 1),
     rateLimit: s.number('rateLimit', 0),
     cacheTtl: s.integer('cacheTtl', 0),
-    scrapeTimeout: s.integer('scrapeTimeout', 1),
+    ...resolveCollection(s),
     maxResponseBytes: s.integer('maxResponseBytes', 1),
     tls: resolveTls(s),
     selfMetrics: s.bool('selfMetrics'),
@@ -242,6 +260,34 @@ export function resolvePrometheus(
   };
   s.close();
   return exporters.includes('prometheus') ? resolved : undefined;
+}
+
+/**
+ * The scrape timeout and what must fit inside it: the coalescing window and the callback deadline. Unset, the
+ * deadline is its default or half the scrape timeout, whichever is shorter.
+ */
+function resolveCollection(s: Reads) {
+  const scrapeTimeout = s.integer('scrapeTimeout', 1);
+  const coalesceWindow = s.integer('coalesceWindow', 0);
+  const explicit = s.r.limit(
+    s.source('callbackTimeout'),
+    s.get('callbackTimeout'),
+    s.envName('callbackTimeout'),
+    true,
+    1,
+  );
+  // A callback allowed to run as long as the scrape would time the whole scrape out instead of being dropped.
+  if (explicit !== undefined && explicit >= scrapeTimeout) {
+    s.r.report(
+      'ERR_INVALID_LIMIT',
+      s.source('callbackTimeout'),
+      `${explicit} ms must be below prometheus.scrapeTimeout (${scrapeTimeout} ms), so a slow callback ` +
+        'is dropped from the scrape instead of failing it',
+    );
+  }
+  const callbackTimeout =
+    explicit ?? Math.min(PROMETHEUS_DEFAULTS.callbackTimeout, Math.max(1, Math.floor(scrapeTimeout / 2)));
+  return { scrapeTimeout, coalesceWindow, callbackTimeout };
 }
 
 /** A path served by the endpoint's server: `/` first, no spaces, `?` or `#`. */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createDeflate, createGzip } from 'node:zlib';
-import type { CollectionResult } from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Encoding } from './negotiation.js';
 import type { ExpositionFormat, ExpositionStats, PrometheusSerializer } from './serializer.js';
 
@@ -13,8 +13,10 @@ export interface MetricsSource {
 export interface ScrapeOptions {
   /** Bodies smaller than this are not compressed, in bytes. */
   readonly compressionThreshold: number;
-  /** Reuse a finished scrape for this long, in ms; `0` = only while it is being produced. */
+  /** Reuse a finished scrape for this long after it finished, in ms; `0` = off. */
   readonly cacheTtl: number;
+  /** Requests arriving within this long of a collection's start share it, even once it finished, in ms. */
+  readonly coalesceWindow: number;
   /** A scrape slower than this fails with `timeout`, in ms. */
   readonly scrapeTimeout: number;
   /** Largest uncompressed body, in bytes. */
@@ -24,9 +26,15 @@ export interface ScrapeOptions {
 export interface ScrapeHooks {
   /** Called with every finished collection (errors are the SDK's per-callback failures). */
   onCollected?(errors: readonly unknown[]): void;
-  /** Called once per served exposition format with what it contained. */
-  onExposition?(stats: ExpositionStats): void;
+  /** Called once per served exposition format with what it contained and the data it was made from. */
+  onExposition?(stats: ExpositionStats, metrics: ResourceMetrics): void;
 }
+
+/**
+ * How the latest collection ended: `ok`, `failed` (the SDK's collect rejected), `timeout` (not finished within
+ * `scrapeTimeout`), or `none` before the first one ended.
+ */
+export type CollectionState = 'none' | 'ok' | 'failed' | 'timeout';
 
 /** A response body ready to send. */
 export interface Body {
@@ -61,14 +69,17 @@ const SLICE_MS = 8;
 /**
  * Produces scrape bodies: collects, serializes in time slices, compresses, and shares the work.
  *
- * Coalescing: scrapes that arrive while one is in progress join it (one collection, one serialization per
- * format, one compression per format and encoding). With `cacheTtl` a finished scrape is also reused until it
- * is that old. A scrape that times out is abandoned: nobody joins it any more, its serialization stops at the
- * next slice, and its late result is dropped with it (nothing keeps a reference).
+ * Coalescing: scrapes that arrive while one is in progress, or within `coalesceWindow` of its start, join it
+ * (one collection, one serialization per format, one compression per format and encoding). The window is what
+ * makes a burst of fast scrapes share: a 10k-series scrape is over in tens of milliseconds, sooner than a
+ * burst of 200 clients has finished arriving (`bench/prometheus-burst.js`). With `cacheTtl` a finished scrape
+ * is also reused until it is that old. Once neither holds, the production is released by a timer, so its
+ * bodies do not stay in memory until the next scrape. A scrape that times out is abandoned: nobody joins it
+ * any more, its serialization stops at the next slice, and its late result is dropped with it.
  */
 export class ScrapeProducer {
   private current: Production | undefined;
-  private collectedOnce = false;
+  private latest: CollectionState = 'none';
 
   constructor(
     private readonly source: MetricsSource,
@@ -77,9 +88,9 @@ export class ScrapeProducer {
     private readonly hooks: ScrapeHooks = {},
   ) {}
 
-  /** `true` once any collection has succeeded. */
-  get ready(): boolean {
-    return this.collectedOnce;
+  /** How the latest collection ended; `/readyz` answers from it. */
+  get state(): CollectionState {
+    return this.latest;
   }
 
   /** The body for this format and encoding; rejects with `ScrapeError`. */
@@ -100,15 +111,31 @@ export class ScrapeProducer {
     if (
       c !== undefined &&
       !c.failed &&
-      (c.pending > 0 || (c.finishedAt !== undefined && now - c.finishedAt < this.options.cacheTtl))
+      (c.pending > 0 ||
+        now - c.startedAt < this.options.coalesceWindow ||
+        (c.finishedAt !== undefined && now - c.finishedAt < this.options.cacheTtl))
     ) {
       return c;
     }
-    const production = new Production(this.source, this.serializer, this.options, this.hooks, () => {
-      this.collectedOnce = true;
+    const production = new Production(this.source, this.serializer, this.options, this.hooks, (state) => {
+      this.latest = state;
     });
     this.current = production;
     return production;
+  }
+
+  /** Forgets `production` once no new request may join it any more. */
+  private release(production: Production): void {
+    if (production.expiry !== undefined) return;
+    const now = performance.now();
+    const until = production.failed
+      ? now
+      : Math.max(production.startedAt + this.options.coalesceWindow, now + this.options.cacheTtl);
+    const forget = () => {
+      if (this.current === production) this.current = undefined;
+    };
+    if (until <= now) forget();
+    else production.expiry = setTimeout(forget, until - now).unref();
   }
 
   private async bounded<T>(production: Production, work: Promise<T>): Promise<T> {
@@ -116,6 +143,7 @@ export class ScrapeProducer {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        if (!production.collected) this.latest = 'timeout';
         production.abandon();
         if (this.current === production) this.current = undefined;
         reject(
@@ -133,9 +161,7 @@ export class ScrapeProducer {
       production.pending--;
       if (production.pending === 0) {
         production.finishedAt ??= performance.now();
-        if (this.current === production && (this.options.cacheTtl === 0 || production.failed)) {
-          this.current = undefined;
-        }
+        this.release(production);
       }
     }
   }
@@ -145,7 +171,12 @@ export class ScrapeProducer {
 class Production {
   pending = 0;
   failed = false;
+  /** The collection settled (either way). */
+  collected = false;
+  readonly startedAt = performance.now();
   finishedAt: number | undefined;
+  /** The timer that forgets this production (ScrapeProducer.release). */
+  expiry: NodeJS.Timeout | undefined;
   private abandoned = false;
   readonly collection: Promise<CollectionResult>;
   private readonly expositions = new Map<ExpositionFormat, Promise<Body>>();
@@ -156,21 +187,27 @@ class Production {
     private readonly serializer: PrometheusSerializer,
     private readonly options: ScrapeOptions,
     private readonly hooks: ScrapeHooks,
-    onSuccess: () => void,
+    onSettled: (state: 'ok' | 'failed') => void,
   ) {
-    // The SDK's own callback timeout bounds callbacks that never settle, so an abandoned collection still
-    // ends. It is twice the scrape timeout: with the same value the SDK would drop the slow callback first and
-    // serve a scrape without its data as if nothing were wrong, instead of the endpoint answering 503.
+    // Callbacks registered through our meters have their own deadline, below the scrape timeout
+    // (callback-guard.ts): a hung one is dropped from the collection and counted, and the scrape is served.
+    // The SDK's timeout is the backstop for anything else, so an abandoned collection still ends.
     this.collection = source
       .collect({ timeoutMillis: 2 * options.scrapeTimeout })
       .then(async (result) => {
         await result.resourceMetrics.resource.waitForAsyncAttributes?.();
-        onSuccess();
-        if (!this.abandoned) hooks.onCollected?.(result.errors);
+        this.collected = true;
+        // A late result after the timeout leaves the state at `timeout`: the scrape did fail.
+        if (!this.abandoned) {
+          onSettled('ok');
+          hooks.onCollected?.(result.errors);
+        }
         return result;
       })
       .catch((err: unknown) => {
+        this.collected = true;
         this.failed = true;
+        if (!this.abandoned) onSettled('failed');
         throw new ScrapeError('collection_failed', 'metrics collection failed', { cause: err });
       });
     // Joined lazily; a rejection nobody awaits (e.g. after a timeout) must not become an unhandled one.
@@ -232,7 +269,7 @@ class Production {
         sliceStart = performance.now();
       }
     }
-    if (!this.abandoned) this.hooks.onExposition?.(stats);
+    if (!this.abandoned) this.hooks.onExposition?.(stats, resourceMetrics);
     return { chunks, bytes, encoding: undefined };
   }
 }

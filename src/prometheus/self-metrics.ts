@@ -1,10 +1,13 @@
-import type { Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
-import type { CallbackGuard } from '../callback-guard.js';
+import { type Counter, diag, type Gauge, type Histogram, type Meter } from '@opentelemetry/api';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { CallbackFailureReason, CallbackGuard } from '../callback-guard.js';
 import type { MeasurementGuard } from '../measurement-guard.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_OMB_INSTRUMENT,
+  ATTR_OTEL_METRIC_OVERFLOW,
+  ATTR_REASON,
   METRIC_OMB_CALLBACK_FAILURES,
   METRIC_OMB_CONNECTIONS_CLOSED,
   METRIC_OMB_EXPOSITION_DROPPED,
@@ -15,6 +18,7 @@ import {
   METRIC_OMB_SCRAPE_REQUESTS,
   METRIC_OMB_SCRAPE_RESPONSE_SIZE,
   METRIC_OMB_SCRAPE_SERIES,
+  METRIC_OMB_SCRAPES_IN_FLIGHT,
 } from '../semconv.js';
 import type { DroppedSeries, ExpositionStats } from './serializer.js';
 
@@ -69,7 +73,11 @@ export class SelfMetrics {
   private dropped = NOTHING_DROPPED;
 
   /** `guard` and `measurements` are read for the callback-failure and invalid-measurement counters. */
-  constructor(meter: Meter, guard?: CallbackGuard, measurements?: MeasurementGuard) {
+  constructor(
+    private readonly meter: Meter,
+    guard?: CallbackGuard,
+    measurements?: MeasurementGuard,
+  ) {
     this.requests = meter.createCounter(METRIC_OMB_SCRAPE_REQUESTS, {
       description:
         'Requests to the metrics endpoint (health checks excluded), by status code and error type.',
@@ -141,13 +149,31 @@ export class SelfMetrics {
     if (guard) {
       meter
         .createObservableCounter(METRIC_OMB_CALLBACK_FAILURES, {
-          description: 'Observable callbacks that threw or rejected, per instrument.',
+          description:
+            'Observable callbacks left out of a collection, per instrument and reason (error: threw or rejected; timeout: did not settle by prometheus.callbackTimeout).',
           unit: '{failure}',
         })
         .addCallback((result) => {
-          for (const [name, count] of guard.failures) result.observe(count, { [ATTR_OMB_INSTRUMENT]: name });
+          for (const [name, counts] of guard.failures) {
+            for (const reason of Object.keys(counts) as CallbackFailureReason[]) {
+              if (counts[reason] > 0) {
+                result.observe(counts[reason], { [ATTR_OMB_INSTRUMENT]: name, [ATTR_REASON]: reason });
+              }
+            }
+          }
         });
     }
+  }
+
+  /** Reports `inFlight()` as the in-flight scrapes gauge, read at each collection. */
+  observeInFlight(inFlight: () => number): void {
+    this.meter
+      .createObservableGauge(METRIC_OMB_SCRAPES_IN_FLIGHT, {
+        description:
+          'Metrics requests being served right now (admitted past auth, rate and concurrency checks).',
+        unit: '{scrape}',
+      })
+      .addCallback((result) => result.observe(inFlight()));
   }
 
   /** One answered request; `seconds` and `bytes` only for requests that reached the scrape itself. */
@@ -170,4 +196,38 @@ export class SelfMetrics {
     this.overflow = stats.overflow;
     this.dropped = stats.dropped ?? NOTHING_DROPPED;
   }
+}
+
+/**
+ * Logs once per instrument, through diag, the first time an exposition shows that it hit its cardinality
+ * limit. The limit is read from the data (the SDK keeps exactly `limit` points per stream once it overflows,
+ * the overflow point included), so it is right whatever set it: the default, `cardinalityLimits` or a view.
+ */
+export class CardinalityWarnings {
+  private readonly warned = new Set<string>();
+
+  check(stats: ExpositionStats, metrics: ResourceMetrics): void {
+    for (const name of stats.overflow.keys()) {
+      if (this.warned.has(name)) continue;
+      this.warned.add(name);
+      diag.warn(
+        `otel-metrics-bootstrap: instrument "${name}" reached its cardinality limit of ${limitOf(name, metrics)} ` +
+          'series; measurements with further attribute sets go to the series otel.metric.overflow="true" ' +
+          '(counted in omb_cardinality_overflow_series). Raise the limit with cardinalityLimits, or keep fewer ' +
+          'attributes with attributes. Logged once per instrument.',
+      );
+    }
+  }
+}
+
+/** Points in the stream of `name` that holds the overflow point. */
+function limitOf(name: string, metrics: ResourceMetrics): number | string {
+  for (const scope of metrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      if (metric.descriptor.name !== name) continue;
+      const points: readonly { attributes: Record<string, unknown> }[] = metric.dataPoints;
+      if (points.some((p) => p.attributes[ATTR_OTEL_METRIC_OVERFLOW] === true)) return points.length;
+    }
+  }
+  return '?';
 }

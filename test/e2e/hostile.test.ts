@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectValidInBothFormats } from '../helpers.js';
 import { freePort, waitFor } from '../processes.js';
 
-const TARGETS = ['labels', 'names', 'values'];
+const TARGETS = ['labels', 'names', 'values', 'hung-async-callback'];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const processes: ChildProcess[] = [];
@@ -54,9 +54,12 @@ beforeAll(async () => {
   const targets = [...urls].map(
     ([name, url]) => `      - targets: ['${new URL(url).host}']\n        labels: { hostile: '${name}' }\n`,
   );
+  // The hung-async-callback target answers after its 1.5 s callback deadline; Prometheus's timeout (at most the
+  // interval) must leave room for that on a loaded machine.
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: hostile\n    static_configs:\n' +
+    'global:\n  scrape_interval: 3s\n  scrape_timeout: 3s\nscrape_configs:\n  - job_name: hostile\n' +
+      '    static_configs:\n' +
       targets.join(''),
   );
   const port = await freePort();
@@ -125,6 +128,15 @@ describe('a real Prometheus scraping targets that record hostile input', () => {
       const result = await query('omb_exposition_dropped{hostile="names",error_type="invalid_name"}');
       return result.length === 3 ? result : undefined;
     });
+    // The hung callback's instrument is left out, its neighbour is kept, and the timeouts are counted.
+    await waitFor('the hung callback counted as timed out', async () => {
+      const result = await query(
+        'omb_callback_failures_total{hostile="hung-async-callback",omb_instrument="hung.pool.size",reason="timeout"}',
+      );
+      return result.length === 1 ? result : undefined;
+    });
+    expect((await query('hung_healthy{hostile="hung-async-callback"}'))[0]?.value[1]).toBe('7');
+    expect(await query('hung_pool_size')).toEqual([]);
   }, 90_000);
 
   it('serves every target as documents that promtool and both reference parsers accept', async () => {

@@ -160,3 +160,34 @@ describe('prometheus endpoint configuration', () => {
     await expect(raw(handle.metricsUrl!.replace('https:', 'http:'))).rejects.toThrow();
   });
 });
+
+describe('collection options (coalescing window, callback deadline)', () => {
+  it('default to a 500 ms window and a 2 s deadline, at most half the scrape timeout unless set', () => {
+    expect(resolveConfig({}, {}).prometheus).toMatchObject({ coalesceWindow: 500, callbackTimeout: 2000 });
+    expect(resolveConfig({ prometheus: { scrapeTimeout: 1000 } }, {}).prometheus).toMatchObject({
+      callbackTimeout: 500,
+    });
+    expect(
+      resolveConfig({}, { OMB_PROMETHEUS_COALESCE_WINDOW: '0', OMB_PROMETHEUS_CALLBACK_TIMEOUT: '300' })
+        .prometheus,
+    ).toMatchObject({ coalesceWindow: 0, callbackTimeout: 300 });
+    expect(
+      resolveConfig({ prometheus: { coalesceWindow: 50 } }, { OMB_PROMETHEUS_COALESCE_WINDOW: '900' })
+        .prometheus,
+    ).toMatchObject({ coalesceWindow: 50 });
+  });
+
+  it('rejects a negative window and a deadline that does not fit inside the scrape timeout', () => {
+    expect(
+      problems(() =>
+        resolveConfig({ prometheus: { coalesceWindow: -1, callbackTimeout: 5000, scrapeTimeout: 5000 } }, {}),
+      ),
+    ).toEqual([
+      ['ERR_INVALID_LIMIT', 'prometheus.coalesceWindow'],
+      ['ERR_INVALID_LIMIT', 'prometheus.callbackTimeout'],
+    ]);
+    expect(problems(() => resolveConfig({}, { OMB_PROMETHEUS_CALLBACK_TIMEOUT: '0' }))).toEqual([
+      ['ERR_INVALID_LIMIT', 'OMB_PROMETHEUS_CALLBACK_TIMEOUT'],
+    ]);
+  });
+});

@@ -238,29 +238,56 @@ describe('metrics endpoint protection', () => {
 });
 
 describe('health and readiness', () => {
-  it('is healthy at once, ready after the first successful collection, and not ready when shutting down', async () => {
+  it('is healthy at once, ready while collections succeed, and not ready when shutting down', async () => {
     let fail = true;
     const reader = new TestReader();
     const provider = new MeterProvider({ readers: [reader] });
     stops.push(() => provider.shutdown());
-    const { endpoint, server, base } = await startEndpoint({
-      collect: (options) => (fail ? Promise.reject(new Error('not yet')) : reader.collect(options)),
-    });
+    const { endpoint, server, base, url } = await startEndpoint(
+      {
+        collect: (options) => (fail ? Promise.reject(new Error('not yet')) : reader.collect(options)),
+      },
+      { coalesceWindow: 0 },
+    );
     stops.push(() => server.close());
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const notReady = await fetch(`${base}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(await notReady.text()).toBe('not ready: no successful collection yet\n');
+    expect(await notReady.text()).toBe('not ready: the latest metrics collection failed\n');
     fail = false;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    // While the latest collection succeeded, readiness is a flag read: probes cost no collection.
     fail = true;
-    // Once ready, readiness is a flag: a later failing collection does not flip it, and it costs nothing.
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    // A scrape whose collection fails makes it not ready, and the next probe tries again.
+    expect((await fetch(url)).status).toBe(500);
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    fail = false;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     endpoint.startShutdown();
     const shuttingDown = await fetch(`${base}/readyz`);
     expect(shuttingDown.status).toBe(503);
     expect(await shuttingDown.text()).toBe('not ready: shutting down\n');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('is not ready while collections time out, and ready again once one finishes in time', async () => {
+    let hang = true;
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    stops.push(() => provider.shutdown());
+    const { server, base } = await startEndpoint(
+      { collect: (options) => (hang ? new Promise(() => {}) : reader.collect(options)) },
+      { scrapeTimeout: 100, coalesceWindow: 0 },
+    );
+    stops.push(() => server.close());
+    const timedOut = await fetch(`${base}/readyz`);
+    expect(timedOut.status).toBe(503);
+    expect(await timedOut.text()).toBe(
+      'not ready: the latest metrics collection did not finish within prometheus.scrapeTimeout\n',
+    );
+    hang = false;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 
   it('serves health on configurable paths and only to GET and HEAD', async () => {

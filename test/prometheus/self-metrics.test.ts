@@ -21,7 +21,8 @@ async function start(prometheus: Record<string, unknown> = {}, extra: Record<str
 
 describe('failing observable callbacks', () => {
   it('leave the rest of the scrape intact, are counted per instrument and logged once per callback', async () => {
-    const t = await start();
+    // Each scrape collects afresh, so each one calls the callbacks.
+    const t = await start({ coalesceWindow: 0 });
     const warnings: string[] = [];
     const record = (message: string) => warnings.push(message);
     diag.setLogger(
@@ -47,8 +48,8 @@ describe('failing observable callbacks', () => {
       .not.toHaveSample('broken')
       .not.toHaveSample('rejecting')
       // Four collections so far; the failure count is observed before this collection's callbacks fail.
-      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'broken' }, 3)
-      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'rejecting' }, 3);
+      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'broken', reason: 'error' }, 3)
+      .toHaveSample('omb_callback_failures_total', { omb_instrument: 'rejecting', reason: 'error' }, 3);
     await promtoolCheck(text);
     const logged = warnings.filter((m) => m.includes('observable callback'));
     expect(logged).toHaveLength(2);
@@ -58,7 +59,7 @@ describe('failing observable callbacks', () => {
 
 describe('self-metrics', () => {
   it('count scrapes by status, durations, sizes and series under the omb_ prefix, valid in both formats', async () => {
-    const t = await start({ authToken: 'tok' });
+    const t = await start({ authToken: 'tok', coalesceWindow: 0 });
     const auth = { authorization: 'Bearer tok' };
     await fetch(t.metricsUrl!);
     const first = await (await fetch(t.metricsUrl!, { headers: auth })).text();
@@ -95,7 +96,10 @@ describe('self-metrics', () => {
   });
 
   it('report overflow series per instrument and the exact overflowed histogram measurements', async () => {
-    const t = await start({}, { cardinalityLimits: { 'capped.latency': 3, 'capped.total': 3 } });
+    const t = await start(
+      { coalesceWindow: 0 },
+      { cardinalityLimits: { 'capped.latency': 3, 'capped.total': 3 } },
+    );
     const h = t.meter.createHistogram('capped.latency', { description: 'Capped', unit: 's' });
     const c = t.meter.createCounter('capped.total', { description: 'Capped' });
     for (let i = 0; i < 10; i++) {
@@ -110,6 +114,14 @@ describe('self-metrics', () => {
       .toHaveSample('omb_cardinality_overflow_series', { omb_instrument: 'capped.total' }, 1)
       .toHaveSample('omb_cardinality_overflow_measurements_total', { omb_instrument: 'capped.latency' }, 8)
       .not.toHaveSample('omb_cardinality_overflow_measurements_total', { omb_instrument: 'capped.total' });
+  });
+
+  it('report the scrapes in flight, the reading scrape included', async () => {
+    const t = await start({ coalesceWindow: 0 });
+    const text = await (await fetch(t.metricsUrl!)).text();
+    expectExposition(text)
+      .toHaveFamily('omb_scrapes_in_flight', { type: 'gauge' })
+      .toHaveSample('omb_scrapes_in_flight', { otel_scope_name: 'otel-metrics-bootstrap' }, 1);
   });
 
   it('can be turned off', async () => {

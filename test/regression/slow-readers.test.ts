@@ -57,9 +57,13 @@ describe('clients that never read (issue 10, finding 4)', () => {
   });
 
   it('cannot hold more than maxQueuedBytes: a new body disconnects the longest-running send', async () => {
-    const served = await serveBigBody({ sendTimeout: 60_000, maxQueuedBytes: 12 * 1024 * 1024 });
+    const served = await serveBigBody({
+      sendTimeout: 60_000,
+      maxQueuedBytes: 12 * 1024 * 1024,
+      coalesceWindow: 0,
+    });
     const first = await nonReader(served.url);
-    // The second scrape collects again (nothing is cached), so its body is a second 8 MB.
+    // The second scrape collects again (nothing is cached or coalesced), so its body is a second 8 MB.
     await nonReader(served.url);
     await until(async () => (await served.closed('queue_full')) === 1, 2000);
     await until(() => first.readableEnded || first.destroyed || served.server.connections() === 1, 1000);

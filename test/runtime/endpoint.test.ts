@@ -26,7 +26,8 @@ function forceGc(): void {
 }
 
 async function scrape(config: Parameters<typeof initMeter>[0] = {}): Promise<string> {
-  const h = initMeter({ prometheus: { port: 0 }, ...config });
+  // coalesceWindow 0: the second scrape must collect afresh, after the priming one.
+  const h = initMeter({ prometheus: { port: 0, coalesceWindow: 0 }, ...config });
   handles.push(h);
   await h.ready;
   await fetch(h.metricsUrl!); // the first collection primes the delay histogram and utilization
