@@ -224,7 +224,7 @@ vi.setConfig({ testTimeout: 90_000 });
 
 const BAD_INSTALL_OUTPUT = /ERESOLVE|peer dep|conflicting peer|EBADENGINE|overriding peer/i;
 
-it('packs the built entry points, their types and the LICENSE (prepack builds dist/)', () => {
+it('packs the built entry points, their types and the LICENSE (prepare builds dist/)', () => {
   expect(packedFiles).toEqual(
     expect.arrayContaining([
       'LICENSE',

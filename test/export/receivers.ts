@@ -38,7 +38,11 @@ export interface ReceivedPoint {
   /** The number, or the histogram's count. */
   readonly value: number;
   readonly sum?: number;
+  /** A histogram's upper bounds and its per-bucket (not cumulative) counts, one more than the bounds. */
+  readonly buckets?: { readonly bounds: number[]; readonly counts: number[] };
   readonly resource: Record<string, unknown>;
+  /** The instrumentation scope's name. */
+  readonly scope: string;
 }
 
 type Json = Record<string, unknown>;
@@ -59,6 +63,7 @@ export function flatten(request: Json): ReceivedPoint[] {
   for (const rm of (request['resourceMetrics'] as Json[] | undefined) ?? []) {
     const resource = attributes((rm['resource'] as Json | undefined)?.['attributes']);
     for (const sm of (rm['scopeMetrics'] as Json[] | undefined) ?? []) {
+      const scope = String((sm['scope'] as Json | undefined)?.['name'] ?? '');
       for (const m of (sm['metrics'] as Json[] | undefined) ?? []) {
         const kind = m['sum'] ? 'sum' : m['gauge'] ? 'gauge' : m['histogram'] ? 'histogram' : 'other';
         const body = (m[kind] ?? {}) as Json;
@@ -72,8 +77,17 @@ export function flatten(request: Json): ReceivedPoint[] {
             temporality,
             attributes: attributes(p['attributes']),
             value,
-            ...(kind === 'histogram' ? { sum: Number(p['sum']) } : {}),
+            ...(kind === 'histogram'
+              ? {
+                  sum: Number(p['sum']),
+                  buckets: {
+                    bounds: ((p['explicitBounds'] as unknown[] | undefined) ?? []).map(Number),
+                    counts: ((p['bucketCounts'] as unknown[] | undefined) ?? []).map(Number),
+                  },
+                }
+              : {}),
             resource,
+            scope,
           });
         }
       }
