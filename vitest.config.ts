@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // src/load-sync.ts require()s built modules; the suite runs sources, so it gets a vite-backed stand-in.
+    alias: [
+      {
+        find: /^(?:\.\.?\/)+load-sync\.js$/,
+        replacement: fileURLToPath(new URL('./test/load-sync.ts', import.meta.url)),
+      },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],

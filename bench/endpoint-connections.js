@@ -56,7 +56,7 @@ async function serve(kind, series) {
       sendTimeout: SEND_TIMEOUT_MS,
     };
     // Only the connection counter is of interest here; the endpoint calls the rest.
-    const selfMetrics = { connectionClosed: count, request() {}, exposition() {} };
+    const selfMetrics = { connectionClosed: count, request() {}, exposition() {}, observeInFlight() {} };
     const endpoint = new MetricsEndpoint(reader, options, selfMetrics);
     const tls =
       kind === 'ours-https'

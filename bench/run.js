@@ -24,6 +24,7 @@ export const BENCHMARKS = {
   export: 'export.js',
   instruments: 'instruments.js',
   startup: 'startup.js',
+  'startup-cpu': 'startup-cpu.js',
   'record-guard': 'record-guard.js',
 };
 

@@ -31,8 +31,9 @@ import {
 import { createExportReaders } from './export/readers.js';
 import { state } from './global-state.js';
 import { HttpMetrics } from './http/instrumentation.js';
-import { type Instruments, instrumentsFor } from './instruments/instruments.js';
+import type { Instruments } from './instruments/instruments.js';
 import { attachRegistry, InstrumentRegistry } from './instruments/registry.js';
+import { loadSync } from './load-sync.js';
 import { isRecord } from './option-reader.js';
 import { MetricsEndpoint } from './prometheus/handler.js';
 import { attachEndpoint } from './prometheus/mount.js';
@@ -114,6 +115,20 @@ export function startMetrics(
   return handle;
 }
 
+/**
+ * The instruments API's facade (counters, gauges, histograms, summaries, timers and their option checks), loaded
+ * on first use of `telemetry.instruments`: most apps never touch it (see load-sync.ts).
+ */
+function lazyInstruments(registry: InstrumentRegistry, config: ResolvedConfig): () => Instruments {
+  let instruments: Instruments | undefined;
+  return () => {
+    instruments ??= loadSync<typeof import('./instruments/instruments.js')>(
+      './instruments/instruments.js',
+    ).instrumentsFor(registry, config.instruments);
+    return instruments;
+  };
+}
+
 function createHandle(config: ResolvedConfig, logListenErrors: boolean): MetricsHandle {
   const readers: IMetricReader[] = [];
   // The instruments API's series reach each reader through its own producer, like the HTTP metrics.
@@ -154,6 +169,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   const ready = served?.ready ?? Promise.resolve();
 
   let shutdownPromise: Promise<void> | undefined;
+  const instruments = lazyInstruments(registry, config);
   const handle: MetricsHandle = {
     meterProvider: provider,
     meter: attachRegistry(
@@ -166,7 +182,9 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     },
     ready,
     config,
-    instruments: instrumentsFor(registry, config.instruments),
+    get instruments() {
+      return instruments();
+    },
     forceFlush: () =>
       provider
         .forceFlush()
@@ -243,6 +261,7 @@ function serveEndpoint(
 function disabledHandle(config: ResolvedConfig): MetricsHandle {
   const meter = createNoopMeter();
   const provider: MeterProvider = { getMeter: () => meter };
+  const instruments = lazyInstruments(new InstrumentRegistry(config.views, config.cardinalityLimit), config);
   const handle: MetricsHandle = {
     meterProvider: provider,
     meter,
@@ -251,10 +270,9 @@ function disabledHandle(config: ResolvedConfig): MetricsHandle {
     ready: Promise.resolve(),
     config,
     // Records into series no reader collects: the API works, nothing is exported.
-    instruments: instrumentsFor(
-      new InstrumentRegistry(config.views, config.cardinalityLimit),
-      config.instruments,
-    ),
+    get instruments() {
+      return instruments();
+    },
     forceFlush: async () => {},
     shutdown: async () => {
       release(handle);

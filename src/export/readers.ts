@@ -8,13 +8,23 @@ import {
 import type { ResolvedConfig } from '../config.js';
 import type { HttpMetrics } from '../http/instrumentation.js';
 import { SeriesProducer } from '../http/series.js';
+import { loadSync } from '../load-sync.js';
 import { describe, ExportAccounting } from './accounting.js';
-import { consoleExporter } from './console.js';
 import type { Temporality } from './options.js';
-import { otlpExporter } from './otlp.js';
 import { type PushExporter, PushReader, temporalitySelector } from './push-reader.js';
-import { pushgatewayExporter } from './pushgateway.js';
-import { statsdExporter } from './statsd.js';
+
+/**
+ * Each exporter's module (and what it imports: node:dgram, the Pushgateway's gzip and serializer, the HTTP
+ * transport) is loaded only when that exporter is configured, so an app that only serves `/metrics` does not
+ * pay for them at start-up (see load-sync.ts).
+ */
+const exporters = {
+  otlp: () => loadSync<typeof import('./otlp.js')>('./export/otlp.js').otlpExporter,
+  pushgateway: () =>
+    loadSync<typeof import('./pushgateway.js')>('./export/pushgateway.js').pushgatewayExporter,
+  statsd: () => loadSync<typeof import('./statsd.js')>('./export/statsd.js').statsdExporter,
+  console: () => loadSync<typeof import('./console.js')>('./export/console.js').consoleExporter,
+};
 
 /** Deadline of one StatsD or console export, in milliseconds (they have no timeout option of their own). */
 const LOCAL_TIMEOUT_MS = 5_000;
@@ -70,16 +80,16 @@ export function createExportReaders(
     );
   };
   const { otlp, pushgateway, statsd, console: consoleOptions } = config;
-  if (otlp) add(otlpExporter(otlp), otlp, otlp.temporality);
+  if (otlp) add(exporters.otlp()(otlp), otlp, otlp.temporality);
   // The Pushgateway stores what it is given, as Prometheus would scrape it: cumulative.
-  if (pushgateway) add(pushgatewayExporter(pushgateway), pushgateway, 'cumulative');
+  if (pushgateway) add(exporters.pushgateway()(pushgateway), pushgateway, 'cumulative');
   // StatsD aggregates per flush interval on the agent side, so it needs per-interval deltas. Local sends get a
   // fixed deadline rather than the interval: a short interval must not make a slow collection count as lost.
   if (statsd)
-    add(statsdExporter(statsd), { intervalMs: statsd.intervalMs, timeoutMs: LOCAL_TIMEOUT_MS }, 'delta');
+    add(exporters.statsd()(statsd), { intervalMs: statsd.intervalMs, timeoutMs: LOCAL_TIMEOUT_MS }, 'delta');
   if (consoleOptions)
     add(
-      consoleExporter(consoleOptions),
+      exporters.console()(consoleOptions),
       { intervalMs: consoleOptions.intervalMs, timeoutMs: LOCAL_TIMEOUT_MS },
       'cumulative',
     );

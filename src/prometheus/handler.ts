@@ -64,8 +64,9 @@ const NOT_READY: Readonly<Record<Exclude<CollectionState, 'ok'>, string>> = {
  * health paths) and by `createMetricsHandler()` (`serveMetrics`: the framework has routed already).
  *
  * Order of checks for a metrics request, cheapest and least revealing first: malformed → 400, wrong path →
- * 404, method → 405, credentials → 401, rate → 429, concurrency (one scrape at a time per connection, `maxConcurrentScrapes` in all) → 503, then the scrape itself (200, or 500 on
- * a collection failure or an oversize body, 503 on timeout). Health paths skip auth and limits: probes must
+ * 404, method → 405, credentials → 401, rate → 429, concurrency (one scrape at a time per connection;
+ * `maxConcurrentScrapes` in all, not counting requests that share a collection already under way) → 503, then
+ * the scrape itself (200, or 500 on a collection failure or an oversize body, 503 on timeout). Health paths skip auth and limits: probes must
  * stay cheap and work without secrets. Failures never escape into the host application.
  */
 export class MetricsEndpoint {
@@ -170,7 +171,12 @@ export class MetricsEndpoint {
         'Retry-After': String(wait),
       });
     }
-    if (this.scraping.has(req.socket) || this.inFlight >= this.options.maxConcurrentScrapes) {
+    // The limit bounds collections and serializations; a request that shares one already under way costs
+    // neither, so a burst of scrapers gets one collection and 200s rather than 503s. One per connection still.
+    if (
+      this.scraping.has(req.socket) ||
+      (this.inFlight >= this.options.maxConcurrentScrapes && !this.producer.joinable)
+    ) {
       return this.reject(res, 503, 'too_many_concurrent_scrapes', 'too many concurrent scrapes\n', {
         'Retry-After': '1',
       });

@@ -40,7 +40,7 @@ export interface PrometheusOptions {
   compression?: boolean;
   /** Bodies smaller than this are sent uncompressed, in bytes. Default `1024`. Env `OMB_PROMETHEUS_COMPRESSION_THRESHOLD`. */
   compressionThreshold?: number;
-  /** Scrapes served at once; more get 503 with `Retry-After`. Default `10`. Env `OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES`. */
+  /** Scrapes served at once; more get 503 with `Retry-After`, except scrapes that share a collection already under way (in progress, within `coalesceWindow` or cached), which are always served. Default `10`. Env `OMB_PROMETHEUS_MAX_CONCURRENT_SCRAPES`. */
   maxConcurrentScrapes?: number;
   /** Scrapes per second allowed (fractions allowed; `0` = unlimited); more get 429 with `Retry-After`. Default `0`. Env `OMB_PROMETHEUS_RATE_LIMIT`. */
   rateLimit?: number;

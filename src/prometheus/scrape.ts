@@ -105,7 +105,16 @@ export class ScrapeProducer {
     await this.bounded(production, production.collection);
   }
 
-  private join(): Production {
+  /**
+   * A request arriving now would share a production already started (in progress, within the coalescing
+   * window, or cached) instead of starting a collection. Such a request costs no collection and no
+   * serialization of its own, so the endpoint admits it past the concurrency limit.
+   */
+  get joinable(): boolean {
+    return this.shareable() !== undefined;
+  }
+
+  private shareable(): Production | undefined {
     const now = performance.now();
     const c = this.current;
     if (
@@ -117,6 +126,12 @@ export class ScrapeProducer {
     ) {
       return c;
     }
+    return undefined;
+  }
+
+  private join(): Production {
+    const shared = this.shareable();
+    if (shared !== undefined) return shared;
     const production = new Production(this.source, this.serializer, this.options, this.hooks, (state) => {
       this.latest = state;
     });

@@ -155,24 +155,6 @@ describe('metrics endpoint protection', () => {
     );
   });
 
-  it('answers 503 with Retry-After to scrapes beyond maxConcurrentScrapes', async () => {
-    const { url, meter } = await serve({ maxConcurrentScrapes: 1 });
-    const entered = deferred();
-    const release = deferred();
-    meter.createObservableGauge('slow').addCallback(async (r) => {
-      entered.resolve();
-      await release.promise;
-      r.observe(1);
-    });
-    const first = fetch(url);
-    await entered.promise;
-    const second = await fetch(url);
-    expect(second.status).toBe(503);
-    expect(second.headers.get('retry-after')).toBe('1');
-    release.resolve();
-    expect((await first).status).toBe(200);
-  });
-
   it('answers 503 when a deliberately slow callback outlasts scrapeTimeout, and discards the late result', async () => {
     const { url, meter, probe } = await serve({ scrapeTimeout: 200 });
     const release = deferred();
