@@ -4,7 +4,7 @@
 // with 3 labels, summary observe, timer (a stopwatch started and stopped). Each variant runs `--iterations`
 // times per round; the median of `--rounds` rounds is printed in ns/op, with prom-client / ours and SDK / ours.
 //
-//   node bench/instruments.js [--iterations 2000000] [--rounds 7]
+//   node bench/instruments.js [--iterations 2000000] [--rounds 7] [--variants ours,prom,sdk] [--rows text]
 //
 // Runs on the built dist/ (`npm run build`).
 import { parseArgs } from 'node:util';
@@ -18,10 +18,15 @@ const { values } = parseArgs({
   options: {
     iterations: { type: 'string', default: '2000000' },
     rounds: { type: 'string', default: '7' },
+    // Comma-separated subset of ours,prom,sdk (e.g. `--variants ours` under --cpu-prof).
+    variants: { type: 'string', default: 'ours,prom,sdk' },
+    // Only the rows whose name contains this text.
+    rows: { type: 'string', default: '' },
   },
 });
 const N = Number(values.iterations);
 const ROUNDS = Number(values.rounds);
+const VARIANTS = values.variants.split(',');
 
 // Three labels whose values vary a little, as a real call site's would (method × route × status).
 const LABELS = ['method', 'route', 'status'];
@@ -160,7 +165,7 @@ const rows = [
   {
     name: 'timer start + stop',
     ours: () => {
-      for (let i = 0; i < N; i++) oTimer.startStopwatch().stop();
+      for (let i = 0; i < N; i++) oTimer.startTimer()();
     },
     prom: () => {
       for (let i = 0; i < N; i++) pTimer.startTimer()();
@@ -175,19 +180,30 @@ const rows = [
 ];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// Two clocks per run: wall time, and the CPU time of this thread (process.threadCpuUsage(), µs). On a shared,
+// loaded machine the wall figure includes the time the thread waited for a core; the thread CPU figure does
+// not (GC helper and compiler threads are not counted either, for any variant), so it is the steadier one.
+const cpuUs = () => {
+  const u = process.threadCpuUsage();
+  return u.user + u.system;
+};
 const timeNs = (fn) => {
+  const c = cpuUs();
   const t = process.hrtime.bigint();
   fn();
-  return Number(process.hrtime.bigint() - t) / N;
+  const wall = Number(process.hrtime.bigint() - t) / N;
+  return { wall, cpu: ((cpuUs() - c) * 1000) / N };
 };
 
 console.log(environment());
-console.log(`${N} operations × ${ROUNDS} rounds, medians in ns/op (lower is better)`);
 console.log(
-  `${'row'.padEnd(30)}${'ours'.padStart(9)}${'prom-client'.padStart(13)}${'OTel SDK'.padStart(10)}${'prom/ours'.padStart(11)}${'SDK/ours'.padStart(10)}`,
+  `${N} operations × ${ROUNDS} rounds, medians in ns/op (lower is better): thread CPU time, then wall time`,
 );
-for (const row of rows) {
-  const variants = ['ours', 'prom', 'sdk'].filter((k) => row[k]);
+const header = (clock) =>
+  `${clock.padEnd(30)}${'ours'.padStart(9)}${'prom-client'.padStart(13)}${'OTel SDK'.padStart(10)}${'prom/ours'.padStart(11)}${'SDK/ours'.padStart(10)}`;
+const lines = { cpu: [header('thread CPU')], wall: [header('wall')] };
+for (const row of rows.filter((r) => r.name.includes(values.rows))) {
+  const variants = ['ours', 'prom', 'sdk'].filter((k) => row[k] && VARIANTS.includes(k));
   // Warm up every variant first so each is optimised before any is timed.
   for (const k of variants) row[k]();
   const times = { ours: [], prom: [], sdk: [] };
@@ -195,11 +211,29 @@ for (const row of rows) {
     // Interleaved, so machine load affects all variants alike.
     for (const k of variants) times[k].push(timeNs(row[k]));
   }
-  const m = Object.fromEntries(variants.map((k) => [k, median(times[k])]));
-  const f = (x) => (x === undefined ? '—' : x.toFixed(1));
-  const ratio = (x) => (x === undefined ? '—' : `${(x / m.ours).toFixed(1)}×`);
-  console.log(
-    `${row.name.padEnd(30)}${f(m.ours).padStart(9)}${f(m.prom).padStart(13)}${f(m.sdk).padStart(10)}${ratio(m.prom).padStart(11)}${ratio(m.sdk).padStart(10)}`,
-  );
+  for (const clock of ['cpu', 'wall']) {
+    const m = Object.fromEntries(variants.map((k) => [k, median(times[k].map((t) => t[clock]))]));
+    const f = (x) => (x === undefined ? '—' : x.toFixed(1));
+    const ratio = (x) => (x === undefined || m.ours === undefined ? '—' : `${(x / m.ours).toFixed(1)}×`);
+    lines[clock].push(
+      `${row.name.padEnd(30)}${f(m.ours).padStart(9)}${f(m.prom).padStart(13)}${f(m.sdk).padStart(10)}${ratio(m.prom).padStart(11)}${ratio(m.sdk).padStart(10)}`,
+    );
+  }
+}
+console.log([...lines.cpu, '', ...lines.wall].join('\n'));
+
+// Every recording must have landed (it also keeps the loops' work observable): (1 warm-up + rounds) × N each.
+const expected = (1 + ROUNDS) * N;
+const recorded = {
+  ours: [oCounter.value(), oHist.snapshot().count, oTimer.snapshot().count],
+  prom: [
+    (await pCounter.get()).values[0].value,
+    (await pHist.get()).values.find((v) => v.metricName === 'bench_hist_count').value,
+    (await pTimer.get()).values.find((v) => v.metricName === 'bench_timer_count').value,
+  ],
+};
+for (const k of ['ours', 'prom']) {
+  if (values.rows === '' && VARIANTS.includes(k) && recorded[k].some((n) => n !== expected))
+    throw new Error(`${k} recorded ${recorded[k].join(', ')} instead of ${expected} each`);
 }
 await provider.shutdown();

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Attributes, Histogram } from '@opentelemetry/api';
 
 /**
@@ -12,7 +13,8 @@ export interface Clock {
 
 /**
  * The default clock: `performance.now()`, which is monotonic and sub-millisecond, so an NTP step or a wall-clock
- * change never produces a negative or inflated duration (as `Date.now()` can).
+ * change never produces a negative or inflated duration (as `Date.now()` can). Imported from `node:perf_hooks`
+ * rather than read as the global, which Node defines as an accessor: that costs every read ~10 ns more.
  */
 export const systemClock: Clock = Object.freeze({ now: () => performance.now() });
 

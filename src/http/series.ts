@@ -133,11 +133,15 @@ export abstract class Stream<S extends { readonly attributes: Attributes }> {
 }
 
 export class HistogramStream extends Stream<HistogramSeries> {
-  constructor(
-    descriptor: StreamDescriptor,
-    readonly boundaries: readonly number[],
-  ) {
+  readonly boundaries: readonly number[];
+
+  constructor(descriptor: StreamDescriptor, boundaries: readonly number[]) {
     super(descriptor);
+    // A private copy: bucket arrays are often frozen (prom-client freezes the one it is given, and so do our
+    // presets), and V8 reads frozen arrays several times slower in optimised code, which is every
+    // record()'s bucket scan (a bound observe measured 33 ns with a frozen array, 7 ns with this copy). It
+    // also keeps later changes to the caller's array from moving the buckets of existing series.
+    this.boundaries = [...boundaries];
   }
 
   protected create(attributes: Attributes): HistogramSeries {

@@ -168,6 +168,19 @@ describe('histogram', () => {
     expect(tm.instruments.histogram('c', { unit: 's' }).boundaries()[0]).toBe(0.005);
   });
 
+  it('keeps its buckets when the array it was given changes later (frozen arrays work too)', () => {
+    const tm = testMeter();
+    const given = [1, 2, 3];
+    const h = tm.instruments.histogram('queue.depth', { buckets: given });
+    const frozen = tm.instruments.histogram('queue.wait', { buckets: Object.freeze([1, 2, 3]) });
+    given.splice(0, 3, 100, 200);
+    h.observe(1.5);
+    frozen.observe(1.5);
+    expect(h.boundaries()).toEqual([1, 2, 3]);
+    expect(h.snapshot().buckets.map((b) => b.count)).toEqual([0, 1, 1, 1]);
+    expect(frozen.snapshot().buckets.map((b) => b.count)).toEqual([0, 1, 1, 1]);
+  });
+
   it('binds a series whose observe goes to the same place', () => {
     const tm = testMeter();
     const h = tm.instruments.histogram('size', { buckets: [10], labels: ['k'] });
