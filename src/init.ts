@@ -241,7 +241,9 @@ function serveEndpoint(
 
 /** `OTEL_SDK_DISABLED=true`: everything works and records nothing. */
 function disabledHandle(config: ResolvedConfig): MetricsHandle {
-  const meter = createNoopMeter();
+  // Records into series no reader collects: the API works (instruments, business helpers), nothing is exported.
+  const registry = new InstrumentRegistry(config.views, config.cardinalityLimit);
+  const meter = attachRegistry(createNoopMeter(), registry);
   const provider: MeterProvider = { getMeter: () => meter };
   const handle: MetricsHandle = {
     meterProvider: provider,
@@ -250,11 +252,7 @@ function disabledHandle(config: ResolvedConfig): MetricsHandle {
     metricsUrl: undefined,
     ready: Promise.resolve(),
     config,
-    // Records into series no reader collects: the API works, nothing is exported.
-    instruments: instrumentsFor(
-      new InstrumentRegistry(config.views, config.cardinalityLimit),
-      config.instruments,
-    ),
+    instruments: instrumentsFor(registry, config.instruments),
     forceFlush: async () => {},
     shutdown: async () => {
       release(handle);
