@@ -48,7 +48,9 @@ describe('createJobMetrics', () => {
     ).toThrow(boom);
     await expect(jobs.track('email.send', async () => Promise.reject(boom))).rejects.toBe(boom);
     const s = await tm.collect();
-    expect(s.counter('jobs.failures', { 'job.type': 'email.send', 'error.type': 'MailboxFullError' })).toBe(2);
+    expect(s.counter('jobs.failures', { 'job.type': 'email.send', 'error.type': 'MailboxFullError' })).toBe(
+      2,
+    );
     expect(s.counter('jobs.completed', { 'job.type': 'email.send', 'job.outcome': 'failure' })).toBe(2);
     expect(s.counter('jobs.completed', { 'job.outcome': 'success' })).toBe(0);
     expect(s.gauge('jobs.active', { 'job.type': 'email.send' })).toBe(0);
@@ -121,7 +123,9 @@ describe('createJobMetrics', () => {
     const jobs = createJobMetrics({ meter: tm.meter, clock, maxValues: 3 });
     for (let i = 0; i < 10; i++) jobs.track(`t${i}`, () => undefined);
     const s = await tm.collect();
-    const types = s.points('jobs.completed', { 'job.outcome': 'success' }).map((p) => p.attributes['job.type']);
+    const types = s
+      .points('jobs.completed', { 'job.outcome': 'success' })
+      .map((p) => p.attributes['job.type']);
     expect(types.sort()).toEqual(['_OTHER', 't0', 't1', 't2']);
     expect(s.counter('jobs.completed', { 'job.type': '_OTHER' })).toBe(7);
   });
@@ -142,7 +146,9 @@ describe('createJobMetrics', () => {
     expect(errorOf(() => createJobMetrics({ meter: tm.meter, jobTypes: 'a' as never })).code).toBe(
       'ERR_INVALID_CONFIG',
     );
-    expect(errorOf(() => createJobMetrics({ meter: tm.meter, typo: 1 } as never)).code).toBe('ERR_UNKNOWN_OPTION');
+    expect(errorOf(() => createJobMetrics({ meter: tm.meter, typo: 1 } as never)).code).toBe(
+      'ERR_UNKNOWN_OPTION',
+    );
     expect(errorOf(() => createJobMetrics({ meter: {} as never })).code).toBe('ERR_INVALID_CONFIG');
   });
 

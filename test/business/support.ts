@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, vi } from 'vitest';
 import { MetricsError } from '../../src/errors.js';
 import { createTestClock, createTestMeter, type TestClock, type TestMeter } from '../../src/testing/index.js';
@@ -28,3 +29,14 @@ export function errorOf(fn: () => unknown): MetricsError {
 
 /** Resolves after `ms` of the test clock have been advanced, for code awaiting between ticks. */
 export const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A recorded response (`.json`) or the events of a recorded stream (`.jsonl`), from test/fixtures/llm/. */
+export function fixture(name: string): unknown {
+  const text = readFileSync(new URL(`../fixtures/llm/${name}`, import.meta.url), 'utf8');
+  return name.endsWith('.jsonl')
+    ? text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+    : JSON.parse(text);
+}
