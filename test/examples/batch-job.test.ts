@@ -25,7 +25,11 @@ describe('examples/batch-job', () => {
     e.toHaveSample('import_rows_total', { job: 'nightly-import', source: 'crm/export', table: 'orders' }, 60);
     e.toHaveSample('import_duration_seconds_count', { job: 'nightly-import' }, 1);
     e.toHaveSample('jobs_completed_total', { job_type: 'import.table', job_outcome: 'success' }, 3);
-    e.toHaveSample('jobs_failures_total', { job_type: 'import.table', error_type: 'SourceUnavailableError' }, 1);
+    e.toHaveSample(
+      'jobs_failures_total',
+      { job_type: 'import.table', error_type: 'SourceUnavailableError' },
+      1,
+    );
   });
 
   it('runs without a gateway, prints its job metrics from a scrape and says how to push', async () => {
