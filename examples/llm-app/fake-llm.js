@@ -22,7 +22,7 @@ async function readJson(req) {
   return JSON.parse(body || '{}');
 }
 
-async function openai(req, res, body) {
+async function openai(res, body) {
   const prompt = (body.messages ?? []).map((m) => m.content).join(' ');
   const reply = replyFor(prompt);
   const usage = {
@@ -61,7 +61,7 @@ async function openai(req, res, body) {
   res.end('data: [DONE]\n\n');
 }
 
-async function anthropic(req, res, body) {
+async function anthropic(res, body) {
   const prompt = (body.messages ?? []).map((m) => m.content).join(' ');
   const reply = replyFor(prompt);
   const model = `${body.model}-20251001`;
@@ -106,8 +106,8 @@ export async function startFakeLlm() {
       res.statusCode = 429;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ error: { type: 'rate_limit_error', message: 'slow down' } }));
-    } else if (req.url === '/v1/chat/completions') await openai(req, res, body);
-    else if (req.url === '/v1/messages') await anthropic(req, res, body);
+    } else if (req.url === '/v1/chat/completions') await openai(res, body);
+    else if (req.url === '/v1/messages') await anthropic(res, body);
     else {
       res.statusCode = 404;
       res.end();
