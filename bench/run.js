@@ -22,6 +22,7 @@ export const BENCHMARKS = {
   'endpoint-connections': 'endpoint-connections.js',
   export: 'export.js',
   instruments: 'instruments.js',
+  business: 'business.js',
   startup: 'startup.js',
   'record-guard': 'record-guard.js',
 };

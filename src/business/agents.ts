@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Attributes } from '@opentelemetry/api';
 import { type Clock, systemClock } from '../clock.js';
 import type { BoundCounter, Counter } from '../instruments/counter.js';
-import type { BoundHistogram } from '../instruments/histogram.js';
 import type { Timer } from '../instruments/timer.js';
 import {
   ATTR_AGENT_SCOPE,
@@ -29,7 +29,7 @@ import {
 } from '../semconv.js';
 import type { BoundedValues } from './bounded-values.js';
 import type { AgentMetricsOptions } from './options.js';
-import { errorType, getOrAdd, measure, setupHelper } from './setup.js';
+import { errorType, getOrAdd, type MeasureTarget, measure, setupHelper } from './setup.js';
 
 /** Where an agent error happened: the `agent.scope` attribute of `agent.errors`. */
 export type AgentScope = 'workflow' | 'run' | 'step' | 'tool';
@@ -46,10 +46,14 @@ export interface AgentToolOptions {
   type?: string;
 }
 
-/** The agent a step or tool belongs to, found through AsyncLocalStorage; one per agent name, reused. */
-class AgentContext {
+/**
+ * The agent a step or tool belongs to, found through AsyncLocalStorage; one per agent name, reused. It is the
+ * `measure()` target of that agent's steps.
+ */
+class AgentContext implements MeasureTarget {
   readonly steps: BoundCounter;
   private readonly tools = new Map<string, Map<string, ToolSeries>>();
+  private readonly runs = new Map<string | undefined, RunSeries>();
 
   constructor(
     readonly name: string | undefined,
@@ -58,35 +62,99 @@ class AgentContext {
     this.steps = agents.m.steps.bind({ [ATTR_GEN_AI_AGENT_NAME]: name });
   }
 
+  /** Ends a step. */
+  done(_seconds: number, failed: boolean, error: unknown): void {
+    this.steps.inc();
+    if (failed) this.agents.recordError({}, this, 'step', error);
+  }
+
+  run(model: string | undefined): RunSeries {
+    const known = this.runs.get(model);
+    if (known !== undefined) return known;
+    const bounded = model === undefined ? undefined : this.agents.models.of(model);
+    const series = new RunSeries(this.agents, this, bounded);
+    // Only accepted names are cached under their own name, so unbounded input cannot grow the map.
+    if (bounded === model) this.runs.set(model, series);
+    return series;
+  }
+
   tool(name: string, type: string): ToolSeries {
     const known = this.tools.get(name)?.get(type);
     if (known !== undefined) return known;
     const bounded = this.agents.toolNames.of(name);
     const toolType = GEN_AI_TOOL_TYPES.includes(type) ? type : BUSINESS_OVERFLOW_VALUE;
-    const series = new ToolSeries(this.agents, this.name, bounded, toolType);
-    // Only accepted names are cached under their own name, so unbounded input cannot grow the map.
-    if (bounded === name && toolType === type) {
+    const series = new ToolSeries(this.agents, this, bounded, toolType);
+    if (bounded === name && toolType === type)
       getOrAdd(this.tools, name, () => new Map<string, ToolSeries>()).set(type, series);
-    }
     return series;
   }
 }
 
-/** The bound series of one tool of one agent. */
-class ToolSeries {
-  readonly attributes: Record<string, string | undefined>;
-  readonly duration: BoundHistogram;
-  readonly calls: BoundCounter;
+/** A timed operation's bound series: successes go to the bound series, failures by `error.type`. */
+abstract class TimedSeries implements MeasureTarget {
+  protected abstract readonly scope: AgentScope;
 
-  constructor(agents: AgentMetrics, agent: string | undefined, tool: string, type: string) {
-    this.attributes = {
+  constructor(
+    protected readonly agents: AgentMetrics,
+    protected readonly context: AgentContext,
+    private readonly timer: Timer,
+    readonly attributes: Readonly<Record<string, string | undefined>>,
+    private readonly bound = timer.bind(attributes),
+  ) {}
+
+  done(seconds: number, failed: boolean, error: unknown): void {
+    if (failed)
+      this.timer.observe(seconds, this.agents.recordError(this.attributes, this.context, this.scope, error));
+    else this.bound.observe(seconds);
+  }
+}
+
+/** The bound series of the runs of one agent with one model. */
+class RunSeries extends TimedSeries {
+  protected readonly scope = 'run';
+
+  constructor(agents: AgentMetrics, context: AgentContext, model: string | undefined) {
+    super(agents, context, agents.m.run, {
+      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_INVOKE_AGENT,
+      [ATTR_GEN_AI_AGENT_NAME]: context.name,
+      [ATTR_GEN_AI_REQUEST_MODEL]: model,
+    });
+  }
+}
+
+/** The bound series of one tool of one agent. */
+class ToolSeries extends TimedSeries {
+  protected readonly scope = 'tool';
+  private readonly calls: BoundCounter;
+
+  constructor(agents: AgentMetrics, context: AgentContext, tool: string, type: string) {
+    super(agents, context, agents.m.tool, {
       [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_EXECUTE_TOOL,
       [ATTR_GEN_AI_TOOL_NAME]: tool,
       [ATTR_GEN_AI_TOOL_TYPE]: type,
-      [ATTR_GEN_AI_AGENT_NAME]: agent,
-    };
-    this.duration = agents.m.tool.bind(this.attributes);
-    this.calls = agents.m.toolCalls.bind({ [ATTR_GEN_AI_AGENT_NAME]: agent, [ATTR_GEN_AI_TOOL_NAME]: tool });
+      [ATTR_GEN_AI_AGENT_NAME]: context.name,
+    });
+    this.calls = agents.m.toolCalls.bind({
+      [ATTR_GEN_AI_AGENT_NAME]: context.name,
+      [ATTR_GEN_AI_TOOL_NAME]: tool,
+    });
+  }
+
+  override done(seconds: number, failed: boolean, error: unknown): void {
+    this.calls.inc();
+    super.done(seconds, failed, error);
+  }
+}
+
+/** The bound series of one workflow. */
+class WorkflowSeries extends TimedSeries {
+  protected readonly scope = 'workflow';
+
+  constructor(agents: AgentMetrics, context: AgentContext, name: string) {
+    super(agents, context, agents.m.workflow, {
+      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_INVOKE_WORKFLOW,
+      [ATTR_GEN_AI_WORKFLOW_NAME]: name,
+    });
   }
 }
 
@@ -113,6 +181,8 @@ export class AgentMetrics {
   readonly m: AgentInstruments;
   /** @internal */
   readonly toolNames: BoundedValues;
+  /** @internal */
+  readonly models: BoundedValues;
   private readonly agentNames: BoundedValues;
   private readonly workflowNames: BoundedValues;
   private readonly errorTypes: BoundedValues;
@@ -120,6 +190,7 @@ export class AgentMetrics {
   private readonly current = new AsyncLocalStorage<AgentContext>();
   private readonly agents = new Map<string, AgentContext>();
   private readonly noAgent: AgentContext;
+  private readonly workflows = new Map<string, WorkflowSeries>();
 
   /** @internal use `createAgentMetrics()`. */
   constructor(options: AgentMetricsOptions | undefined) {
@@ -173,6 +244,7 @@ export class AgentMetrics {
     };
     this.agentNames = base.bounded(ATTR_GEN_AI_AGENT_NAME, METRIC_GEN_AI_INVOKE_AGENT_DURATION, 'agents');
     this.toolNames = base.bounded(ATTR_GEN_AI_TOOL_NAME, METRIC_GEN_AI_EXECUTE_TOOL_DURATION, 'tools');
+    this.models = base.bounded(ATTR_GEN_AI_REQUEST_MODEL, METRIC_GEN_AI_INVOKE_AGENT_DURATION);
     this.workflowNames = base.bounded(ATTR_GEN_AI_WORKFLOW_NAME, METRIC_GEN_AI_WORKFLOW_DURATION);
     this.errorTypes = base.bounded(ATTR_ERROR_TYPE, METRIC_AGENT_ERRORS);
     this.noAgent = new AgentContext(undefined, this);
@@ -184,25 +256,12 @@ export class AgentMetrics {
    */
   run<T>(name: string, fn: () => T, options?: AgentRunOptions): T {
     const context = this.contextOf(name);
-    const attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_INVOKE_AGENT,
-      [ATTR_GEN_AI_AGENT_NAME]: context.name,
-      [ATTR_GEN_AI_REQUEST_MODEL]: options?.model,
-    };
-    return this.current.run(context, () =>
-      measure(this.clock, fn, (seconds, failed, error) =>
-        this.m.run.observe(seconds, failed ? this.failed(attributes, context, 'run', error) : attributes),
-      ),
-    );
+    return this.current.run(context, measure, this.clock, fn, context.run(options?.model));
   }
 
   /** Runs `fn` as one step of the current agent run (counted in `agent.steps`). Returns what `fn` returns. */
   step<T>(fn: () => T): T {
-    const context = this.current.getStore() ?? this.noAgent;
-    return measure(this.clock, fn, (_seconds, failed, error) => {
-      context.steps.inc();
-      if (failed) this.failed({}, context, 'step', error);
-    });
+    return measure(this.clock, fn, this.current.getStore() ?? this.noAgent);
   }
 
   /**
@@ -211,32 +270,18 @@ export class AgentMetrics {
    */
   tool<T>(name: string, fn: () => T, options?: AgentToolOptions): T {
     const context = this.current.getStore() ?? this.noAgent;
-    const series = context.tool(name, options?.type ?? 'function');
-    return measure(this.clock, fn, (seconds, failed, error) => {
-      series.calls.inc();
-      if (failed) this.m.tool.observe(seconds, this.failed(series.attributes, context, 'tool', error));
-      else series.duration.observe(seconds);
-    });
+    return measure(this.clock, fn, context.tool(name, options?.type ?? 'function'));
   }
 
   /** Runs `fn` as the workflow `name` (`gen_ai.workflow.duration`), e.g. around several agent runs. */
   workflow<T>(name: string, fn: () => T): T {
-    const attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_INVOKE_WORKFLOW,
-      [ATTR_GEN_AI_WORKFLOW_NAME]: this.workflowNames.of(name),
-    };
-    return measure(this.clock, fn, (seconds, failed, error) =>
-      this.m.workflow.observe(
-        seconds,
-        failed
-          ? this.failed(attributes, this.current.getStore() ?? this.noAgent, 'workflow', error)
-          : attributes,
-      ),
-    );
+    const bounded = this.workflowNames.of(name);
+    const series = getOrAdd(this.workflows, bounded, () => new WorkflowSeries(this, this.noAgent, bounded));
+    return measure(this.clock, fn, series);
   }
 
-  /** Counts the error and returns `attributes` with its `error.type`. */
-  private failed<A extends object>(attributes: A, context: AgentContext, scope: AgentScope, error: unknown) {
+  /** @internal Counts the error in `agent.errors` and returns `attributes` with its `error.type`. */
+  recordError(attributes: object, context: AgentContext, scope: AgentScope, error: unknown): Attributes {
     const type = this.errorTypes.of(errorType(error));
     this.m.errors.inc({
       [ATTR_GEN_AI_AGENT_NAME]: context.name,

@@ -21,7 +21,7 @@ import {
 } from '../semconv.js';
 import type { BoundedValues } from './bounded-values.js';
 import type { JobMetricsOptions } from './options.js';
-import { errorType, getOrAdd, measure, setupHelper } from './setup.js';
+import { elapsed, errorType, getOrAdd, type MeasureTarget, measure, setupHelper } from './setup.js';
 
 /**
  * Buckets of `jobs.duration` and `jobs.queue.wait`, in seconds: background work spans milliseconds to hours, far
@@ -55,31 +55,52 @@ export interface JobRun {
 
 type Outcome = typeof JOB_OUTCOME_SUCCESS | typeof JOB_OUTCOME_FAILURE | typeof JOB_OUTCOME_CANCELLED;
 
+/** The bound series of one job type and outcome. */
+class OutcomeSeries {
+  readonly completed: BoundCounter;
+  readonly duration: BoundHistogram;
+
+  constructor(m: JobMetricsInstruments, type: string, outcome: Outcome) {
+    const attributes = { [ATTR_JOB_TYPE]: type, [ATTR_JOB_OUTCOME]: outcome };
+    this.completed = m.completed.bind(attributes);
+    this.duration = m.duration.bind(attributes);
+  }
+}
+
 /** The bound series of one job type, built on its first run. */
-class JobSeries {
+class JobSeries implements MeasureTarget {
   readonly active: BoundGauge;
-  readonly completed: Readonly<Record<Outcome, BoundCounter>>;
-  readonly duration: Readonly<Record<Outcome, BoundHistogram>>;
+  readonly success: OutcomeSeries;
+  readonly failure: OutcomeSeries;
+  readonly cancelled: OutcomeSeries;
   readonly wait: BoundHistogram;
   readonly retries: BoundCounter;
 
   constructor(
     readonly type: string,
     m: JobMetricsInstruments,
+    private readonly jobs: JobMetrics,
   ) {
-    const attrs = { [ATTR_JOB_TYPE]: type };
-    const byOutcome = <B>(bind: (a: Record<string, string>) => B) =>
-      Object.fromEntries(
-        [JOB_OUTCOME_SUCCESS, JOB_OUTCOME_FAILURE, JOB_OUTCOME_CANCELLED].map((o) => [
-          o,
-          bind({ ...attrs, [ATTR_JOB_OUTCOME]: o }),
-        ]),
-      ) as Record<Outcome, B>;
-    this.active = m.active.bind(attrs);
-    this.completed = byOutcome((a) => m.completed.bind(a));
-    this.duration = byOutcome((a) => m.duration.bind(a));
-    this.wait = m.wait.bind(attrs);
-    this.retries = m.retries.bind(attrs);
+    const attributes = { [ATTR_JOB_TYPE]: type };
+    this.active = m.active.bind(attributes);
+    this.success = new OutcomeSeries(m, type, JOB_OUTCOME_SUCCESS);
+    this.failure = new OutcomeSeries(m, type, JOB_OUTCOME_FAILURE);
+    this.cancelled = new OutcomeSeries(m, type, JOB_OUTCOME_CANCELLED);
+    this.wait = m.wait.bind(attributes);
+    this.retries = m.retries.bind(attributes);
+  }
+
+  /** Ends a `track()` run: an `AbortError` (an aborted `AbortSignal`) is a cancellation, any other a failure. */
+  done(seconds: number, failed: boolean, error: unknown): void {
+    if (!failed) this.end(this.success, seconds, undefined);
+    else this.end(isAbort(error) ? this.cancelled : this.failure, seconds, error);
+  }
+
+  end(outcome: OutcomeSeries, seconds: number, error: unknown): void {
+    this.active.dec();
+    outcome.completed.inc();
+    outcome.duration.observe(seconds);
+    if (outcome === this.failure) this.jobs.countFailure(this.type, error);
   }
 }
 
@@ -95,27 +116,27 @@ class Run implements JobRun {
   private ended = false;
 
   constructor(
-    private readonly jobs: JobMetrics,
+    private readonly clock: Clock,
     private readonly series: JobSeries,
     private readonly started: number,
   ) {}
 
   succeed(): void {
-    this.end(JOB_OUTCOME_SUCCESS, undefined);
+    this.end(this.series.success, undefined);
   }
 
   fail(error?: unknown): void {
-    this.end(JOB_OUTCOME_FAILURE, error);
+    this.end(this.series.failure, error);
   }
 
   cancel(): void {
-    this.end(JOB_OUTCOME_CANCELLED, undefined);
+    this.end(this.series.cancelled, undefined);
   }
 
-  private end(outcome: Outcome, error: unknown): void {
+  private end(outcome: OutcomeSeries, error: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.jobs.finish(this.series, Math.max(0, (this.jobs.clock.now() - this.started) / 1000), outcome, error);
+    this.series.end(outcome, elapsed(this.clock, this.started), error);
   }
 }
 
@@ -130,8 +151,7 @@ export class JobMetrics {
   private readonly failures: Counter;
   private readonly types: BoundedValues;
   private readonly errorTypes: BoundedValues;
-  /** @internal */
-  readonly clock: Clock;
+  private readonly clock: Clock;
   private readonly series = new Map<string, JobSeries>();
 
   /** @internal use `createJobMetrics()`. */
@@ -155,27 +175,18 @@ export class JobMetrics {
    */
   track<T>(jobType: string, fn: () => T, options?: JobRunOptions): T {
     const series = this.begin(jobType, options);
-    return measure(this.clock, fn, (seconds, failed, error) =>
-      this.finish(series, seconds, failed ? outcomeOf(error) : JOB_OUTCOME_SUCCESS, error),
-    );
+    return measure(this.clock, fn, series);
   }
 
   /** Starts a run of `jobType` to end by hand (`succeed()`, `fail(err)`, `cancel()`); only the first end counts. */
   start(jobType: string, options?: JobRunOptions): JobRun {
     const series = this.begin(jobType, options);
-    return new Run(this, series, this.clock.now());
+    return new Run(this.clock, series, this.clock.now());
   }
 
   /** @internal */
-  finish(series: JobSeries, seconds: number, outcome: Outcome, error: unknown): void {
-    series.active.dec();
-    series.completed[outcome].inc();
-    series.duration[outcome].observe(seconds);
-    if (outcome === JOB_OUTCOME_FAILURE)
-      this.failures.inc({
-        [ATTR_JOB_TYPE]: series.type,
-        [ATTR_ERROR_TYPE]: this.errorTypes.of(errorType(error)),
-      });
+  countFailure(type: string, error: unknown): void {
+    this.failures.inc({ [ATTR_JOB_TYPE]: type, [ATTR_ERROR_TYPE]: this.errorTypes.of(errorType(error)) });
   }
 
   private instrumentsOf(instruments: Instruments): JobMetricsInstruments {
@@ -229,15 +240,13 @@ export class JobMetrics {
   private seriesOf(jobType: string): JobSeries {
     const type = this.types.of(jobType);
     // Only accepted values are cached under their own name, so unbounded input cannot grow the map.
-    return getOrAdd(this.series, type, () => new JobSeries(type, this.m));
+    return getOrAdd(this.series, type, () => new JobSeries(type, this.m, this));
   }
 }
 
-/** `AbortError` (an aborted `AbortSignal`) is a cancellation, anything else a failure. */
-function outcomeOf(err: unknown): Outcome {
-  return (err as { name?: unknown } | null)?.name === 'AbortError'
-    ? JOB_OUTCOME_CANCELLED
-    : JOB_OUTCOME_FAILURE;
+/** Whether `err` is an `AbortError`, what an aborted `AbortSignal` throws. */
+function isAbort(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'AbortError';
 }
 
 /**
