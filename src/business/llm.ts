@@ -25,7 +25,7 @@ import {
   METRIC_LLM_CLIENT_COST,
 } from '../semconv.js';
 import type { BoundedValues } from './bounded-values.js';
-import { type LlmUsage, UsageReader, usageOf } from './llm-usage.js';
+import { type LlmUsage, UsageReader } from './llm-usage.js';
 import type { LlmMetricsOptions, ModelPrice, PriceTable } from './options.js';
 import { errorType, getOrAdd, setupHelper } from './setup.js';
 
@@ -233,21 +233,17 @@ export class LlmMetrics {
    */
   async wrap<R>(call: (() => R | PromiseLike<R>) | PromiseLike<R>, request: LlmRequest = {}): Promise<R> {
     const start = this.clock.now();
-    let response: R | undefined;
+    const reader = new UsageReader();
     let failure: unknown;
     try {
-      response = await (typeof call === 'function' ? call() : call);
+      const response = await (typeof call === 'function' ? call() : call);
+      reader.read(response);
       return response;
     } catch (err) {
       failure = err ?? UNKNOWN_FAILURE;
       throw err;
     } finally {
-      this.record({
-        ...request,
-        ...usageOf(response),
-        durationSeconds: (this.clock.now() - start) / 1000,
-        error: failure,
-      });
+      this.finish(request, reader, start, failure, undefined, undefined);
     }
   }
 
@@ -283,15 +279,27 @@ export class LlmMetrics {
       failure = err ?? UNKNOWN_FAILURE;
       throw err;
     } finally {
-      this.record({
-        ...request,
-        ...reader.usage(),
-        durationSeconds: (clock.now() - start) / 1000,
-        error: failure,
-        ...(first !== undefined && { timeToFirstChunkSeconds: (first - start) / 1000 }),
-        timePerOutputChunkSeconds: gaps,
-      });
+      this.finish(request, reader, start, failure, first, gaps);
     }
+  }
+
+  /** Records a wrapped call that started at `start` (and, streamed, had its first chunk at `first`). */
+  private finish(
+    request: LlmRequest,
+    reader: UsageReader,
+    start: number,
+    failure: unknown,
+    first: number | undefined,
+    gaps: readonly number[] | undefined,
+  ): void {
+    this.record({
+      ...request,
+      ...reader.usage(),
+      durationSeconds: (this.clock.now() - start) / 1000,
+      error: failure,
+      ...(first !== undefined && { timeToFirstChunkSeconds: (first - start) / 1000 }),
+      ...(gaps !== undefined && { timePerOutputChunkSeconds: gaps }),
+    });
   }
 
   private seriesOf(
