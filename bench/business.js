@@ -5,7 +5,7 @@
 // llm.record (duration, 2 token counts, cost), agents.tool outside a run, agents.run with a step and a tool
 // (the hand-written version uses AsyncLocalStorage too: a nested tool must find its run's agent).
 //
-//   node bench/business.js [--iterations 1000000] [--rounds 7]
+//   node bench/business.js [--iterations 1000000] [--rounds 7]     (ROWS=0,2 runs only those rows)
 //
 // Runs on the built dist/ (`npm run build`).
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -33,6 +33,7 @@ const llm = createLlmMetrics({
   prices: { openai: { 'gpt-4o': { input: 2.5, output: 10, cachedInput: 1.25 } } },
 });
 const agents = createAgentMetrics({ meter: helpers.meter });
+const emails = jobs.bind('email.send');
 
 const work = () => 1;
 const now = () => performance.now();
@@ -79,11 +80,18 @@ const handLlm = (c) => {
   hInput.observe(c.inputTokens);
   hOutput.observe(c.outputTokens);
   const cached = c.cachedInputTokens;
-  hCost.add(((c.inputTokens - cached) * price.input + cached * price.cachedInput + c.outputTokens * price.output) / 1e6);
+  hCost.add(
+    ((c.inputTokens - cached) * price.input + cached * price.cachedInput + c.outputTokens * price.output) /
+      1e6,
+  );
 };
 
 // Agents by hand: the tool series, and AsyncLocalStorage carrying the run's agent to its tools.
-const toolAttrs = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search', 'gen_ai.tool.type': 'function' };
+const toolAttrs = {
+  'gen_ai.operation.name': 'execute_tool',
+  'gen_ai.tool.name': 'search',
+  'gen_ai.tool.type': 'function',
+};
 const hToolDuration = hand.timer('gen_ai.execute_tool.duration').bind(toolAttrs);
 const hToolCalls = hand.counter('agent.tool_calls').bind({ 'gen_ai.tool.name': 'search' });
 const handTool = () => {
@@ -97,8 +105,12 @@ const als = new AsyncLocalStorage();
 const runAttrs = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'triage' };
 const hRun = hand.timer('gen_ai.invoke_agent.duration').bind(runAttrs);
 const hSteps = hand.counter('agent.steps').bind({ 'gen_ai.agent.name': 'triage' });
-const hRunTool = hand.timer('gen_ai.execute_tool.duration.run').bind({ ...toolAttrs, 'gen_ai.agent.name': 'triage' });
-const hRunToolCalls = hand.counter('agent.tool_calls.run').bind({ 'gen_ai.agent.name': 'triage', 'gen_ai.tool.name': 'search' });
+const hRunTool = hand
+  .timer('gen_ai.execute_tool.duration.run')
+  .bind({ ...toolAttrs, 'gen_ai.agent.name': 'triage' });
+const hRunToolCalls = hand
+  .counter('agent.tool_calls.run')
+  .bind({ 'gen_ai.agent.name': 'triage', 'gen_ai.tool.name': 'search' });
 const context = { agent: 'triage' };
 const handRun = () =>
   als.run(context, () => {
@@ -120,6 +132,15 @@ const rows = [
     name: 'jobs.track (sync)',
     helper: () => {
       for (let i = 0; i < N; i++) jobs.track('email.send', work);
+    },
+    hand: () => {
+      for (let i = 0; i < N; i++) handJob();
+    },
+  },
+  {
+    name: 'jobs.bind(type).track (sync)',
+    helper: () => {
+      for (let i = 0; i < N; i++) emails.track(work);
     },
     hand: () => {
       for (let i = 0; i < N; i++) handJob();
@@ -178,9 +199,9 @@ const timeNs = (fn) => {
 
 console.log(environment());
 console.log(`${N} operations × ${ROUNDS} rounds, medians in ns/op (lower is better); budget: overhead ≤ 10%`);
-console.log(`${'row'.padEnd(28)}${'helper'.padStart(9)}${'by hand'.padStart(10)}${'overhead'.padStart(10)}`);
+console.log(`${'row'.padEnd(32)}${'helper'.padStart(9)}${'by hand'.padStart(10)}${'overhead'.padStart(10)}`);
 const only = process.env.ROWS?.split(',');
-for (const row of rows.filter((r, i) => !only || only.includes(String(i)))) {
+for (const row of rows.filter((_row, i) => !only || only.includes(String(i)))) {
   row.helper();
   row.hand();
   const times = { helper: [], hand: [] };
@@ -192,7 +213,7 @@ for (const row of rows.filter((r, i) => !only || only.includes(String(i)))) {
   const h = median(times.helper);
   const b = median(times.hand);
   console.log(
-    `${row.name.padEnd(28)}${h.toFixed(1).padStart(9)}${b.toFixed(1).padStart(10)}${`${(((h - b) / b) * 100).toFixed(0)}%`.padStart(10)}`,
+    `${row.name.padEnd(32)}${h.toFixed(1).padStart(9)}${b.toFixed(1).padStart(10)}${`${(((h - b) / b) * 100).toFixed(0)}%`.padStart(10)}`,
   );
 }
 await helpers.shutdown();

@@ -1,7 +1,7 @@
 export type { AgentRunOptions, AgentScope, AgentToolOptions } from './business/agents.js';
 export { AgentMetrics, createAgentMetrics } from './business/agents.js';
 export type { JobRun, JobRunOptions } from './business/jobs.js';
-export { createJobMetrics, JOB_DURATION_BUCKETS, JobMetrics } from './business/jobs.js';
+export { BoundJobType, createJobMetrics, JOB_DURATION_BUCKETS, JobMetrics } from './business/jobs.js';
 export type { LlmCall, LlmRequest, LlmStreamSource } from './business/llm.js';
 export { createLlmMetrics, GEN_AI_OPERATION_NAMES, LlmMetrics } from './business/llm.js';
 export type { LlmUsage } from './business/llm-usage.js';

@@ -92,6 +92,20 @@ describe('createJobMetrics', () => {
     expect(s.histogram('jobs.duration')?.sum).toBe(6);
   });
 
+  it('records through a bound job type into the same series as track(jobType)', async () => {
+    const { tm, clock } = setup();
+    const jobs = createJobMetrics({ meter: tm.meter, clock });
+    const emails = jobs.bind('email.send');
+    emails.track(() => clock.advance(100));
+    emails.start({ attempt: 2 }).succeed();
+    jobs.track('email.send', () => undefined);
+    expect(jobs.bind('email.send')).toBe(emails);
+    const s = await tm.collect();
+    expect(s.counter('jobs.completed', { 'job.type': 'email.send', 'job.outcome': 'success' })).toBe(3);
+    expect(s.counter('jobs.retries', { 'job.type': 'email.send' })).toBe(1);
+    expect(s.histogram('jobs.duration', { 'job.type': 'email.send' })?.sum).toBe(0.1);
+  });
+
   it('records the queue wait from the enqueue time and counts retries', async () => {
     const { tm, clock } = setup();
     const jobs = createJobMetrics({ meter: tm.meter, clock });
