@@ -34,7 +34,7 @@ export function setupHelper(helper: BusinessHelper, options: unknown): HelperBas
       `${helper}.meter`,
       'no meter: call initMeter() before creating the helper, or pass { meter } (telemetry.meter, createTestMeter().meter)',
     );
-  else if (registry === undefined && resolved.meter !== undefined)
+  else if (registry === undefined)
     r.report(
       'ERR_INVALID_CONFIG',
       `${helper}.meter`,
