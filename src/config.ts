@@ -1,5 +1,6 @@
 import { type Attributes, diag } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import { BUSINESS_ENV } from './business/options.js';
 import { MetricsError } from './errors.js';
 import {
   EXPORT_DEFAULTS,
@@ -203,6 +204,7 @@ export const ENV = Object.freeze({
   ...HTTP_ENV,
   ...EXPORT_ENV,
   ...INSTRUMENTS_ENV,
+  ...BUSINESS_ENV,
 });
 
 type TopReads = Section<typeof TOP_DEFAULTS>;

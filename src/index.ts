@@ -1,3 +1,19 @@
+export type { AgentRunOptions, AgentScope, AgentToolOptions } from './business/agents.js';
+export { AgentMetrics, createAgentMetrics } from './business/agents.js';
+export type { JobRun, JobRunOptions } from './business/jobs.js';
+export { BoundJobType, createJobMetrics, JOB_DURATION_BUCKETS, JobMetrics } from './business/jobs.js';
+export type { LlmCall, LlmRequest, LlmStreamSource } from './business/llm.js';
+export { createLlmMetrics, GEN_AI_OPERATION_NAMES, LlmMetrics } from './business/llm.js';
+export type { LlmUsage } from './business/llm-usage.js';
+export { UsageReader, usageOf } from './business/llm-usage.js';
+export type {
+  AgentMetricsOptions,
+  BusinessOptions,
+  JobMetricsOptions,
+  LlmMetricsOptions,
+  ModelPrice,
+  PriceTable,
+} from './business/options.js';
 export type { Clock, DurationSink, EndTimer } from './clock.js';
 export { Stopwatch, startTimer, systemClock } from './clock.js';
 export type { ExporterName, LogLevel, MetricsConfig, ResolvedConfig } from './config.js';

@@ -259,9 +259,11 @@ function serveEndpoint(
 
 /** `OTEL_SDK_DISABLED=true`: everything works and records nothing. */
 function disabledHandle(config: ResolvedConfig): MetricsHandle {
-  const meter = createNoopMeter();
+  // Records into series no reader collects: the API works (instruments, business helpers), nothing is exported.
+  const registry = new InstrumentRegistry(config.views, config.cardinalityLimit);
+  const meter = attachRegistry(createNoopMeter(), registry);
   const provider: MeterProvider = { getMeter: () => meter };
-  const instruments = lazyInstruments(new InstrumentRegistry(config.views, config.cardinalityLimit), config);
+  const instruments = lazyInstruments(registry, config);
   const handle: MetricsHandle = {
     meterProvider: provider,
     meter,
@@ -269,7 +271,6 @@ function disabledHandle(config: ResolvedConfig): MetricsHandle {
     metricsUrl: undefined,
     ready: Promise.resolve(),
     config,
-    // Records into series no reader collects: the API works, nothing is exported.
     get instruments() {
       return instruments();
     },

@@ -199,3 +199,74 @@ export const HTTP_KNOWN_METHODS: readonly string[] = Object.freeze([
 ]);
 /** `error.type` for a server request whose connection closed before the response finished. */
 export const ERROR_TYPE_ABORTED = 'aborted';
+
+// GenAI metrics and attributes (semantic-conventions-genai 1.42, schema `gen-ai/1.42.0`, all "Development").
+// The constants in @opentelemetry/semantic-conventions 1.45 are deprecated ("moved"), so this table is ours: the one
+// place to change when the conventions move (an open proposal may split token.usage into per-kind counters).
+export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.duration';
+export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK =
+  'gen_ai.client.operation.time_to_first_chunk';
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK =
+  'gen_ai.client.operation.time_per_output_chunk';
+export const METRIC_GEN_AI_INVOKE_AGENT_DURATION = 'gen_ai.invoke_agent.duration';
+export const METRIC_GEN_AI_EXECUTE_TOOL_DURATION = 'gen_ai.execute_tool.duration';
+export const METRIC_GEN_AI_WORKFLOW_DURATION = 'gen_ai.workflow.duration';
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
+export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
+export const ATTR_GEN_AI_AGENT_NAME = 'gen_ai.agent.name';
+export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name';
+export const ATTR_GEN_AI_TOOL_TYPE = 'gen_ai.tool.type';
+export const ATTR_GEN_AI_WORKFLOW_NAME = 'gen_ai.workflow.name';
+/** `gen_ai.token.type` values. */
+export const GEN_AI_TOKEN_TYPE_INPUT = 'input';
+export const GEN_AI_TOKEN_TYPE_OUTPUT = 'output';
+/** `gen_ai.operation.name` values the agent helper sets. */
+export const GEN_AI_OPERATION_INVOKE_AGENT = 'invoke_agent';
+export const GEN_AI_OPERATION_EXECUTE_TOOL = 'execute_tool';
+export const GEN_AI_OPERATION_INVOKE_WORKFLOW = 'invoke_workflow';
+/** `gen_ai.tool.type` values of the conventions; anything else is recorded as `_OTHER`. */
+export const GEN_AI_TOOL_TYPES: readonly string[] = Object.freeze(['function', 'extension', 'datastore']);
+/** Bucket advice of `gen_ai.client.operation.duration` and the chunk timings: 0.01 … 81.92 s (×2). */
+export const GEN_AI_DURATION_BUCKETS: readonly number[] = Object.freeze(
+  Array.from({ length: 14 }, (_, i) => 0.01 * 2 ** i).map((b) => Number(b.toFixed(2))),
+);
+/** Bucket advice of `gen_ai.client.token.usage`: 1, 4, 16 … 67108864 (×4). */
+export const GEN_AI_TOKEN_BUCKETS: readonly number[] = Object.freeze(
+  Array.from({ length: 14 }, (_, i) => 4 ** i),
+);
+/** Bucket advice of `gen_ai.invoke_agent.duration`: 0.1 … 409.6 s (×2). */
+export const GEN_AI_AGENT_DURATION_BUCKETS: readonly number[] = Object.freeze(
+  Array.from({ length: 13 }, (_, i) => 0.1 * 2 ** i).map((b) => Number(b.toFixed(1))),
+);
+/** Bucket advice of `gen_ai.workflow.duration`, in seconds. */
+export const GEN_AI_WORKFLOW_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200,
+]);
+
+// Business metrics outside semconv, in our documented namespaces (README "Business metrics"): no convention
+// exists for LLM cost, agent step and tool-call counts, or background jobs.
+export const METRIC_LLM_CLIENT_COST = 'llm.client.cost';
+export const ATTR_LLM_COST_CURRENCY = 'llm.cost.currency';
+export const METRIC_AGENT_STEPS = 'agent.steps';
+export const METRIC_AGENT_TOOL_CALLS = 'agent.tool_calls';
+export const METRIC_AGENT_ERRORS = 'agent.errors';
+/** Where an agent error happened: `workflow`, `run`, `step` or `tool`. */
+export const ATTR_AGENT_SCOPE = 'agent.scope';
+export const METRIC_JOBS_ACTIVE = 'jobs.active';
+export const METRIC_JOBS_COMPLETED = 'jobs.completed';
+export const METRIC_JOBS_DURATION = 'jobs.duration';
+export const METRIC_JOBS_FAILURES = 'jobs.failures';
+export const METRIC_JOBS_QUEUE_WAIT = 'jobs.queue.wait';
+export const METRIC_JOBS_RETRIES = 'jobs.retries';
+export const ATTR_JOB_TYPE = 'job.type';
+export const ATTR_JOB_OUTCOME = 'job.outcome';
+/** `job.outcome` values. */
+export const JOB_OUTCOME_SUCCESS = 'success';
+export const JOB_OUTCOME_FAILURE = 'failure';
+export const JOB_OUTCOME_CANCELLED = 'cancelled';
+/** The value a bounded free-text attribute (model, tool, agent, job type) takes past its allow-list or cap. */
+export const BUSINESS_OVERFLOW_VALUE = '_OTHER';

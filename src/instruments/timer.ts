@@ -66,7 +66,8 @@ export class Timer extends Histogram {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** Whether `value` is a promise or another thenable (what `time()` waits for). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&
@@ -75,7 +76,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** semconv `error.type` for an exception: its class name, or `_OTHER` when there is none. */
-function errorType(err: unknown): string {
+export function errorType(err: unknown): string {
   const name = (err as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;
   return err instanceof Error && typeof name === 'string' && name !== '' ? name : '_OTHER';
 }

@@ -24,12 +24,21 @@ describe('examples/batch-job', () => {
     const e = expectExposition(await gateway.metrics());
     e.toHaveSample('import_rows_total', { job: 'nightly-import', source: 'crm/export', table: 'orders' }, 60);
     e.toHaveSample('import_duration_seconds_count', { job: 'nightly-import' }, 1);
+    e.toHaveSample('jobs_completed_total', { job_type: 'import.table', job_outcome: 'success' }, 3);
+    e.toHaveSample(
+      'jobs_failures_total',
+      { job_type: 'import.table', error_type: 'SourceUnavailableError' },
+      1,
+    );
   });
 
-  it('runs without a gateway and says how to push', async () => {
+  it('runs without a gateway, prints its job metrics from a scrape and says how to push', async () => {
     const env = { ...process.env };
     delete env['PUSHGATEWAY_URL'];
     const { stdout } = await run(process.execPath, ['examples/batch-job/job.js'], { cwd: root, env });
     expect(stdout).toContain('set PUSHGATEWAY_URL');
+    expect(stdout).toMatch(/jobs_completed_total\{[^}]*job_type="import.table",job_outcome="success"\} 3/);
+    expect(stdout).toMatch(/jobs_failures_total\{[^}]*error_type="SourceUnavailableError"\} 1/);
+    expect(stdout).toMatch(/jobs_retries_total\{[^}]*\} 3/);
   });
 });
