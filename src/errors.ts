@@ -1,3 +1,4 @@
+import { CLUSTER_ERROR_CODES } from './cluster/options.js';
 import { EXPORT_ERROR_CODES } from './export/options.js';
 import { HTTP_ERROR_CODES } from './http/options.js';
 import { INSTRUMENTS_ERROR_CODES } from './instruments/options.js';
@@ -28,6 +29,7 @@ export const ERROR_CODES = [
   ...RUNTIME_ERROR_CODES,
   ...EXPORT_ERROR_CODES,
   ...INSTRUMENTS_ERROR_CODES,
+  ...CLUSTER_ERROR_CODES,
 ] as const;
 
 export type MetricsErrorCode = (typeof ERROR_CODES)[number];

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import {
   createNoopMeter,
   DiagConsoleLogger,
@@ -21,6 +22,8 @@ import {
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { CallbackGuard } from './callback-guard.js';
+import { ClusterPrimary } from './cluster/primary.js';
+import { answerPrimary } from './cluster/worker.js';
 import {
   type LogLevel,
   type MetricsConfig,
@@ -38,6 +41,7 @@ import { MetricsEndpoint } from './prometheus/handler.js';
 import { attachEndpoint } from './prometheus/mount.js';
 import { PROMETHEUS_DEFAULTS, type ResolvedPrometheusOptions } from './prometheus/options.js';
 import { PrometheusReader } from './prometheus/reader.js';
+import type { MetricsSource } from './prometheus/scrape.js';
 import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
 import { startRuntimeMetrics } from './runtime/collectors.js';
@@ -146,9 +150,19 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   // Given our provider explicitly, so they never depend on which global provider was registered when.
   const runtimeCollectors = startRuntimeMetrics(provider, config);
 
+  // Cluster mode: a worker binds no port and answers the primary; the primary serves everyone's data.
+  const clusterWorker = config.cluster !== undefined && cluster.isWorker;
+  const stopAnswering =
+    clusterWorker && prometheusReader && config.cluster
+      ? answerPrimary(prometheusReader, config.cluster.timeout)
+      : undefined;
+  const clusterPrimary =
+    !clusterWorker && prometheusReader && config.cluster
+      ? new ClusterPrimary(prometheusReader, config.cluster, provider.getMeter(SCOPE_NAME))
+      : undefined;
   const served =
-    prometheusReader && config.prometheus
-      ? serveEndpoint(prometheusReader, config.prometheus, provider, guard, logListenErrors)
+    prometheusReader && config.prometheus && !clusterWorker
+      ? serveEndpoint(clusterPrimary ?? prometheusReader, config.prometheus, provider, guard, logListenErrors)
       : undefined;
   const endpoint = served?.endpoint;
   const ready = served?.ready ?? Promise.resolve();
@@ -174,9 +188,11 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     shutdown: () => {
       shutdownPromise ??= (async () => {
         http?.stop();
+        stopAnswering?.();
         endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
+        clusterPrimary?.stop();
         await Promise.allSettled([served?.server?.close(), exporting.shutdown(provider)]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
@@ -196,7 +212,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
  * it listens; a failure to listen is reported through `ready` (and logged when `logListenErrors`).
  */
 function serveEndpoint(
-  reader: PrometheusReader,
+  reader: MetricsSource,
   options: ResolvedPrometheusOptions,
   provider: BucketAdvisingMeterProvider,
   guard: CallbackGuard,
