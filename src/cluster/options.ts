@@ -1,4 +1,4 @@
-import { isRecord, type Reader, show } from '../option-reader.js';
+import { isRecord, type Reader, type Section, show } from '../option-reader.js';
 
 /**
  * Cluster mode options (`node:cluster`, PM2 cluster mode through `node:cluster`). The same `initMeter()` call
@@ -77,20 +77,8 @@ export function resolveCluster(r: Reader, value: unknown): ResolvedClusterOption
     CLUSTER_DEFAULTS,
   );
   const timeout = s.integer('timeout', 1);
-  const output = oneOf(
-    r,
-    s.source('output'),
-    s.get('output') ?? s.env('output'),
-    OUTPUTS,
-    'ERR_INVALID_CLUSTER_OUTPUT',
-  );
-  const gauges = oneOf(
-    r,
-    s.source('gauges'),
-    s.get('gauges') ?? s.env('gauges'),
-    GAUGE_POLICIES,
-    'ERR_INVALID_GAUGE_POLICY',
-  );
+  const output = oneOf(s, 'output', OUTPUTS, 'ERR_INVALID_CLUSTER_OUTPUT');
+  const gauges = oneOf(s, 'gauges', GAUGE_POLICIES, 'ERR_INVALID_GAUGE_POLICY');
   s.close();
   if (!on) return undefined;
   return {
@@ -100,15 +88,18 @@ export function resolveCluster(r: Reader, value: unknown): ResolvedClusterOption
   };
 }
 
+/** The option's value, else its variable's, when it is one of `allowed`; anything else is reported. */
 function oneOf<T extends string>(
-  r: Reader,
-  source: string,
-  value: unknown,
+  s: Section<typeof CLUSTER_DEFAULTS>,
+  key: keyof typeof CLUSTER_DEFAULTS,
   allowed: readonly T[],
   code: (typeof CLUSTER_ERROR_CODES)[number],
 ): T | undefined {
+  const explicit = s.get(key);
+  const value = explicit ?? s.env(key);
   if (value === undefined) return undefined;
   if (allowed.includes(value as T)) return value as T;
-  r.report(code, source, `${show(value)} is not accepted; use one of ${allowed.join(', ')}`);
+  const source = explicit !== undefined ? s.source(key) : (s.envName(key) ?? s.source(key));
+  s.r.report(code, source, `${show(value)} is not accepted; use one of ${allowed.join(', ')}`);
   return undefined;
 }
