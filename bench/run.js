@@ -25,6 +25,7 @@ export const BENCHMARKS = {
   instruments: 'instruments.js',
   startup: 'startup.js',
   'record-guard': 'record-guard.js',
+  cluster: 'cluster.js',
 };
 
 const wanted = process.argv.slice(2);

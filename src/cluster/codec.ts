@@ -25,6 +25,21 @@ export interface DecodedMetric {
   readonly keys: readonly string[];
 }
 
+/**
+ * Attribute JSON by attributes object: the SDK keeps one object per series across collections, so each series'
+ * attributes are stringified once, not on every scrape.
+ */
+const attributeJson = new WeakMap<Attributes, string>();
+
+function jsonOf(attributes: Attributes): string {
+  let json = attributeJson.get(attributes);
+  if (json === undefined) {
+    json = JSON.stringify(attributes);
+    attributeJson.set(attributes, json);
+  }
+  return json;
+}
+
 export function encodeMetrics(resourceMetrics: ResourceMetrics): string {
   let out = '';
   for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
@@ -37,7 +52,7 @@ export function encodeMetrics(resourceMetrics: ResourceMetrics): string {
       if (series !== undefined) out += `S${JSON.stringify(series)}\n`;
       let boundaries: readonly number[] | undefined;
       for (const p of metric.dataPoints) {
-        out += `${JSON.stringify(p.attributes)}\t${p.startTime[0]}\t${p.startTime[1]}\t${p.endTime[0]}\t${p.endTime[1]}\t`;
+        out += `${jsonOf(p.attributes)}\t${p.startTime[0]}\t${p.startTime[1]}\t${p.endTime[0]}\t${p.endTime[1]}\t`;
         const v = p.value;
         if (typeof v === 'number') out += `${v}\n`;
         else if (metric.dataPointType === DataPointType.HISTOGRAM) {
