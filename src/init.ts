@@ -23,7 +23,7 @@ import {
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { CallbackGuard } from './callback-guard.js';
 import { ClusterPrimary } from './cluster/primary.js';
-import { answerPrimary } from './cluster/worker.js';
+import { answerPrimary, pm2Instance } from './cluster/worker.js';
 import {
   type LogLevel,
   type MetricsConfig,
@@ -151,18 +151,27 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   const runtimeCollectors = startRuntimeMetrics(provider, config);
 
   // Cluster mode: a worker binds no port and answers the primary; the primary serves everyone's data.
-  const clusterWorker = config.cluster !== undefined && cluster.isWorker;
+  const pm2 = config.cluster ? pm2Instance(cluster.isWorker) : undefined;
+  const clusterWorker = config.cluster !== undefined && cluster.isWorker && pm2 === undefined;
   const stopAnswering =
     clusterWorker && prometheusReader && config.cluster
       ? answerPrimary(prometheusReader, config.cluster.timeout)
       : undefined;
   const clusterPrimary =
-    !clusterWorker && prometheusReader && config.cluster
+    !cluster.isWorker && prometheusReader && config.cluster
       ? new ClusterPrimary(prometheusReader, config.cluster, provider.getMeter(SCOPE_NAME))
       : undefined;
   const served =
     prometheusReader && config.prometheus && !clusterWorker
-      ? serveEndpoint(clusterPrimary ?? prometheusReader, config.prometheus, provider, guard, logListenErrors)
+      ? serveEndpoint(
+          clusterPrimary ?? prometheusReader,
+          pm2 !== undefined && config.prometheus.port !== 0
+            ? { ...config.prometheus, port: config.prometheus.port + pm2 }
+            : config.prometheus,
+          provider,
+          guard,
+          logListenErrors,
+        )
       : undefined;
   const endpoint = served?.endpoint;
   const ready = served?.ready ?? Promise.resolve();

@@ -45,3 +45,14 @@ export function answerPrimary(reader: MetricsSource, timeout: number): () => voi
   announce();
   return () => process.off('message', onMessage);
 }
+
+/**
+ * This process's PM2 instance number when PM2 runs it in cluster mode, else `undefined`. There the cluster primary
+ * is PM2's daemon, not the application: no process of ours can gather the workers, so each instance serves its own
+ * endpoint on `port + NODE_APP_INSTANCE` instead (README "Cluster and PM2").
+ */
+export function pm2Instance(isWorker: boolean, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (!isWorker || env['pm_id'] === undefined) return undefined;
+  const instance = Number(env['NODE_APP_INSTANCE'] ?? env['pm_id']);
+  return Number.isInteger(instance) && instance >= 0 ? instance : 0;
+}

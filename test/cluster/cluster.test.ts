@@ -31,8 +31,8 @@ function samples(families: ParsedFamily[], name: string) {
 }
 
 /** The `worker` values of a family's samples. */
-function workers(families: ParsedFamily[], sample: string): string[] {
-  return [...new Set(samples(families, sample).map((s) => s.labels['worker']!))].sort();
+function workers(families: ParsedFamily[], sample: string): (string | undefined)[] {
+  return [...new Set(samples(families, sample).map((s) => s.labels['worker']))].sort();
 }
 
 function requestCount(families: ParsedFamily[]): number {
@@ -171,6 +171,32 @@ describe('cluster mode through the register entry', () => {
       });
       expect(workers(families, 'process_cpu_time_seconds_total')).toEqual([...WORKER_SLOTS, 'primary']);
       expect(c.output()).toMatch(/cluster worker \d+: served by the primary's endpoint/);
+    } finally {
+      c.child.kill('SIGKILL');
+    }
+  }, 120_000);
+});
+
+describe('cluster mode under PM2 cluster mode, where the primary is PM2 itself', () => {
+  it('serves each instance on its own port, the configured one plus NODE_APP_INSTANCE', async () => {
+    const port = await freePort();
+    const c = await startCluster({ PM2_LIKE: '1', METRICS_PORT: String(port) });
+    try {
+      await load(c.app, 40, 4);
+      let total = 0;
+      for (let instance = 0; instance < 4; instance++) {
+        const url = `http://127.0.0.1:${port + instance}/metrics`;
+        const families = await waitFor(`instance ${instance}'s endpoint`, async () =>
+          referenceParse(await scrape(url)),
+        );
+        // Each instance is its own target: no `worker` label, only its own series.
+        expect(workers(families, 'process_cpu_time_seconds_total')).toEqual([undefined]);
+        total += samples(families, 'http_server_request_duration_seconds_count').reduce(
+          (n, s) => n + s.value,
+          0,
+        );
+      }
+      expect(total).toBe(40);
     } finally {
       c.child.kill('SIGKILL');
     }
