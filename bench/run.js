@@ -27,6 +27,7 @@ export const BENCHMARKS = {
   startup: 'startup.js',
   'startup-cpu': 'startup-cpu.js',
   'record-guard': 'record-guard.js',
+  cluster: 'cluster.js',
 };
 
 const wanted = process.argv.slice(2);

@@ -1,6 +1,13 @@
 import { type Attributes, diag } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { BUSINESS_ENV } from './business/options.js';
+import {
+  CLUSTER_DEFAULTS,
+  CLUSTER_ENV,
+  type ClusterOptions,
+  type ResolvedClusterOptions,
+  resolveCluster,
+} from './cluster/options.js';
 import { MetricsError } from './errors.js';
 import {
   EXPORT_DEFAULTS,
@@ -121,6 +128,12 @@ export interface MetricsConfig extends ExportOptions, Pick<InstrumentsOptions, '
   drainTimeout?: number;
   /** Limits of `telemetry.instruments`: `maxSeries`, `valueLengthLimit` (see {@link InstrumentsOptions}). */
   instruments?: Pick<InstrumentsOptions, 'maxSeries' | 'valueLengthLimit'>;
+  /**
+   * Cluster mode for `node:cluster`: `true` or options in the primary and in the workers (the same call): the
+   * workers bind no port, the primary serves one endpoint with everyone's series, each with a `worker` label
+   * (README "Cluster and PM2"). Default `false`. Env `OMB_CLUSTER`.
+   */
+  cluster?: boolean | ClusterOptions;
 }
 
 /** The resolved, validated, frozen configuration. */
@@ -143,6 +156,8 @@ export interface ResolvedConfig extends ResolvedExportOptions {
   readonly http: ResolvedHttpConfig;
   readonly drainTimeout: number;
   readonly instruments: ResolvedInstrumentsOptions;
+  /** `undefined` when cluster mode is off. */
+  readonly cluster: ResolvedClusterOptions | undefined;
 }
 
 /** The top-level options' defaults; each subsystem's sit in its own `options.ts`. */
@@ -174,6 +189,7 @@ export const DEFAULTS = Object.freeze({
   promClientCompat: TOP_DEFAULTS.promClientCompat,
   drainTimeout: TOP_DEFAULTS.drainTimeout,
   instruments: INSTRUMENTS_DEFAULTS,
+  cluster: CLUSTER_DEFAULTS,
 });
 
 /** The project's own environment variables all start with this prefix. */
@@ -205,6 +221,7 @@ export const ENV = Object.freeze({
   ...EXPORT_ENV,
   ...INSTRUMENTS_ENV,
   ...BUSINESS_ENV,
+  ...CLUSTER_ENV,
 });
 
 type TopReads = Section<typeof TOP_DEFAULTS>;
@@ -268,6 +285,7 @@ export function resolveConfigAndWarnings(
   const promClientCompat = s.bool('promClientCompat');
   const drainTimeout = s.integer('drainTimeout', 0);
   const views = resolveViews(r, s.get('views'));
+  const cluster = resolveCluster(r, s.get('cluster'));
   s.close();
   if (r.problems.length > 0) throw new MetricsError(r.problems);
 
@@ -294,6 +312,7 @@ export function resolveConfigAndWarnings(
     drainTimeout,
     ...exported,
     instruments,
+    cluster,
   };
   // The user's view objects go to the SDK as they are, unfrozen (they may hold stateful processors), and the
   // user's ignore predicate, readers and console sink are theirs: called, never frozen.

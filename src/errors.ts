@@ -1,4 +1,5 @@
 import { BUSINESS_ERROR_CODES } from './business/options.js';
+import { CLUSTER_ERROR_CODES } from './cluster/options.js';
 import { EXPORT_ERROR_CODES } from './export/options.js';
 import { HTTP_ERROR_CODES } from './http/options.js';
 import { INSTRUMENTS_ERROR_CODES } from './instruments/options.js';
@@ -30,6 +31,7 @@ export const ERROR_CODES = [
   ...EXPORT_ERROR_CODES,
   ...INSTRUMENTS_ERROR_CODES,
   ...BUSINESS_ERROR_CODES,
+  ...CLUSTER_ERROR_CODES,
 ] as const;
 
 export type MetricsErrorCode = (typeof ERROR_CODES)[number];

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import {
   createNoopMeter,
   DiagConsoleLogger,
@@ -21,6 +22,8 @@ import {
 } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { CallbackGuard } from './callback-guard.js';
+import { ClusterPrimary } from './cluster/primary.js';
+import { answerPrimary, pm2Instance } from './cluster/worker.js';
 import {
   type LogLevel,
   type MetricsConfig,
@@ -39,6 +42,7 @@ import { MetricsEndpoint } from './prometheus/handler.js';
 import { attachEndpoint } from './prometheus/mount.js';
 import { PROMETHEUS_DEFAULTS, type ResolvedPrometheusOptions } from './prometheus/options.js';
 import { PrometheusReader } from './prometheus/reader.js';
+import type { MetricsSource } from './prometheus/scrape.js';
 import { SelfMetrics } from './prometheus/self-metrics.js';
 import { type ListeningServer, listen } from './prometheus/server.js';
 import { startRuntimeMetrics } from './runtime/collectors.js';
@@ -161,9 +165,28 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   // Given our provider explicitly, so they never depend on which global provider was registered when.
   const runtimeCollectors = startRuntimeMetrics(provider, config);
 
+  // Cluster mode: a worker binds no port and answers the primary; the primary serves everyone's data.
+  const pm2 = config.cluster ? pm2Instance(cluster.isWorker) : undefined;
+  const clusterWorker = config.cluster !== undefined && cluster.isWorker && pm2 === undefined;
+  const stopAnswering =
+    clusterWorker && prometheusReader && config.cluster
+      ? answerPrimary(prometheusReader, config.cluster.timeout)
+      : undefined;
+  const clusterPrimary =
+    !cluster.isWorker && prometheusReader && config.cluster
+      ? new ClusterPrimary(prometheusReader, config.cluster, provider.getMeter(SCOPE_NAME))
+      : undefined;
   const served =
-    prometheusReader && config.prometheus
-      ? serveEndpoint(prometheusReader, config.prometheus, provider, guard, logListenErrors)
+    prometheusReader && config.prometheus && !clusterWorker
+      ? serveEndpoint(
+          clusterPrimary ?? prometheusReader,
+          pm2 !== undefined && config.prometheus.port !== 0
+            ? { ...config.prometheus, port: config.prometheus.port + pm2 }
+            : config.prometheus,
+          provider,
+          guard,
+          logListenErrors,
+        )
       : undefined;
   const endpoint = served?.endpoint;
   const ready = served?.ready ?? Promise.resolve();
@@ -192,9 +215,11 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     shutdown: () => {
       shutdownPromise ??= (async () => {
         http?.stop();
+        stopAnswering?.();
         endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
+        clusterPrimary?.stop();
         await Promise.allSettled([served?.server?.close(), exporting.shutdown(provider)]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
@@ -214,7 +239,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
  * it listens; a failure to listen is reported through `ready` (and logged when `logListenErrors`).
  */
 function serveEndpoint(
-  reader: PrometheusReader,
+  reader: MetricsSource,
   options: ResolvedPrometheusOptions,
   provider: BucketAdvisingMeterProvider,
   guard: CallbackGuard,

@@ -6,6 +6,7 @@
  * drains after SIGTERM/SIGINT, then flushes and closes, and never crashes the app: any failure prints
  * "metrics not started: <reason>" and the app runs on.
  */
+import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { createRequire, register as registerLoaderHook } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -138,7 +139,11 @@ function announce(handle: MetricsHandle): void {
     () => {
       if (handle.metricsUrl) console.log(`${PREFIX} serving metrics at ${handle.metricsUrl}`);
       else if (handle.config.disabled) console.log(`${PREFIX} metrics disabled (OTEL_SDK_DISABLED=true)`);
-      else if (handle.config.prometheus) {
+      else if (handle.config.cluster && cluster.isWorker) {
+        console.log(
+          `${PREFIX} metrics started (cluster worker ${process.pid}: served by the primary's endpoint)`,
+        );
+      } else if (handle.config.prometheus) {
         console.log(`${PREFIX} metrics started (own endpoint off: OMB_PROMETHEUS_LISTEN=false)`);
       } else
         console.log(`${PREFIX} metrics started (exporters: ${handle.config.exporters.join(', ') || 'none'})`);

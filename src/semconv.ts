@@ -152,6 +152,14 @@ export const METRIC_OMB_EXPORT_REQUESTS = 'omb.export.requests';
 export const METRIC_OMB_EXPORT_DURATION = 'omb.export.duration';
 /** Delta data points lost with a failed export (cumulative ones are carried by the next export), by `exporter`. */
 export const METRIC_OMB_EXPORT_POINTS_DROPPED = 'omb.export.points_dropped';
+/** Cluster mode: worker answers the primary did not get within `cluster.timeout`, by `omb.cluster.worker` (left out of that scrape). */
+export const METRIC_OMB_CLUSTER_WORKER_TIMEOUTS = 'omb.cluster.worker.timeouts';
+/** Cluster mode: workers connected to the primary. */
+export const METRIC_OMB_CLUSTER_WORKERS = 'omb.cluster.workers';
+/** Cluster mode: the worker a self-metric is about (`worker` itself is the label of the process that reports it). */
+export const ATTR_OMB_CLUSTER_WORKER = 'omb.cluster.worker';
+/** Cluster mode: which process a series comes from — the worker's slot (`1`…`n`, reused by a replacement) or `primary`. */
+export const ATTR_OMB_WORKER = 'worker';
 /** Which push exporter (`otlp`, `pushgateway`, `statsd`, `console`); spelled as dashboards query it. */
 export const ATTR_OMB_EXPORTER = 'exporter';
 /** `success` or `failure`. */

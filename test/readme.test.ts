@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { ClusterOptions } from '../src/cluster/options.js';
 import { ENV, type MetricsConfig } from '../src/config.js';
 import { ERROR_CODES } from '../src/errors.js';
 import type {
@@ -52,6 +53,7 @@ const OPTION_PATHS = [
     namespace: true,
     subsystem: true,
     instruments: true,
+    cluster: true,
   }).filter((path) => path !== 'instruments'), // `instruments` has no row of its own; its limits below have theirs.
   ...paths<NonNullable<MetricsConfig['instruments']>>('instruments.', {
     maxSeries: true,
@@ -86,6 +88,7 @@ const OPTION_PATHS = [
     sendTimeout: true,
     maxQueuedBytes: true,
   }),
+  ...paths<ClusterOptions>('cluster.', { timeout: true, output: true, gauges: true }),
   ...paths<RuntimeOptions>('runtime.', { monitoringPrecision: true }),
   ...paths<HostOptions>('host.', { groups: true }),
   ...paths<HttpOptions>('http.', {

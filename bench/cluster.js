@@ -1,0 +1,153 @@
+// Cluster mode: scrape latency in the primary against workers (1, 2, 4, 8) and series per worker (1k, 10k),
+// next to prom-client's AggregatorRegistry on the same data in the same workers, in one run. Each size runs in a
+// fresh primary (initMeter is once per process) that forks real node:cluster workers; every worker holds the
+// fixture's series both on our meter and on prom-client's global registry.
+// - ours: GET /metrics on the primary's endpoint (text, uncompressed, coalescing off): the primary asks each
+//   worker over IPC, merges, serializes. Default output (per-worker, a `worker` label: N× the series) and
+//   `output: 'aggregated'` (counters and histograms added: the same series count as prom-client).
+// - prom-client: `await new AggregatorRegistry().clusterMetrics()` in the primary (no HTTP: its best case).
+// Ours and prom-client alternate, so the machine's load hits both alike. Also: the IPC payload, our codec
+// against JSON of the SDK's ResourceMetrics (what a naive implementation would send), encode+decode time.
+import { spawnSync } from 'node:child_process';
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import client from 'prom-client';
+import { decodeMetrics, encodeMetrics } from '../dist/cluster/codec.js';
+import { initMeter } from '../dist/index.js';
+import { PrometheusReader } from '../dist/prometheus/reader.js';
+import { populateOtel, populatePromClient } from './fixture.js';
+import { environment, fmt, median } from './util.js';
+
+const WORKERS = (process.env.BENCH_CLUSTER_WORKERS ?? '1,2,4,8').split(',').map(Number);
+const SERIES = (process.env.BENCH_CLUSTER_SERIES ?? '1000,10000').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_CLUSTER_RUNS ?? 9);
+
+async function scrapeOnce(url) {
+  const res = await fetch(url, { headers: { accept: 'text/plain' } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`scrape answered ${res.status}: ${text}`);
+  return text.length;
+}
+
+/** Runs in a fresh process: the primary of one cluster size. Prints one JSON line. */
+async function primary(workers, output) {
+  const handle = initMeter({
+    cluster: { output, timeout: 5000 },
+    runtime: false,
+    host: false,
+    http: false,
+    prometheus: { port: 0, coalesceWindow: 0, selfMetrics: false, scrapeTimeout: 30_000 },
+  });
+  await handle.ready;
+  const aggregator = new client.AggregatorRegistry();
+  let populated = 0;
+  await new Promise((resolve) => {
+    cluster.on('message', (_w, m) => {
+      if (m === 'populated' && ++populated === workers) resolve();
+    });
+    for (let i = 0; i < workers; i++) cluster.fork();
+  });
+  // Let the workers' ready announcements arrive.
+  await new Promise((r) => setTimeout(r, 200));
+  let bytes = 0;
+  let promBytes = 0;
+  const ours = [];
+  const theirs = [];
+  for (let i = 0; i < RUNS + 2; i++) {
+    let t = performance.now();
+    bytes = await scrapeOnce(handle.metricsUrl);
+    if (i >= 2) ours.push(performance.now() - t);
+    t = performance.now();
+    promBytes = (await aggregator.clusterMetrics()).length;
+    if (i >= 2) theirs.push(performance.now() - t);
+  }
+  const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  console.log(JSON.stringify({ ours: med(ours), theirs: med(theirs), bytes, promBytes }));
+  for (const w of Object.values(cluster.workers)) w.kill();
+  await handle.shutdown();
+  process.exit(0);
+}
+
+async function worker(series) {
+  const handle = initMeter({ cluster: true, runtime: false, host: false, http: false });
+  populateOtel(handle.meter, series);
+  populatePromClient(client, client.register, series);
+  // prom-client's workers answer once an AggregatorRegistry exists in them too (it adds the listener).
+  new client.AggregatorRegistry();
+  process.send('populated');
+}
+
+/** Our codec against JSON of the SDK objects, for one process's `series`. */
+async function payload(series) {
+  const reader = new PrometheusReader({ cardinalityLimit: 100_000 });
+  const provider = new MeterProvider({ readers: [reader] });
+  populateOtel(provider.getMeter('bench'), series);
+  const { resourceMetrics } = await reader.collect();
+  // Steady state, as on every scrape after the first: the worker's attribute JSON and the primary's decoded
+  // attributes are reused. The JSON side does the least the primary would have to: parse, and give every point
+  // its `worker` label.
+  let size = 0;
+  let intern = new Map();
+  const codec = await median(() => {
+    const wire = JSON.stringify({ ombMetrics: 1, data: encodeMetrics(resourceMetrics) });
+    size = wire.length;
+    intern = decodeMetrics(JSON.parse(wire).data, intern, { worker: '1' }).intern;
+  });
+  let jsonSize = 0;
+  const json = await median(() => {
+    const wire = JSON.stringify({ scopeMetrics: resourceMetrics.scopeMetrics });
+    jsonSize = wire.length;
+    for (const scope of JSON.parse(wire).scopeMetrics) {
+      for (const metric of scope.metrics) {
+        for (const point of metric.dataPoints) point.attributes = { ...point.attributes, worker: '1' };
+      }
+    }
+  });
+  await provider.shutdown();
+  return { codec, size, json, jsonSize };
+}
+
+const [mode, ...args] = process.argv.slice(2);
+if (cluster.isWorker) await worker(Number(process.env.BENCH_SERIES));
+else if (mode === '--primary') await primary(Number(args[0]), args[2]);
+else {
+  console.log(environment());
+  console.log(
+    'IPC payload per worker, steady state (encode + JSON.stringify + JSON.parse + decode, median of 10):',
+  );
+  for (const series of SERIES) {
+    const p = await payload(series);
+    console.log(
+      `  ${String(series).padStart(6)} series: codec ${fmt(p.codec)} ms, ${(p.size / 1024).toFixed(0)} KB; ` +
+        `JSON of ResourceMetrics (stringify + parse + worker label) ${fmt(p.json)} ms, ${(p.jsonSize / 1024).toFixed(0)} KB`,
+    );
+  }
+  console.log(`\nscrape in the primary, median of ${RUNS} (ms); per-worker = default output, N× the series`);
+  console.log(
+    'workers  series/worker  ours per-worker  ours aggregated  prom-client  prom-client/ours(aggr)',
+  );
+  const script = fileURLToPath(import.meta.url);
+  const run = (workers, series, output) => {
+    const r = spawnSync(process.execPath, [script, '--primary', workers, series, output], {
+      env: { ...process.env, BENCH_SERIES: String(series) },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+    if (!line) throw new Error(`primary ${workers}×${series} ${output} failed:\n${r.stdout}\n${r.stderr}`);
+    return JSON.parse(line);
+  };
+  for (const series of SERIES) {
+    for (const workers of WORKERS) {
+      const per = run(workers, series, 'per-worker');
+      const agg = run(workers, series, 'aggregated');
+      const prom = (per.theirs + agg.theirs) / 2;
+      console.log(
+        `${String(workers).padStart(7)}  ${String(series).padStart(13)}  ${fmt(per.ours).padStart(15)}  ` +
+          `${fmt(agg.ours).padStart(15)}  ${fmt(prom).padStart(11)}  ${(prom / agg.ours).toFixed(2).padStart(21)}×` +
+          `   (${(per.bytes / 1e6).toFixed(1)} MB / ${(agg.bytes / 1e6).toFixed(1)} MB / ${(per.promBytes / 1e6).toFixed(1)} MB)`,
+      );
+    }
+  }
+}

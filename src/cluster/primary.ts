@@ -1,0 +1,169 @@
+import cluster, { type Worker } from 'node:cluster';
+import { type Attributes, type Counter, diag, type Meter } from '@opentelemetry/api';
+import type { CollectionResult } from '@opentelemetry/sdk-metrics';
+import { isRecord } from '../option-reader.js';
+import type { MetricsSource } from '../prometheus/scrape.js';
+import {
+  ATTR_OMB_CLUSTER_WORKER,
+  ATTR_OMB_WORKER,
+  METRIC_OMB_CLUSTER_WORKER_TIMEOUTS,
+  METRIC_OMB_CLUSTER_WORKERS,
+} from '../semconv.js';
+import { decodeMetrics, encodeMetrics } from './codec.js';
+import { ClusterMerger, type WorkerData } from './merge.js';
+import type { ResolvedClusterOptions } from './options.js';
+import { COLLECT_MESSAGE, METRICS_MESSAGE, READY_MESSAGE } from './worker.js';
+
+/** The `worker` label of the primary's own series. */
+export const PRIMARY_WORKER = 'primary';
+
+/**
+ * The primary's side of cluster mode: a `MetricsSource` for the endpoint that collects the primary's own data
+ * and, at the same time, asks every connected worker for its data over the cluster IPC channel, each within
+ * `cluster.timeout`. A worker that does not answer in time is left out of that scrape and counted; the scrape is
+ * served on time with everyone else. Everything the endpoint does (negotiation, compression, auth, limits,
+ * coalescing) works on the merged result as on a single process's.
+ *
+ * Each worker gets a slot, the lowest one free when it forks, and a replacement takes the slot of the worker it
+ * replaces: the `worker` label stays the same, so in Prometheus the replacement continues the dead worker's
+ * series (a counter reset, which `rate()` handles) instead of starting new ones.
+ */
+export class ClusterPrimary implements MetricsSource {
+  private readonly slots = new Map<Worker, string>();
+  /** Workers that announced they answer (see `READY_MESSAGE`). */
+  private readonly ready = new WeakSet<Worker>();
+  private readonly waiting = new Map<number, (data: string | undefined) => void>();
+  private readonly interns = new Map<string, Map<string, Attributes>>();
+  /** Aggregated output: each worker's latest data, retired into the merger when it exits. */
+  private readonly latest = new Map<string, WorkerData>();
+  private readonly merger: ClusterMerger;
+  private readonly timeouts: Counter;
+  private nextRequest = 1;
+  private warned = false;
+
+  constructor(
+    private readonly own: MetricsSource,
+    private readonly options: ResolvedClusterOptions,
+    meter: Meter,
+  ) {
+    this.merger = new ClusterMerger(options.output === 'aggregated', options.gauges);
+    this.timeouts = meter.createCounter(METRIC_OMB_CLUSTER_WORKER_TIMEOUTS, {
+      description:
+        'Worker answers not received within cluster.timeout; the worker was left out of that scrape',
+    });
+    meter
+      .createObservableGauge(METRIC_OMB_CLUSTER_WORKERS, {
+        description: 'Workers connected to the cluster primary',
+      })
+      .addCallback((result) => result.observe(this.connected().length));
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (!worker) continue;
+      this.onFork(worker);
+      // Forked before this primary started listening: their announcement may be gone, so ask for it again.
+      if (worker.isConnected()) worker.send({ [READY_MESSAGE]: false }, undefined, () => undefined);
+    }
+    cluster.on('fork', this.onFork);
+    cluster.on('exit', this.onExit);
+    cluster.on('message', this.onMessage);
+  }
+
+  /** Stops listening to the cluster; pending requests end as skipped. */
+  stop(): void {
+    cluster.off('fork', this.onFork);
+    cluster.off('exit', this.onExit);
+    cluster.off('message', this.onMessage);
+    for (const done of this.waiting.values()) done(undefined);
+  }
+
+  async collect(options?: { timeoutMillis?: number }): Promise<CollectionResult> {
+    const workers = this.connected();
+    const [own, ...answers] = await Promise.all([
+      this.own.collect(options),
+      ...workers.map((w) => this.ask(w)),
+    ]);
+    const sources: WorkerData[] = [this.decode(PRIMARY_WORKER, encodeMetrics(own.resourceMetrics))];
+    for (let i = 0; i < workers.length; i++) {
+      const data = answers[i];
+      const slot = this.slots.get(workers[i]!);
+      if (data === undefined || slot === undefined) continue;
+      const decoded = this.decode(slot, data);
+      sources.push(decoded);
+      if (this.options.output === 'aggregated') this.latest.set(slot, decoded);
+    }
+    return {
+      resourceMetrics: { resource: own.resourceMetrics.resource, scopeMetrics: this.merger.merge(sources) },
+      errors: own.errors,
+    };
+  }
+
+  private decode(worker: string, payload: string): WorkerData {
+    const { metrics, intern } = decodeMetrics(payload, this.interns.get(worker) ?? new Map(), {
+      [ATTR_OMB_WORKER]: worker,
+    });
+    this.interns.set(worker, intern);
+    return { worker, metrics };
+  }
+
+  private connected(): Worker[] {
+    return [...this.slots.keys()].filter((w) => this.ready.has(w) && w.isConnected());
+  }
+
+  /** The worker's payload, or `undefined` when it did not answer within `cluster.timeout` (counted) or exited. */
+  private ask(worker: Worker): Promise<string | undefined> {
+    const id = this.nextRequest++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const slot = this.slots.get(worker) ?? 'unknown';
+        this.timeouts.add(1, { [ATTR_OMB_CLUSTER_WORKER]: slot });
+        if (!this.warned) {
+          this.warned = true;
+          diag.warn(
+            `otel-metrics-bootstrap: cluster worker ${slot} did not send its metrics within ${this.options.timeout} ms ` +
+              '(cluster.timeout); it is left out of this scrape (counted in omb_cluster_worker_timeouts_total; ' +
+              'logged once). Is initMeter({ cluster: true }) called in the workers, and is their event loop free?',
+          );
+        }
+        done(undefined);
+      }, this.options.timeout);
+      const done = (data: string | undefined) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(data);
+      };
+      this.waiting.set(id, done);
+      try {
+        // The callback receives send failures (a channel closing right now), so they never become 'error' events.
+        worker.send({ [COLLECT_MESSAGE]: id }, undefined, (err) => {
+          if (err) done(undefined);
+        });
+      } catch {
+        done(undefined);
+      }
+    });
+  }
+
+  private readonly onFork = (worker: Worker): void => {
+    const taken = new Set(this.slots.values());
+    let n = 1;
+    while (taken.has(String(n))) n++;
+    this.slots.set(worker, String(n));
+  };
+
+  private readonly onExit = (worker: Worker): void => {
+    const slot = this.slots.get(worker);
+    this.slots.delete(worker);
+    if (slot === undefined) return;
+    this.interns.delete(slot);
+    const last = this.latest.get(slot);
+    this.latest.delete(slot);
+    if (last) this.merger.retire(last);
+  };
+
+  private readonly onMessage = (worker: Worker, message: unknown): void => {
+    if (!isRecord(message)) return;
+    if (message[READY_MESSAGE] === true) this.ready.add(worker);
+    const id = message[METRICS_MESSAGE];
+    const data = message['data'];
+    if (typeof id === 'number' && typeof data === 'string') this.waiting.get(id)?.(data);
+  };
+}
