@@ -24,23 +24,13 @@ import {
   resolveHttp,
 } from './http/options.js';
 import {
-  INSTRUMENT_NAME,
   INSTRUMENTS_DEFAULTS,
   INSTRUMENTS_ENV,
   type InstrumentsOptions,
   type ResolvedInstrumentsOptions,
   resolveInstruments,
 } from './instruments/options.js';
-import {
-  commaList,
-  deepFreeze,
-  type Env,
-  isRecord,
-  nonEmpty,
-  Reader,
-  type Section,
-  show,
-} from './option-reader.js';
+import { deepFreeze, type Env, isRecord, nonEmpty, Reader, type Section, show } from './option-reader.js';
 import {
   PROMETHEUS_DEFAULTS,
   PROMETHEUS_ENV,
@@ -58,14 +48,8 @@ import {
   resolveHost,
   resolveRuntime,
 } from './runtime/options.js';
-import { METRIC_V8JS_GC_DURATION } from './semconv.js';
-import {
-  BYTES_BUCKETS,
-  DEFAULT_CARDINALITY_LIMIT,
-  GC_DURATION_BUCKETS,
-  SECONDS_BUCKETS,
-  type ViewSettings,
-} from './views.js';
+import { DEFAULT_CARDINALITY_LIMIT, type ViewSettings } from './views.js';
+import { resolveViewOptions, resolveViews, VIEW_DEFAULTS } from './views-options.js';
 
 export type { ExporterName } from './export/options.js';
 
@@ -162,15 +146,8 @@ export interface ResolvedConfig extends ResolvedExportOptions {
 
 /** The top-level options' defaults; each subsystem's sit in its own `options.ts`. */
 const TOP_DEFAULTS = Object.freeze({
-  cardinalityLimit: DEFAULT_CARDINALITY_LIMIT,
+  ...VIEW_DEFAULTS,
   logLevel: 'warn' as LogLevel,
-  unitBuckets: Object.freeze({ s: SECONDS_BUCKETS, By: BYTES_BUCKETS }) as Readonly<
-    Record<string, readonly number[]>
-  >,
-  /** Per-instrument boundaries applied unless `histograms` names the same instrument. */
-  histograms: Object.freeze({ [METRIC_V8JS_GC_DURATION]: GC_DURATION_BUCKETS }) as Readonly<
-    Record<string, readonly number[]>
-  >,
   promClientCompat: false,
   drainTimeout: 30_000,
 });
@@ -267,16 +244,7 @@ export function resolveConfigAndWarnings(
   const exporters = resolveExporters(s, internals.onUnknownExporter);
   const prometheus = resolvePrometheus(r, s.get('prometheus'), exporters);
   const exported = resolveExport(s, exporters, serviceName);
-  const histograms = instrumentMap(s, 'histograms', (v, src) => r.buckets(src, v));
-  const attributes = instrumentMap(s, 'attributes', (v, src) => keyList(r, src, v));
-  const cardinalityLimit = cardinality(
-    r,
-    'cardinalityLimit',
-    s.get('cardinalityLimit'),
-    'OMB_CARDINALITY_LIMIT',
-  );
-  const cardinalityLimits = instrumentMap(s, 'cardinalityLimits', (v, src) => cardinality(r, src, v));
-  const unitBuckets = resolveUnitBuckets(s);
+  const { histograms, attributes, cardinalityLimit, cardinalityLimits, unitBuckets } = resolveViewOptions(s);
   const logLevel = resolveLogLevel(s);
   const http = resolveHttp(r, s.get('http'));
   const instruments = resolveInstruments(r, s.get('namespace'), s.get('subsystem'), s.get('instruments'));
@@ -296,10 +264,10 @@ export function resolveConfigAndWarnings(
     environment,
     resourceAttributes,
     prometheus,
-    cardinalityLimit: cardinalityLimit ?? TOP_DEFAULTS.cardinalityLimit,
+    cardinalityLimit: cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT,
     logLevel,
     views: {
-      histograms: { ...TOP_DEFAULTS.histograms, ...histograms },
+      histograms,
       attributes,
       cardinalityLimits,
       views,
@@ -333,81 +301,4 @@ function resolveLogLevel(s: TopReads): LogLevel {
     `${show(raw)} is not a log level; use one of ${LOG_LEVELS.join(', ')}`,
   );
   return TOP_DEFAULTS.logLevel;
-}
-
-/** A cardinality limit: a positive integer. */
-function cardinality(r: Reader, source: string, value: unknown, envName?: string): number | undefined {
-  return r.checked(
-    r.candidate(source, value, envName, /^-?\d+$/),
-    (n) => Number.isInteger(n) && n >= 1,
-    'ERR_INVALID_CARDINALITY_LIMIT',
-    (v) =>
-      `${v} is not a valid cardinality limit; use a positive integer (default ${DEFAULT_CARDINALITY_LIMIT})`,
-  );
-}
-
-function keyList(r: Reader, source: string, value: unknown): string[] | undefined {
-  if (!Array.isArray(value) || value.some((k) => typeof k !== 'string' || k === '')) {
-    r.report('ERR_INVALID_ATTRIBUTES', source, `must be an array of attribute keys, got ${show(value)}`);
-    return undefined;
-  }
-  return [...value];
-}
-
-/** An object keyed by instrument name (`histograms`, `attributes`, `cardinalityLimits`), each value parsed by `each`. */
-function instrumentMap<T>(s: TopReads, key: string, each: (v: unknown, source: string) => T | undefined) {
-  const value = s.get(key);
-  const out: Record<string, T> = {};
-  if (value === undefined) return out;
-  if (!isRecord(value)) {
-    s.r.report('ERR_INVALID_CONFIG', key, `must be an object keyed by instrument name, got ${show(value)}`);
-    return out;
-  }
-  for (const [name, v] of Object.entries(value)) {
-    const src = `${key}[${JSON.stringify(name)}]`;
-    if (!INSTRUMENT_NAME.test(name)) {
-      s.r.report(
-        'ERR_INVALID_INSTRUMENT_NAME',
-        src,
-        'is not an instrument name (letters, digits, "_", ".", "-", "/"; no wildcards — use `views` for those)',
-      );
-      continue;
-    }
-    const parsed = each(v, src);
-    if (parsed !== undefined) out[name] = parsed;
-  }
-  return out;
-}
-
-function resolveUnitBuckets(s: TopReads): Record<string, readonly number[]> {
-  const r = s.r;
-  const out: Record<string, readonly number[]> = { ...TOP_DEFAULTS.unitBuckets };
-  const raw = r.envValue('OMB_SECONDS_BUCKETS');
-  if (raw !== undefined) {
-    const parsed = r.buckets(
-      'OMB_SECONDS_BUCKETS',
-      commaList(raw).map((b) => (b === '' ? Number.NaN : Number(b))),
-    );
-    if (parsed) out['s'] = parsed;
-  }
-  const value = s.get('unitBuckets');
-  if (value === undefined) return out;
-  if (!isRecord(value)) {
-    r.report('ERR_INVALID_BUCKETS', 'unitBuckets', `must be an object keyed by unit, got ${show(value)}`);
-    return out;
-  }
-  for (const [unit, v] of Object.entries(value)) {
-    const parsed = r.buckets(`unitBuckets[${JSON.stringify(unit)}]`, v);
-    if (parsed) out[unit] = parsed;
-  }
-  return out;
-}
-
-function resolveViews(r: Reader, value: unknown): ViewOptions[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((v) => v === null || typeof v !== 'object')) {
-    r.report('ERR_INVALID_VIEWS', 'views', 'must be an array of SDK ViewOptions objects');
-    return [];
-  }
-  return [...value];
 }
