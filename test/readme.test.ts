@@ -85,6 +85,8 @@ const OPTION_PATHS = [
     tlsHandshakeTimeout: true,
     sendTimeout: true,
     maxQueuedBytes: true,
+    ui: true,
+    uiPath: true,
   }),
   ...paths<RuntimeOptions>('runtime.', { monitoringPrecision: true }),
   ...paths<HostOptions>('host.', { groups: true }),
