@@ -98,6 +98,8 @@ server.listen(appPort, appHost, async () => {
   }
   console.log(`demo app:     ${base}/users/42  (POST ${base}/checkout)`);
   console.log(`metrics:      ${telemetry.metricsUrl}`);
+  // The live page is on because the endpoint is on loopback (prometheus.ui).
+  if (telemetry.metricsUrl) console.log(`live page:    ${new URL('/', telemetry.metricsUrl)}`);
   console.log('Ctrl-C to stop.');
   const timer = setInterval(() => generateTraffic(base), 200);
   for (const signal of ['SIGINT', 'SIGTERM']) {
