@@ -24,7 +24,16 @@ async function start(prometheus: Record<string, unknown> = {}): Promise<string> 
   });
   await handle.ready;
   const h = handle.meter.createHistogram('checkout.duration', { unit: 's', description: 'Checkout "time"' });
-  for (const v of [0.05, 0.2, 0.3, 0.7, 2, 9]) h.record(v, { 'payment.method': 'card' });
+  // Per bucket of [0.1, 0.5, 1, 5]: 50, 30, 10, 9 and 1 in +Inf.
+  for (const [v, n] of [
+    [0.05, 50],
+    [0.3, 30],
+    [0.7, 10],
+    [2, 9],
+    [9, 1],
+  ] as const) {
+    for (let i = 0; i < n; i++) h.record(v, { 'payment.method': 'card' });
+  }
   h.record(0.4, { 'payment.method': 'paypal' });
   handle.meter.createCounter('orders.placed', { unit: '{order}' }).add(3, { 'payment.method': 'card' });
   handle.meter.createUpDownCounter('queue.depth').add(-2.5, { queue: 'a\\b "c"\nd' });
@@ -98,14 +107,13 @@ describe('the live metrics page', () => {
       .find((f) => f.name === 'checkout_duration_seconds')!
       .series.find((s) => s.labels['payment_method'] === 'card')!;
     expect(card.bounds).toEqual([0.1, 0.5, 1, 5]);
-    expect(card.counts).toEqual([1, 2, 1, 1, 1]);
-    expect(card.quantiles).toEqual({
-      p50: bucketQuantile(0.5, [0.1, 0.5, 1, 5], [1, 2, 1, 1, 1]),
-      p95: 5, // the rank falls in +Inf: the highest finite bound
-      p99: 5,
-    });
-    // Rank 3 of 6 is the second of the two observations in (0.1, 0.5].
-    expect(card.quantiles!['p50']).toBeCloseTo(0.5);
+    expect(card.counts).toEqual([50, 30, 10, 9, 1]);
+    const q = (p: number) => bucketQuantile(p, [0.1, 0.5, 1, 5], [50, 30, 10, 9, 1]);
+    expect(card.quantiles).toEqual({ p50: q(0.5), p95: q(0.95), p99: q(0.99) });
+    // Rank 50 ends the first bucket; rank 95 is 5 of the 9 in (1, 5]; rank 99 ends that bucket.
+    expect(card.quantiles!['p50']).toBeCloseTo(0.1);
+    expect(card.quantiles!['p95']).toBeCloseTo(1 + (4 * 5) / 9);
+    expect(card.quantiles!['p99']).toBeCloseTo(5);
   });
 
   it('shares one collection between a scrape and the page’s poll', async () => {
