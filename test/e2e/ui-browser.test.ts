@@ -159,13 +159,32 @@ describe('the live metrics page in a browser', () => {
         `Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${state}' });
          document.dispatchEvent(new Event('visibilitychange'));`,
       );
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const isPoll = (r: { url(): string }) => r.url().endsWith('/data.json');
+    const expectNoPollFor = async (ms: number) => {
+      const before = polls();
+      await sleep(ms);
+      expect(polls()).toBe(before);
+    };
+
+    // Hidden while the page waits for its next poll.
+    await page.waitForResponse(isPoll);
     await setVisibility('hidden');
-    // A poll already on the wire may finish; none may start after it.
-    await new Promise((r) => setTimeout(r, 500));
-    const before = polls();
-    await new Promise((r) => setTimeout(r, 5000));
-    expect(polls()).toBe(before);
+    await expectNoPollFor(5000);
     await setVisibility('visible');
-    await waitFor('a poll after the tab is shown', async () => (polls() > before ? true : undefined), 3000);
+    await page.waitForRequest(isPoll, { timeout: 3000 });
+
+    // Hidden while a poll is on the wire (held back for a second): its answer must not schedule another.
+    await page.route('**/data.json', async (route) => {
+      await sleep(1000);
+      await route.continue();
+    });
+    await page.waitForRequest(isPoll);
+    await setVisibility('hidden');
+    await page.waitForResponse(isPoll);
+    await page.unroute('**/data.json');
+    await expectNoPollFor(5000);
+    await setVisibility('visible');
+    await page.waitForRequest(isPoll, { timeout: 3000 });
   });
 });
