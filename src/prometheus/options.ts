@@ -228,7 +228,8 @@ export function resolvePrometheus(
     r.report(
       'ERR_INVALID_PATH',
       'prometheus.healthPath',
-      `path, healthPath, readyPath and (with the page on) uiPath and its data.json must differ, got ${paths.map(show).join(', ')}`,
+      `${ui ? 'path, healthPath, readyPath, uiPath and its data.json' : 'path, healthPath and readyPath'} ` +
+        `must differ, got ${paths.map(show).join(', ')}`,
     );
   }
   const authToken = s.str('authToken');
