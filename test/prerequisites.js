@@ -11,6 +11,11 @@ const NEEDED = [
     cmd: ['/usr/bin/python3', '-c', 'import prometheus_client'],
     apt: 'python3-prometheus-client',
   },
+  {
+    what: '/usr/bin/chromium (the live metrics page browser test, driven by playwright-core)',
+    cmd: ['/usr/bin/chromium', '--version'],
+    apt: 'chromium',
+  },
 ];
 
 const missing = NEEDED.filter(({ cmd }) => spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore' }).status !== 0);

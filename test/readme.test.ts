@@ -87,6 +87,8 @@ const OPTION_PATHS = [
     tlsHandshakeTimeout: true,
     sendTimeout: true,
     maxQueuedBytes: true,
+    ui: true,
+    uiPath: true,
   }),
   ...paths<ClusterOptions>('cluster.', { timeout: true, output: true, gauges: true }),
   ...paths<RuntimeOptions>('runtime.', { monitoringPrecision: true }),

@@ -1,4 +1,5 @@
-// The demo: a small node:http service with metrics on http://127.0.0.1:9464/metrics.
+// The demo: a small node:http service with metrics on http://127.0.0.1:9464/metrics and the live page on
+// http://127.0.0.1:9464/.
 // Run it with `npm run demo`; it sends itself a little traffic and runs until Ctrl-C.
 import { createServer } from 'node:http';
 import { initMeter } from 'otel-metrics-bootstrap';
@@ -16,6 +17,9 @@ const telemetry = initMeter({
   // A plain node:http app has no router to name its routes: this table gives http.route its templates
   // (Express, Fastify and NestJS need nothing; Koa needs app.use(koaHttpRoute())).
   http: { routes: ['/users/:id', '/checkout'] },
+  // users.lookups carries the user id, so it grows without bound; its low limit shows what the live page's
+  // cardinality view does with a metric that is exploding (one overflow series instead of unbounded memory).
+  cardinalityLimits: { 'users.lookups': 20 },
 });
 
 // Business metrics: the unit decides the Prometheus suffix (`s` → _seconds, `{order}` → none, _total on counters).
@@ -26,6 +30,11 @@ const ordersPlaced = telemetry.meter.createCounter('orders.placed', {
 const checkoutDuration = telemetry.meter.createHistogram('checkout.duration', {
   unit: 's',
   description: 'Time to complete a checkout',
+});
+
+const userLookups = telemetry.meter.createCounter('users.lookups', {
+  unit: '{lookup}',
+  description: 'User profile lookups, by user id (a deliberate cardinality mistake)',
 });
 
 const server = createServer((req, res) => {
@@ -46,6 +55,7 @@ const server = createServer((req, res) => {
   }
   const user = /^\/users\/(\d+)$/.exec(url.pathname);
   if (req.method === 'GET' && user) {
+    userLookups.add(1, { 'user.id': user[1] });
     send(res, 200, JSON.stringify({ id: Number(user[1]) }));
     return;
   }
@@ -88,6 +98,8 @@ server.listen(appPort, appHost, async () => {
   }
   console.log(`demo app:     ${base}/users/42  (POST ${base}/checkout)`);
   console.log(`metrics:      ${telemetry.metricsUrl}`);
+  // The live page is on because the endpoint is on loopback (prometheus.ui).
+  if (telemetry.metricsUrl) console.log(`live page:    ${new URL('/', telemetry.metricsUrl)}`);
   console.log('Ctrl-C to stop.');
   const timer = setInterval(() => generateTraffic(base), 200);
   for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -4,9 +4,10 @@ import { diag } from '@opentelemetry/api';
 import { markMetricsRequest } from '../metrics-traffic.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
-import type { ResolvedPrometheusOptions } from './options.js';
+import { type ResolvedPrometheusOptions, uiDataPath } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import {
+  type BodyFormat,
   type CollectionState,
   type MetricsSource,
   ScrapeError,
@@ -16,6 +17,7 @@ import {
 import { CardinalityWarnings, type ScrapeErrorType, type SelfMetrics } from './self-metrics.js';
 import { BodySender } from './sender.js';
 import { PrometheusSerializer } from './serializer.js';
+import { uiPage } from './ui.js';
 
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
 export type { MetricsSource } from './scrape.js';
@@ -41,6 +43,8 @@ export type EndpointOptions = Pick<
   | 'coalesceWindow'
   | 'scrapeTimeout'
   | 'maxResponseBytes'
+  | 'ui'
+  | 'uiPath'
 >;
 
 /** A `(req, res)` handler that also accepts (and ignores) Express's `next`: it always answers. */
@@ -51,6 +55,14 @@ export type MetricsRequestHandler = (
 ) => void;
 
 const TEXT_PLAIN = 'text/plain; charset=utf-8';
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+/**
+ * The page runs only its own inline script and style and talks only to its own origin; it may not be framed
+ * (clickjacking), and nothing else loads.
+ */
+const PAGE_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; " +
+  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /** `/readyz` bodies for each way the latest collection can have gone wrong. */
 const NOT_READY: Readonly<Record<Exclude<CollectionState, 'ok'>, string>> = {
@@ -78,6 +90,8 @@ export class MetricsEndpoint {
   /** Connections with a scrape in flight: one at a time each, so a pipelining client cannot take every slot. */
   private readonly scraping = new WeakSet<Socket>();
   private shuttingDown = false;
+  /** Where the live page's JSON view is served; `undefined` with the page off. */
+  private readonly dataPath: string | undefined;
 
   constructor(
     source: MetricsSource,
@@ -103,6 +117,7 @@ export class MetricsEndpoint {
     this.rateLimiter =
       options.rateLimit > 0 ? new RateLimiter(options.rateLimit, options.rateLimitBurst) : undefined;
     this.sender = new BodySender(options, (reason) => this.selfMetrics?.connectionClosed(reason));
+    this.dataPath = options.ui ? uiDataPath(options.uiPath) : undefined;
   }
 
   /** Metrics requests being served right now (past the auth, rate and concurrency checks). */
@@ -145,32 +160,63 @@ export class MetricsEndpoint {
       if (target === this.options.healthPath) return send(res, 200, 'ok\n', req.method === 'HEAD');
       return this.readiness(req, res);
     }
-    if (target !== this.options.path) return this.reject(res, 404, 'not_found', 'not found\n');
-    return this.metrics(req, res, start);
+    if (target === this.options.path) return this.metrics(req, res, start);
+    if (this.dataPath !== undefined) {
+      if (target === this.dataPath) return this.metrics(req, res, start, 'json');
+      if (target === this.options.uiPath) return this.page(req, res);
+    }
+    return this.reject(res, 404, 'not_found', 'not found\n');
   }
 
-  private async metrics(req: IncomingMessage, res: ServerResponse, start: number): Promise<void> {
+  /** The live page: static, but behind the same checks as the metrics it shows (it names every metric). */
+  private async page(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.admit(req, res)) return;
+    const html = uiPage(this.dataPath!);
+    if (html === undefined) return send(res, 500, 'the live metrics page is missing from this install\n');
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': Buffer.byteLength(html),
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': PAGE_CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+    });
+    res.end(req.method === 'HEAD' ? undefined : html);
+  }
+
+  /** Method, body, credentials and rate: the checks every request for metrics (page and JSON too) passes. */
+  private admit(req: IncomingMessage, res: ServerResponse): boolean {
     markMetricsRequest(req);
     if (!isGetOrHead(req)) {
-      return this.reject(res, 405, 'method_not_allowed', 'method not allowed\n', { Allow: 'GET, HEAD' });
+      this.reject(res, 405, 'method_not_allowed', 'method not allowed\n', { Allow: 'GET, HEAD' });
+      return false;
     }
     // A scrape never has a body; one that does is malformed or an attempt to make us read it.
     if (hasBody(req)) {
-      return this.reject(res, 400, 'bad_request', 'bad request: a scrape has no body\n', {
-        Connection: 'close',
-      });
+      this.reject(res, 400, 'bad_request', 'bad request: a scrape has no body\n', { Connection: 'close' });
+      return false;
     }
     if (this.auth && !this.auth.check(req.headers.authorization)) {
-      return this.reject(res, 401, 'unauthorized', 'unauthorized\n', {
-        'WWW-Authenticate': this.auth.challenge,
-      });
+      this.reject(res, 401, 'unauthorized', 'unauthorized\n', { 'WWW-Authenticate': this.auth.challenge });
+      return false;
     }
     const wait = this.rateLimiter?.take() ?? 0;
     if (wait > 0) {
-      return this.reject(res, 429, 'rate_limited', 'too many scrapes; retry later\n', {
+      this.reject(res, 429, 'rate_limited', 'too many scrapes; retry later\n', {
         'Retry-After': String(wait),
       });
+      return false;
     }
+    return true;
+  }
+
+  private async metrics(
+    req: IncomingMessage,
+    res: ServerResponse,
+    start: number,
+    json?: 'json',
+  ): Promise<void> {
+    if (!this.admit(req, res)) return;
     // The limit bounds collections and serializations; a request that shares one already under way costs
     // neither, so a burst of scrapers gets one collection and 200s rather than 503s. One per connection still.
     if (
@@ -184,15 +230,20 @@ export class MetricsEndpoint {
     this.inFlight++;
     this.scraping.add(req.socket);
     try {
-      await this.scrape(req, res, start);
+      await this.scrape(req, res, start, json);
     } finally {
       this.inFlight--;
       this.scraping.delete(req.socket);
     }
   }
 
-  private async scrape(req: IncomingMessage, res: ServerResponse, start: number): Promise<void> {
-    const format = negotiateFormat(req.headers.accept);
+  private async scrape(
+    req: IncomingMessage,
+    res: ServerResponse,
+    start: number,
+    json: 'json' | undefined,
+  ): Promise<void> {
+    const format: BodyFormat = json ?? negotiateFormat(req.headers.accept);
     const encoding = this.options.compression ? negotiateEncoding(req.headers['accept-encoding']) : undefined;
     let body: Awaited<ReturnType<ScrapeProducer['body']>>;
     try {
@@ -207,7 +258,7 @@ export class MetricsEndpoint {
       return;
     }
     const headers: OutgoingHttpHeaders = {
-      'Content-Type': CONTENT_TYPES[format],
+      'Content-Type': format === 'json' ? JSON_CONTENT_TYPE : CONTENT_TYPES[format],
       'Content-Length': body.bytes,
       'Cache-Control': 'no-store',
       // The body depends on both request headers; caches and proxies must key on them.

@@ -98,6 +98,14 @@ export interface PrometheusOptions {
    * receiving longest. Default `67108864` (64 MiB). Env `OMB_PROMETHEUS_MAX_QUEUED_BYTES`.
    */
   maxQueuedBytes?: number;
+  /**
+   * Serve the live metrics page at `uiPath` and its JSON view at `<uiPath>/data.json`, on our own server only,
+   * behind the same auth and limits as the metrics path. Default `true` when `host` is a loopback address
+   * (`localhost`, `127.x.x.x`, `::1`), `false` otherwise. Env `OMB_PROMETHEUS_UI`.
+   */
+  ui?: boolean;
+  /** Path of the live metrics page. Default `/`. Env `OMB_PROMETHEUS_UI_PATH`. */
+  uiPath?: string;
 }
 
 /** The resolved endpoint options: every field set except the optional protections; TLS as PEM text. */
@@ -134,6 +142,7 @@ export const PROMETHEUS_DEFAULTS = Object.freeze({
   tlsHandshakeTimeout: 5_000,
   sendTimeout: 30_000,
   maxQueuedBytes: 64 * 1024 * 1024,
+  uiPath: '/',
 });
 
 /** The endpoint's environment variables, with the option each feeds. */
@@ -166,6 +175,8 @@ export const PROMETHEUS_ENV = Object.freeze({
   OMB_PROMETHEUS_TLS_HANDSHAKE_TIMEOUT: 'prometheus.tlsHandshakeTimeout',
   OMB_PROMETHEUS_SEND_TIMEOUT: 'prometheus.sendTimeout',
   OMB_PROMETHEUS_MAX_QUEUED_BYTES: 'prometheus.maxQueuedBytes',
+  OMB_PROMETHEUS_UI: 'prometheus.ui',
+  OMB_PROMETHEUS_UI_PATH: 'prometheus.uiPath',
 } as const);
 
 /** The codes the endpoint's options and its start can report (see the README's error table). */
@@ -208,12 +219,17 @@ export function resolvePrometheus(
   const listen = s.bool('listen');
   const healthPath = urlPath(s, 'healthPath');
   const readyPath = urlPath(s, 'readyPath');
-  const paths = [path, healthPath, readyPath];
+  // The page is on by default only where nobody else can reach it: a page anyone on the network can read shows
+  // every metric name and label without a scraper's credentials being involved.
+  const ui = r.bool(s.source('ui'), s.get('ui'), s.envName('ui'), isLoopback(host));
+  const uiPath = urlPath(s, 'uiPath');
+  const paths = [path, healthPath, readyPath, ...(ui ? [uiPath, uiDataPath(uiPath)] : [])];
   if (new Set(paths).size !== paths.length) {
     r.report(
       'ERR_INVALID_PATH',
       'prometheus.healthPath',
-      `path, healthPath and readyPath must differ, got ${paths.map(show).join(', ')}`,
+      `${ui ? 'path, healthPath, readyPath, uiPath and its data.json' : 'path, healthPath and readyPath'} ` +
+        `must differ, got ${paths.map(show).join(', ')}`,
     );
   }
   const authToken = s.str('authToken');
@@ -234,6 +250,8 @@ export function resolvePrometheus(
     listen,
     healthPath,
     readyPath,
+    ui,
+    uiPath,
     authToken,
     basicAuth,
     compression: s.bool('compression'),
@@ -290,8 +308,19 @@ function resolveCollection(s: Reads) {
   return { scrapeTimeout, coalesceWindow, callbackTimeout };
 }
 
+/** The JSON view the page polls: `data.json` under the page's path (`/data.json` for `/`, `/ui/data.json` for `/ui`). */
+export function uiDataPath(uiPath: string): string {
+  return `${uiPath.endsWith('/') ? uiPath : `${uiPath}/`}data.json`;
+}
+
+/** `localhost`, `127.0.0.0/8`, `::1` (bracketed or not), `::ffff:127.x.x.x`. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
+}
+
 /** A path served by the endpoint's server: `/` first, no spaces, `?` or `#`. */
-function urlPath(s: Reads, key: 'path' | 'healthPath' | 'readyPath'): string {
+function urlPath(s: Reads, key: 'path' | 'healthPath' | 'readyPath' | 'uiPath'): string {
   const path = s.str(key);
   if (path !== undefined && !/^\/[^\s?#]*$/.test(path)) {
     s.r.report(

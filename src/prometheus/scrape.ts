@@ -4,6 +4,10 @@ import { createDeflate, createGzip } from 'node:zlib';
 import type { CollectionResult, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Encoding } from './negotiation.js';
 import type { ExpositionFormat, ExpositionStats, PrometheusSerializer } from './serializer.js';
+import { metricsView } from './ui.js';
+
+/** An exposition format, or `json`: the live page's view of the OpenMetrics exposition of the same collection. */
+export type BodyFormat = ExpositionFormat | 'json';
 
 /** What the endpoint needs: something that collects (a MetricReader). */
 export interface MetricsSource {
@@ -94,7 +98,7 @@ export class ScrapeProducer {
   }
 
   /** The body for this format and encoding; rejects with `ScrapeError`. */
-  async body(format: ExpositionFormat, encoding: Encoding | undefined): Promise<Body> {
+  async body(format: BodyFormat, encoding: Encoding | undefined): Promise<Body> {
     const production = this.join();
     return this.bounded(production, production.body(format, encoding));
   }
@@ -194,7 +198,7 @@ class Production {
   expiry: NodeJS.Timeout | undefined;
   private abandoned = false;
   readonly collection: Promise<CollectionResult>;
-  private readonly expositions = new Map<ExpositionFormat, Promise<Body>>();
+  private readonly expositions = new Map<BodyFormat, Promise<Body>>();
   private readonly bodies = new Map<string, Promise<Body>>();
 
   constructor(
@@ -233,7 +237,7 @@ class Production {
     this.abandoned = true;
   }
 
-  body(format: ExpositionFormat, encoding: Encoding | undefined): Promise<Body> {
+  body(format: BodyFormat, encoding: Encoding | undefined): Promise<Body> {
     const key = `${format}/${encoding ?? 'identity'}`;
     let body = this.bodies.get(key);
     if (body === undefined) {
@@ -248,14 +252,28 @@ class Production {
     return body;
   }
 
-  private exposition(format: ExpositionFormat): Promise<Body> {
+  private exposition(format: BodyFormat): Promise<Body> {
     let exposition = this.expositions.get(format);
     if (exposition === undefined) {
-      exposition = this.serialize(format);
+      exposition =
+        format === 'json' ? this.exposition('openmetrics').then((b) => this.json(b)) : this.serialize(format);
       exposition.catch(() => undefined);
       this.expositions.set(format, exposition);
     }
     return exposition;
+  }
+
+  /** The JSON view of the OpenMetrics body, so page and scrape show the same names and values. */
+  private json(openMetrics: Body): Body {
+    const text = Buffer.concat(openMetrics.chunks as Buffer[], openMetrics.bytes).toString('utf8');
+    const json = Buffer.from(JSON.stringify(metricsView(text, Date.now())));
+    if (json.length > this.options.maxResponseBytes) {
+      throw new ScrapeError(
+        'response_too_large',
+        `metrics JSON view exceeds prometheus.maxResponseBytes (${this.options.maxResponseBytes} bytes)`,
+      );
+    }
+    return { chunks: [json], bytes: json.length, encoding: undefined };
   }
 
   /**

@@ -287,6 +287,8 @@ describe('endpoint options', () => {
       ...DEFAULTS.prometheus,
       // No fixed default: one second of the rate, at least one scrape.
       rateLimitBurst: 1,
+      // On by default because the default host, localhost, is loopback.
+      ui: true,
       authToken: undefined,
       basicAuth: undefined,
       tls: undefined,

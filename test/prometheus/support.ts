@@ -26,6 +26,7 @@ export function endpointOptions(overrides: Partial<ResolvedPrometheusOptions> = 
     authToken: undefined,
     basicAuth: undefined,
     rateLimitBurst: Math.max(1, overrides.rateLimit ?? DEFAULTS.prometheus.rateLimit),
+    ui: false,
     ...overrides,
   };
 }
