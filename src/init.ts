@@ -133,11 +133,11 @@ function lazyInstruments(registry: InstrumentRegistry, config: ResolvedConfig): 
   };
 }
 
-function createHandle(config: ResolvedConfig, logListenErrors: boolean): MetricsHandle {
-  const readers: IMetricReader[] = [];
-  // The instruments API's series reach each reader through its own producer, like the HTTP metrics.
-  const registry = new InstrumentRegistry(config.views, config.cardinalityLimit);
-  // HTTP metrics reach each reader through its own MetricProducer (pre-bound series, see src/http/series.ts).
+/**
+ * Every reader of the provider. The HTTP metrics and the instruments API reach each reader through its own
+ * MetricProducer (pre-bound series, see src/http/series.ts).
+ */
+function createReaders(config: ResolvedConfig, registry: InstrumentRegistry) {
   const http =
     config.http.server || config.http.client
       ? new HttpMetrics(config.http, config.views, config.cardinalityLimit)
@@ -148,9 +148,16 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
         metricProducers: http ? [http.producer(), registry.producer()] : [registry.producer()],
       })
     : undefined;
-  if (prometheusReader) readers.push(prometheusReader);
   const exporting = createExportReaders(config, http, registry);
-  readers.push(...exporting.readers);
+  const readers: IMetricReader[] = prometheusReader
+    ? [prometheusReader, ...exporting.readers]
+    : [...exporting.readers];
+  return { http, prometheusReader, exporting, readers };
+}
+
+function createHandle(config: ResolvedConfig, logListenErrors: boolean): MetricsHandle {
+  const registry = new InstrumentRegistry(config.views, config.cardinalityLimit);
+  const { http, prometheusReader, exporting, readers } = createReaders(config, registry);
 
   const guard = new CallbackGuard(config.prometheus?.callbackTimeout ?? PROMETHEUS_DEFAULTS.callbackTimeout);
   const provider = new BucketAdvisingMeterProvider(
@@ -165,28 +172,11 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   // Given our provider explicitly, so they never depend on which global provider was registered when.
   const runtimeCollectors = startRuntimeMetrics(provider, config);
 
-  // Cluster mode: a worker binds no port and answers the primary; the primary serves everyone's data.
-  const pm2 = config.cluster ? pm2Instance(cluster.isWorker) : undefined;
-  const clusterWorker = config.cluster !== undefined && cluster.isWorker && pm2 === undefined;
-  const stopAnswering =
-    clusterWorker && prometheusReader && config.cluster
-      ? answerPrimary(prometheusReader, config.cluster.timeout)
-      : undefined;
-  const clusterPrimary =
-    !cluster.isWorker && prometheusReader && config.cluster
-      ? new ClusterPrimary(prometheusReader, config.cluster, provider.getMeter(SCOPE_NAME))
-      : undefined;
+  const role =
+    prometheusReader && config.prometheus ? clusterRole(config, prometheusReader, provider) : undefined;
   const served =
-    prometheusReader && config.prometheus && !clusterWorker
-      ? serveEndpoint(
-          clusterPrimary ?? prometheusReader,
-          pm2 !== undefined && config.prometheus.port !== 0
-            ? { ...config.prometheus, port: config.prometheus.port + pm2 }
-            : config.prometheus,
-          provider,
-          guard,
-          logListenErrors,
-        )
+    role?.serve && config.prometheus
+      ? serveEndpoint(role.source, role.options, provider, guard, logListenErrors)
       : undefined;
   const endpoint = served?.endpoint;
   const ready = served?.ready ?? Promise.resolve();
@@ -215,11 +205,11 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
     shutdown: () => {
       shutdownPromise ??= (async () => {
         http?.stop();
-        stopAnswering?.();
+        role?.stopAnswering?.();
         endpoint?.startShutdown();
         await ready.catch(() => undefined);
         runtimeCollectors.stop();
-        clusterPrimary?.stop();
+        role?.primary?.stop();
         await Promise.allSettled([served?.server?.close(), exporting.shutdown(provider)]).then((results) => {
           for (const r of results) {
             if (r.status === 'rejected') diag.error('otel-metrics-bootstrap: shutdown step failed', r.reason);
@@ -232,6 +222,33 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   };
   if (endpoint) attachEndpoint(handle, endpoint);
   return handle;
+}
+
+/**
+ * Cluster mode: a worker binds no port and answers the primary; the primary serves everyone's data. Under PM2
+ * (whose daemon is the primary) each instance serves its own endpoint on the configured port + its instance.
+ * Without cluster mode, the reader serves as it is.
+ */
+function clusterRole(
+  config: ResolvedConfig,
+  reader: PrometheusReader,
+  provider: BucketAdvisingMeterProvider,
+) {
+  const options = config.prometheus!;
+  const pm2 = config.cluster ? pm2Instance(cluster.isWorker) : undefined;
+  const worker = config.cluster !== undefined && cluster.isWorker && pm2 === undefined;
+  const stopAnswering = worker && config.cluster ? answerPrimary(reader, config.cluster.timeout) : undefined;
+  const primary =
+    !cluster.isWorker && config.cluster
+      ? new ClusterPrimary(reader, config.cluster, provider.getMeter(SCOPE_NAME))
+      : undefined;
+  return {
+    serve: !worker,
+    source: (primary ?? reader) as MetricsSource,
+    options: pm2 !== undefined && options.port !== 0 ? { ...options, port: options.port + pm2 } : options,
+    primary,
+    stopAnswering,
+  };
 }
 
 /**
