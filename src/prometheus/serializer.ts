@@ -9,7 +9,6 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { SUMMARY_SERIES, type SummaryMetricData } from '../instruments/summary.js';
-import { isAttributeValue } from '../measurement-guard.js';
 import {
   ATTR_OTEL_METRIC_OVERFLOW,
   PROM_QUANTILE_LABEL,
@@ -19,7 +18,9 @@ import {
   PROM_TARGET_INFO,
   PROM_TARGET_INFO_OM,
 } from '../semconv.js';
-import { familyName, type PromType, sanitizeLabelName, unitSuffix } from './naming.js';
+import { ByteWriter, CLOSE_BRACE, copyLabels, cp, OPEN_BRACE, writeNumber } from './byte-writer.js';
+import { escapeHelp, escapeLabelValue, formatValue, labelString } from './labels.js';
+import { familyName, type PromType, unitSuffix } from './naming.js';
 
 /** `text` is the Prometheus text format 0.0.4; `openmetrics` is OpenMetrics 1.0 text. */
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -110,15 +111,10 @@ interface ScopeBytes {
 
 const NO_SCOPE: ScopeBytes = { alone: Buffer.alloc(0), withComma: Buffer.alloc(0) };
 const EOF_LINE = Buffer.from('# EOF\n');
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
-const MINUS = 0x2d;
-const ZERO = 0x30;
 // Longest a number can print as (`-1.7976931348623157e+308`), rounded up.
 const MAX_NUMBER_BYTES = 32;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 // `,le=""} ` around the longest number.
 const MAX_LE_BYTES = MAX_NUMBER_BYTES + 8;
 
@@ -605,148 +601,6 @@ export class PrometheusSerializer {
   }
 }
 
-/**
- * Output buffer: the current chunk plus the finished ones. `ensure(n)` guarantees `n` free bytes, starting a
- * new chunk when the current one cannot take them, so a series is never split and `write` never truncates.
- */
-class ByteWriter {
-  buf: Buffer;
-  off = 0;
-  done: Buffer[] = [];
-
-  constructor(private readonly chunkSize: number) {
-    this.buf = Buffer.allocUnsafe(chunkSize);
-  }
-
-  ensure(n: number): void {
-    if (this.off + n <= this.buf.length) return;
-    this.flush();
-    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, this.chunkSize));
-  }
-
-  bytes(src: Buffer): void {
-    this.ensure(src.length);
-    this.off = cp(this.buf, this.off, src);
-  }
-
-  flush(): void {
-    if (this.off === 0) return;
-    this.done.push(this.buf.subarray(0, this.off));
-    this.buf = Buffer.allocUnsafe(this.chunkSize);
-    this.off = 0;
-  }
-
-  take(): Buffer[] {
-    const out = this.done;
-    this.done = [];
-    return out;
-  }
-}
-
-/**
- * Copies `src[from..]` into `b` at `off`. Short sources (names, `le` parts) are copied by a loop: for a few
- * dozen bytes that is cheaper than `Buffer#copy`'s argument checks and a native call.
- */
-function cp(b: Buffer, off: number, src: Buffer, from = 0): number {
-  const n = src.length;
-  if (n - from < 48) {
-    for (let i = from; i < n; i++) b[off++] = src[i]!;
-    return off;
-  }
-  b.set(from === 0 ? src : src.subarray(from), off);
-  return off + n - from;
-}
-
-function copyLabels(b: Buffer, off: number, start: number, end: number, hasLabels: boolean): number {
-  if (!hasLabels) return off;
-  b[off++] = OPEN_BRACE;
-  b.copyWithin(off, start, end);
-  off += end - start;
-  b[off++] = CLOSE_BRACE;
-  return off;
-}
-
-/** Writes a sample value; safe integers digit by digit, anything else through `formatValue`. */
-function writeNumber(b: Buffer, off: number, v: number): number {
-  if (Number.isInteger(v) && v <= MAX_SAFE && v >= -MAX_SAFE) {
-    let x = v;
-    if (x < 0) {
-      b[off++] = MINUS;
-      x = -x;
-    }
-    if (x < 10) {
-      b[off++] = ZERO + x;
-      return off;
-    }
-    let digits = 1;
-    for (let t = x; t >= 10; t = Math.floor(t / 10)) digits++;
-    let p = off + digits;
-    while (x > 0) {
-      const q = Math.floor(x / 10);
-      b[--p] = ZERO + (x - q * 10);
-      x = q;
-    }
-    return off + digits;
-  }
-  const s = formatValue(v);
-  for (let i = 0; i < s.length; i++) b[off + i] = s.charCodeAt(i);
-  return off + s.length;
-}
-
-/**
- * Label string for an attribute set, in the order of its keys. Keys become label names by
- * {@link sanitizeLabelName}; when two keys give the same label, their values are joined with `;` in the
- * lexicographical order of the original keys (spec: MUST). Values follow {@link attributeString}: one that is not
- * a valid attribute value, or that cannot be read (a throwing getter), leaves its label out. `names` caches
- * label names per key. Never throws: what cannot be read is left out.
- */
-export function labelString(attributes: Attributes, names?: Map<string, string>): string {
-  let keys: string[];
-  try {
-    keys = Object.keys(attributes);
-  } catch {
-    return '';
-  }
-  // Label → [original key, value] pairs, in first-seen order of the labels.
-  const labels = new Map<string, [string, string][]>();
-  for (const key of keys) {
-    let value: string | undefined;
-    try {
-      value = attributeString(attributes[key]);
-    } catch {
-      value = undefined;
-    }
-    if (value === undefined) continue;
-    let label = names?.get(key);
-    if (label === undefined) {
-      label = sanitizeLabelName(key);
-      names?.set(key, label);
-    }
-    const entries = labels.get(label);
-    if (entries) entries.push([key, value]);
-    else labels.set(label, [[key, value]]);
-  }
-  let out = '';
-  for (const [label, entries] of labels) {
-    // Rare: several keys share a label.
-    if (entries.length > 1) entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const value = entries.length === 1 ? entries[0]![1] : entries.map((e) => e[1]).join(';');
-    out += `${out === '' ? '' : ','}${label}="${escapeLabelValue(value)}"`;
-  }
-  return out;
-}
-
-/**
- * An attribute value as label text: strings as they are, numbers and booleans as JavaScript prints them, arrays
- * of those as JSON (`["a","b"]`). Anything else (BigInt, objects, functions, symbols, arrays holding anything
- * but primitives, `null`, `undefined`) is not an OTel attribute value: `undefined`, and the label is left out.
- */
-export function attributeString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (!isAttributeValue(value)) return undefined;
-  return Array.isArray(value) ? JSON.stringify(value) : String(value);
-}
-
 /** The SDK's overflow series carries exactly one attribute, `otel.metric.overflow=true`. */
 function isOverflowSeries(attributes: Attributes): boolean {
   let n = 0;
@@ -774,37 +628,4 @@ function drop(stats: ExpositionStats, metric: MetricData, reason: DropReason, se
   const seen = stats.dropped.get(key);
   if (seen) seen.series += series;
   else stats.dropped.set(key, { instrument, reason, series });
-}
-
-// `\`, `"` and newline have escapes in every text format; no other control character has one that every parser
-// reads (Prometheus's own text parser rejects `\r`), and a raw CR or NEL splits the line for parsers that read
-// with universal newlines (Python's). So those are replaced by U+FFFD, the Unicode replacement character.
-const LABEL_ESCAPES = /[\\"\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const LABEL_ESCAPES_ALL = /[\\"\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-const HELP_ESCAPES = /[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-const HELP_ESCAPES_OM = /[\\"\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-function escapeChar(c: string): string {
-  return c === '\\' ? '\\\\' : c === '"' ? '\\"' : c === '\n' ? '\\n' : '\ufffd';
-}
-
-/**
- * A label value as the text formats want it: `\`, `"` and newline escaped, every other control character (C0,
- * DEL, C1) and U+2028/U+2029 replaced by U+FFFD.
- */
-export function escapeLabelValue(value: string): string {
-  if (!LABEL_ESCAPES.test(value)) return value;
-  return value.replace(LABEL_ESCAPES_ALL, escapeChar);
-}
-
-/** HELP text: as label values, but `"` only in OpenMetrics (text 0.0.4 has no escape for it in HELP). */
-function escapeHelp(help: string, om: boolean): string {
-  return help.replace(om ? HELP_ESCAPES_OM : HELP_ESCAPES, escapeChar);
-}
-
-/** Prometheus float syntax: `NaN`, `+Inf`, `-Inf`, otherwise JavaScript's shortest round-trip form. */
-export function formatValue(v: number): string {
-  if (Number.isFinite(v)) return String(v);
-  if (Number.isNaN(v)) return 'NaN';
-  return v > 0 ? '+Inf' : '-Inf';
 }
