@@ -27,6 +27,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `n` consecutive TCP ports that were all free a moment ago (PM2 gives each instance base port + instance). */
+export async function freePorts(n: number): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    const free = await Promise.all(Array.from({ length: n - 1 }, (_, i) => canListen(base + i + 1)));
+    if (free.every(Boolean)) return base;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 export interface Started {
   child: ChildProcess;
   /** The first capture group of each pattern, in order. */

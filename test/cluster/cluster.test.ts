@@ -1,7 +1,7 @@
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectValidInBothFormats, type ParsedFamily, referenceParse } from '../helpers.js';
-import { freePort, type Started, startProcess, waitFor } from '../processes.js';
+import { freePort, freePorts, type Started, startProcess, waitFor } from '../processes.js';
 
 const FIXTURE = 'test/fixtures/cluster-app.mjs';
 const WORKER_SLOTS = ['1', '2', '3', '4'];
@@ -179,7 +179,7 @@ describe('cluster mode through the register entry', () => {
 
 describe('cluster mode under PM2 cluster mode, where the primary is PM2 itself', () => {
   it('serves each instance on its own port, the configured one plus NODE_APP_INSTANCE', async () => {
-    const port = await freePort();
+    const port = await freePorts(4);
     const c = await startCluster({ PM2_LIKE: '1', METRICS_PORT: String(port) });
     try {
       await load(c.app, 40, 4);
