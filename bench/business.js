@@ -10,7 +10,17 @@
 // Runs on the built dist/ (`npm run build`).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
-import { createAgentMetrics, createJobMetrics, createLlmMetrics } from '../dist/index.js';
+import {
+  createAgentMetrics,
+  createJobMetrics,
+  createLlmMetrics,
+  JOB_DURATION_BUCKETS,
+} from '../dist/index.js';
+import {
+  GEN_AI_AGENT_DURATION_BUCKETS,
+  GEN_AI_DURATION_BUCKETS,
+  GEN_AI_TOKEN_BUCKETS,
+} from '../dist/semconv.js';
 import { createTestMeter } from '../dist/testing/index.js';
 import { environment } from './util.js';
 
@@ -43,7 +53,9 @@ const jobAttrs = { 'job.type': 'email.send' };
 const jobDone = { 'job.type': 'email.send', 'job.outcome': 'success' };
 const hActive = hand.gauge('jobs.active', { labels: ['job.type'] }).bind(jobAttrs);
 const hCompleted = hand.counter('jobs.completed', { labels: ['job.type', 'job.outcome'] }).bind(jobDone);
-const hDuration = hand.timer('jobs.duration', { labels: ['job.type', 'job.outcome'] }).bind(jobDone);
+const hDuration = hand
+  .timer('jobs.duration', { labels: ['job.type', 'job.outcome'], buckets: JOB_DURATION_BUCKETS })
+  .bind(jobDone);
 const handJob = () => {
   hActive.inc();
   const start = now();
@@ -54,15 +66,21 @@ const handJob = () => {
   return result;
 };
 
-// LLM by hand: duration, input and output tokens, cost, on series bound once.
+// LLM by hand: duration, input and output tokens, cost, on series bound once, with the helper's buckets (a
+// different bucket count changes the cost of every observe, which is not what this row measures).
 const llmAttrs = {
   'gen_ai.operation.name': 'chat',
   'gen_ai.provider.name': 'openai',
   'gen_ai.request.model': 'gpt-4o',
   'gen_ai.response.model': 'gpt-4o-2024-08-06',
 };
-const hLlmDuration = hand.timer('gen_ai.client.operation.duration').bind(llmAttrs);
-const hTokens = hand.histogram('gen_ai.client.token.usage', { unit: '{token}' });
+const hLlmDuration = hand
+  .timer('gen_ai.client.operation.duration', { buckets: GEN_AI_DURATION_BUCKETS })
+  .bind(llmAttrs);
+const hTokens = hand.histogram('gen_ai.client.token.usage', {
+  unit: '{token}',
+  buckets: GEN_AI_TOKEN_BUCKETS,
+});
 const hInput = hTokens.bind({ ...llmAttrs, 'gen_ai.token.type': 'input' });
 const hOutput = hTokens.bind({ ...llmAttrs, 'gen_ai.token.type': 'output' });
 const hCost = hand.counter('llm.client.cost').bind(llmAttrs);
@@ -92,7 +110,9 @@ const toolAttrs = {
   'gen_ai.tool.name': 'search',
   'gen_ai.tool.type': 'function',
 };
-const hToolDuration = hand.timer('gen_ai.execute_tool.duration').bind(toolAttrs);
+const hToolDuration = hand
+  .timer('gen_ai.execute_tool.duration', { buckets: GEN_AI_DURATION_BUCKETS })
+  .bind(toolAttrs);
 const hToolCalls = hand.counter('agent.tool_calls').bind({ 'gen_ai.tool.name': 'search' });
 const handTool = () => {
   const start = now();
@@ -103,10 +123,12 @@ const handTool = () => {
 };
 const als = new AsyncLocalStorage();
 const runAttrs = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'triage' };
-const hRun = hand.timer('gen_ai.invoke_agent.duration').bind(runAttrs);
+const hRun = hand
+  .timer('gen_ai.invoke_agent.duration', { buckets: GEN_AI_AGENT_DURATION_BUCKETS })
+  .bind(runAttrs);
 const hSteps = hand.counter('agent.steps').bind({ 'gen_ai.agent.name': 'triage' });
 const hRunTool = hand
-  .timer('gen_ai.execute_tool.duration.run')
+  .timer('gen_ai.execute_tool.duration.run', { buckets: GEN_AI_DURATION_BUCKETS })
   .bind({ ...toolAttrs, 'gen_ai.agent.name': 'triage' });
 const hRunToolCalls = hand
   .counter('agent.tool_calls.run')

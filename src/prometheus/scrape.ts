@@ -4,7 +4,6 @@ import { createDeflate, createGzip } from 'node:zlib';
 import type { CollectionResult, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Encoding } from './negotiation.js';
 import type { ExpositionFormat, ExpositionStats, PrometheusSerializer } from './serializer.js';
-import { metricsView } from './ui.js';
 
 /** An exposition format, or `json`: the live page's view of the OpenMetrics exposition of the same collection. */
 export type BodyFormat = ExpositionFormat | 'json';
@@ -263,8 +262,12 @@ class Production {
     return exposition;
   }
 
-  /** The JSON view of the OpenMetrics body, so page and scrape show the same names and values. */
-  private json(openMetrics: Body): Body {
+  /**
+   * The JSON view of the OpenMetrics body, so page and scrape show the same names and values. The view's code
+   * (and the exposition parser it uses) loads on the first request for it, not at start-up.
+   */
+  private async json(openMetrics: Body): Promise<Body> {
+    const { metricsView } = await import('./metrics-view.js');
     const text = Buffer.concat(openMetrics.chunks as Buffer[], openMetrics.bytes).toString('utf8');
     const json = Buffer.from(JSON.stringify(metricsView(text, Date.now())));
     if (json.length > this.options.maxResponseBytes) {

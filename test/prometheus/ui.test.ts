@@ -3,9 +3,9 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, type MetricsHandle, resolveConfig } from '../../src/index.js';
 import { isLoopback } from '../../src/prometheus/options.js';
-import type { MetricsView } from '../../src/prometheus/ui.js';
+import { type MetricsView, metricsView } from '../../src/prometheus/metrics-view.js';
 import { bucketQuantile } from '../../src/testing/quantile.js';
-import { messageOf, referenceParse } from '../helpers.js';
+import { captureDiag, messageOf, referenceParse } from '../helpers.js';
 import { startEndpoint, TestReader } from './support.js';
 
 let handle: MetricsHandle | undefined;
@@ -114,6 +114,17 @@ describe('the live metrics page', () => {
     expect(card.quantiles!['p50']).toBeCloseTo(0.1);
     expect(card.quantiles!['p95']).toBeCloseTo(1 + (4 * 5) / 9);
     expect(card.quantiles!['p99']).toBeCloseTo(5);
+  });
+
+  it('shows an exposition it cannot read as an empty page, and says so once', () => {
+    const diag = captureDiag();
+    try {
+      expect(metricsView('bad line without value\n', 1)).toEqual({ time: 1, families: [] });
+      expect(metricsView('another bad line\n', 2).families).toEqual([]);
+    } finally {
+      diag.restore();
+    }
+    expect(diag.messages.filter((m) => m.includes('live page cannot read'))).toHaveLength(1);
   });
 
   it('shares one collection between a scrape and the page’s poll', async () => {
