@@ -5,6 +5,7 @@ import { markMetricsRequest } from '../metrics-traffic.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
 import { type ResolvedPrometheusOptions, uiDataPath } from './options.js';
+import { ProtobufSerializer } from './protobuf.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   type BodyFormat,
@@ -16,7 +17,6 @@ import {
 } from './scrape.js';
 import { CardinalityWarnings, type ScrapeErrorType, type SelfMetrics } from './self-metrics.js';
 import { BodySender } from './sender.js';
-import { ProtobufSerializer } from './protobuf.js';
 import { uiPage } from './ui.js';
 
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';

@@ -128,7 +128,7 @@ const EMPTY_ZERO_THRESHOLD = 2 ** -128;
 /** Buckets between two populated ones up to which a span continues (each costs one delta byte). */
 const MAX_SPAN_GAP = 2;
 /** Points between pause points inside a family (see `chunks()`). */
-const PAUSE_EVERY = 2048;
+const PAUSE_EVERY = 1024;
 const PAUSE = Buffer.alloc(0);
 /** Headroom before a family for its length prefix (a varint of at most 5 bytes for 32-bit lengths). */
 const PREFIX = 5;
@@ -218,7 +218,8 @@ export class ProtobufSerializer extends PrometheusSerializer {
         for (let i = 0; i < points.length; i++) {
           const point = points[i]!;
           const { attributes } = point;
-          const pairs = cache.attrs[i] === attributes ? cache.pairs[i]! : this.missPairs(cache, i, attributes);
+          const pairs =
+            cache.attrs[i] === attributes ? cache.pairs[i]! : this.missPairs(cache, i, attributes);
           let written: number;
           if (meta.native) {
             written = this.writeNative(w, scopePairs, pairs, point as DataPoint<ExponentialHistogram>);
@@ -229,7 +230,13 @@ export class ProtobufSerializer extends PrometheusSerializer {
           } else if (meta.type === 'histogram') {
             written = this.writeClassic(w, scopePairs, pairs, point as DataPoint<Histogram>);
           } else {
-            written = writeNumberMetric(w, scopePairs, pairs, point as DataPoint<number>, meta.type === 'counter');
+            written = writeNumberMetric(
+              w,
+              scopePairs,
+              pairs,
+              point as DataPoint<number>,
+              meta.type === 'counter',
+            );
           }
           if (written === 0) {
             invalid++;
@@ -319,7 +326,11 @@ export class ProtobufSerializer extends PrometheusSerializer {
     const { boundaries, counts } = h.buckets;
     const exemplars = exemplarsOf(point);
     w.ensure(
-      METRIC_BYTES + scope.length + pairs.length + (boundaries.length + 1) * BUCKET_BYTES + exemplarBytes(exemplars),
+      METRIC_BYTES +
+        scope.length +
+        pairs.length +
+        (boundaries.length + 1) * BUCKET_BYTES +
+        exemplarBytes(exemplars),
     );
     const m = w.begin(FAMILY_METRIC);
     w.bytes(scope);
@@ -595,7 +606,13 @@ function mergeBuckets(
  * {@link MAX_SPAN_GAP} empty buckets (written as zero counts); the first span's offset is its first index,
  * each later one's the gap after the previous span.
  */
-function writeSpans(w: ProtoWriter, spanTag: number, deltaTag: number, index: number[], count: number[]): void {
+function writeSpans(
+  w: ProtoWriter,
+  spanTag: number,
+  deltaTag: number,
+  index: number[],
+  count: number[],
+): void {
   const n = index.length;
   if (n === 0) return;
   let start = 0;

@@ -260,7 +260,11 @@ export class PrometheusSerializer {
         const points = metric.dataPoints.length;
         const existing = families.get(meta.name);
         // Native and classic histograms stay apart: Prometheus 2.x decides by a family's first metric.
-        if (existing !== undefined && existing.meta.type === meta.type && existing.meta.native === meta.native) {
+        if (
+          existing !== undefined &&
+          existing.meta.type === meta.type &&
+          existing.meta.native === meta.native
+        ) {
           if (existing.members.every((m) => m.scope !== scopeBytes)) {
             existing.members.push({ scope: scopeBytes, metric });
             existing.points += points;
