@@ -35,7 +35,6 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import {
   type DataPoint,
-  DataPointType,
   type ExponentialHistogram,
   type Histogram,
   type MetricData,
