@@ -1,8 +1,9 @@
 // Serialization of one collection, in process, for N = 1k and 10k series (BENCH_SIZES): our text 0.0.4 writer
 // vs our protobuf writer (src/prometheus/protobuf.ts) vs protobufjs encoding the same families (the library
 // route: build MetricFamily objects from the collection, then encodeDelimited). The collection is taken once
-// and serialized repeatedly, so only serialization is timed. A last row serves the histograms as exponential
-// (native) histograms in protobuf. Also the import time of our module and of protobufjs, in fresh processes.
+// and serialized repeatedly, so only serialization is timed. A fourth column serves the same data with the
+// histograms as exponential (native) histograms in protobuf. Also the import time of our module and of
+// protobufjs, in fresh processes.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { AggregationType, DataPointType, MeterProvider } from '@opentelemetry/sdk-metrics';
@@ -10,7 +11,7 @@ import protobuf from 'protobufjs';
 import { ProtobufSerializer } from '../dist/prometheus/protobuf.js';
 import { PrometheusReader } from '../dist/prometheus/reader.js';
 import { populateOtel } from './fixture.js';
-import { environment, fmt, gc, median } from './util.js';
+import { environment, fmt, gc } from './util.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
 // Enough untimed runs for V8 to optimize each writer (measured: the protobuf writer's first ~20 runs over
@@ -116,52 +117,55 @@ function importMs(specifier, base) {
   return times.sort((a, b) => a - b)[3];
 }
 
+/**
+ * Median ms of each contender, timed in interleaved rounds (one run of each per round, after `WARMUP` rounds)
+ * so that load spikes on a shared machine hit all of them alike.
+ */
+function interleaved(contenders, runs) {
+  for (let i = 0; i < WARMUP; i++) for (const fn of contenders) fn();
+  const times = contenders.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    contenders.forEach((fn, i) => {
+      const t = performance.now();
+      fn();
+      times[i].push(performance.now() - t);
+    });
+  }
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
+}
+
 console.log(environment());
 console.log(
-  'series | text ms | protobuf ms | protobufjs ms | text/protobuf | protobufjs/protobuf | text MB | protobuf MB',
+  'series | text ms | protobuf ms | protobufjs ms | protobuf, native ms | text/protobuf | protobufjs/protobuf | ' +
+    'text MB | protobuf MB | native MB',
 );
 for (const n of SIZES) {
-  const runs = 20;
-  const { resourceMetrics: rm, provider } = await collection(n, false);
+  const classic = await collection(n, false);
+  const native = await collection(n, true);
   const serializer = new ProtobufSerializer();
-  let textBytes = 0;
-  let protoBytes = 0;
-  // Each contender warmed up on the same collection first, then timed; the machine load is shared alike.
-  const textMs = await median(
-    () => {
-      textBytes = drain(serializer, rm, 'text');
-    },
-    { runs, warmup: WARMUP },
+  const bytes = { text: 0, protobuf: 0, native: 0 };
+  const [textMs, protoMs, pbjsMs, nativeMs] = interleaved(
+    [
+      () => {
+        bytes.text = drain(serializer, classic.resourceMetrics, 'text');
+      },
+      () => {
+        bytes.protobuf = drain(serializer, classic.resourceMetrics, 'protobuf');
+      },
+      () => protobufjs(classic.resourceMetrics),
+      () => {
+        bytes.native = drain(serializer, native.resourceMetrics, 'protobuf');
+      },
+    ],
+    20,
   );
-  const protoMs = await median(
-    () => {
-      protoBytes = drain(serializer, rm, 'protobuf');
-    },
-    { runs, warmup: WARMUP },
-  );
-  const pbjsMs = await median(() => protobufjs(rm), { runs, warmup: WARMUP });
   console.log(
     `${String(n).padStart(6)} | ${fmt(textMs).padStart(7)} | ${fmt(protoMs).padStart(11)} | ` +
-      `${fmt(pbjsMs).padStart(13)} | ${(textMs / protoMs).toFixed(2).padStart(12)}x | ` +
-      `${(pbjsMs / protoMs).toFixed(1).padStart(18)}x | ${(textBytes / 1e6).toFixed(2).padStart(7)} | ` +
-      `${(protoBytes / 1e6).toFixed(2)}`,
+      `${fmt(pbjsMs).padStart(13)} | ${fmt(nativeMs).padStart(19)} | ${(textMs / protoMs).toFixed(2).padStart(12)}x | ` +
+      `${(pbjsMs / protoMs).toFixed(1).padStart(18)}x | ${(bytes.text / 1e6).toFixed(2).padStart(7)} | ` +
+      `${(bytes.protobuf / 1e6).toFixed(2).padStart(11)} | ${(bytes.native / 1e6).toFixed(2)}`,
   );
-  await provider.shutdown();
-  gc();
-
-  const native = await collection(n, true);
-  const nativeSerializer = new ProtobufSerializer();
-  let nativeBytes = 0;
-  const nativeMs = await median(
-    () => {
-      nativeBytes = drain(nativeSerializer, native.resourceMetrics, 'protobuf');
-    },
-    { runs, warmup: WARMUP },
-  );
-  console.log(
-    `${String(n).padStart(6)} | histograms as native histograms: protobuf ${fmt(nativeMs)} ms, ` +
-      `${(nativeBytes / 1e6).toFixed(2)} MB`,
-  );
+  await classic.provider.shutdown();
   await native.provider.shutdown();
   gc();
 }

@@ -33,12 +33,12 @@
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import {
-  type DataPoint,
-  type ExponentialHistogram,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
+import type {
+  DataPoint,
+  ExponentialHistogram,
+  Histogram,
+  MetricData,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { type Exemplar, exemplarsOf } from '../exemplars.js';
 import { SUMMARY_SERIES, type SummaryMetricData } from '../instruments/summary.js';
@@ -331,9 +331,7 @@ export class ProtobufSerializer extends PrometheusSerializer {
         (boundaries.length + 1) * BUCKET_BYTES +
         exemplarBytes(exemplars),
     );
-    const m = w.begin(FAMILY_METRIC);
-    w.bytes(scope);
-    w.bytes(pairs);
+    const m = w.metric(scope, pairs);
     const hm = w.begin(METRIC_HISTOGRAM);
     w.varintField(HISTOGRAM_COUNT, h.count);
     if (h.sum !== undefined) w.double(HISTOGRAM_SUM, h.sum);
@@ -370,9 +368,7 @@ export class ProtobufSerializer extends PrometheusSerializer {
         (classic + 1) * BUCKET_BYTES +
         2 * exemplarBytes(exemplars),
     );
-    const m = w.begin(FAMILY_METRIC);
-    w.bytes(scope);
-    w.bytes(pairs);
+    const m = w.metric(scope, pairs);
     const hm = w.begin(METRIC_HISTOGRAM);
     w.varintField(HISTOGRAM_COUNT, h.count);
     if (h.sum !== undefined) w.double(HISTOGRAM_SUM, h.sum);
@@ -449,9 +445,7 @@ export class ProtobufSerializer extends PrometheusSerializer {
         this.summaryPairs.set(s.attributes, pairs);
       }
       w.ensure(METRIC_BYTES + scope.length + pairs.length + perSeries * QUANTILE_BYTES);
-      const m = w.begin(FAMILY_METRIC);
-      w.bytes(scope);
-      w.bytes(pairs);
+      const m = w.metric(scope, pairs);
       const sm = w.begin(METRIC_SUMMARY);
       w.varintField(SUMMARY_COUNT, s.count);
       w.double(SUMMARY_SUM, s.sum);
@@ -516,9 +510,7 @@ function writeNumberMetric(
   if (counter && !(value >= 0)) return 0;
   const exemplars = counter ? exemplarsOf(point) : undefined;
   w.ensure(METRIC_BYTES + scope.length + pairs.length + exemplarBytes(exemplars));
-  const m = w.begin(FAMILY_METRIC);
-  w.bytes(scope);
-  w.bytes(pairs);
+  const m = w.metric(scope, pairs);
   const v = w.begin(counter ? METRIC_COUNTER : METRIC_GAUGE);
   w.double(VALUE, value);
   if (counter) {
@@ -889,6 +881,14 @@ class ProtoWriter {
     if (seconds !== 0) this.varintField(TIMESTAMP_SECONDS, seconds);
     if (nanos !== 0) this.varintField(TIMESTAMP_NANOS, Math.min(nanos, 999_999_999));
     this.end(m);
+  }
+
+  /** Starts a `Metric` of the family with its label pairs (scope's, then the series'); returns its mark. */
+  metric(scope: Buffer, pairs: Buffer): number {
+    const m = this.begin(FAMILY_METRIC);
+    this.bytes(scope);
+    this.bytes(pairs);
+    return m;
   }
 
   /** Starts a nested message: its tag and a one-byte length placeholder; returns the placeholder's offset. */

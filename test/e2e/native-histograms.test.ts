@@ -10,22 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root } from '../deploy/support.js';
 import { freePort, startProcess, waitFor } from '../processes.js';
-
-/** Deterministic log-normal latencies around 50 ms (a known distribution, the same on every run). */
-function lognormal(n: number, seed: number): number[] {
-  let s = seed;
-  const uniform = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return (s + 0.5) / 2 ** 31;
-  };
-  return Array.from({ length: n }, () => {
-    const z = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-    return Math.round(Math.exp(Math.log(0.05) + 0.8 * z) * 1e6) / 1e6;
-  });
-}
+import { lognormal } from '../prometheus/lognormal.js';
 
 const PRIMER = 0.5;
-const VALUES = lognormal(2000, 11);
+// Rounded to microseconds, as a latency would be.
+const VALUES = lognormal(2000, 11, 0.05, 0.8).map((v) => Math.round(v * 1e6) / 1e6);
 const TRACE_IDS = [
   '4bf92f3577b34da6a3ce929d0e0e4736',
   '0af7651916cd43dd8448eb211c80319c',

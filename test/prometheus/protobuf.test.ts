@@ -15,6 +15,7 @@ import { negotiateFormat, PROTOBUF_CONTENT_TYPE } from '../../src/prometheus/neg
 import { ProtobufSerializer } from '../../src/prometheus/protobuf.js';
 import type { ExpositionStats } from '../../src/prometheus/serializer.js';
 import { referenceParse } from '../helpers.js';
+import { lognormal } from './lognormal.js';
 import {
   decodeFamilies,
   labelsOf,
@@ -110,19 +111,6 @@ function expectedBuckets(values: number[], schema: number, sign: 1 | -1): Map<nu
     out.set(k, (out.get(k) ?? 0) + 1);
   }
   return out;
-}
-
-/** A deterministic log-normal sample: latencies around 50 ms, spread over two orders of magnitude. */
-function lognormal(n: number, seed = 7): number[] {
-  let s = seed;
-  const uniform = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return (s + 0.5) / 2 ** 31;
-  };
-  return Array.from({ length: n }, () => {
-    const z = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-    return Math.exp(Math.log(0.05) + z);
-  });
 }
 
 function exemplar(value: number, i: number, timestamp = 1_764_000_000_000 + i * 1000.5): Exemplar {
@@ -224,7 +212,7 @@ describe('ProtobufSerializer', () => {
   });
 
   it('serves an exponential histogram as a native histogram with the recorded buckets, zeros, sum and count', async () => {
-    const values = [...lognormal(2000), 0, 0, 0];
+    const values = [...lognormal(2000, 7), 0, 0, 0];
     const rm = await collect(
       (p) => {
         const h = p.getMeter('m').createHistogram('latency', { unit: 's' });
@@ -261,7 +249,7 @@ describe('ProtobufSerializer', () => {
       [{ instrumentName: 'signed', aggregation: EXPONENTIAL }],
     );
     const point = pointsOf<ExponentialHistogram>(rm, 'signed')[0]!;
-    point.value = {
+    (point as { value: ExponentialHistogram }).value = {
       count: 14,
       sum: -1.5,
       scale: 3,
@@ -333,7 +321,12 @@ describe('ProtobufSerializer', () => {
       [{ instrumentName: 'empty', aggregation: EXPONENTIAL }],
     );
     const point = pointsOf<ExponentialHistogram>(rm, 'empty')[0]!;
-    point.value = { ...point.value, count: 0, sum: 0, positive: { offset: 0, bucketCounts: [] } };
+    (point as { value: ExponentialHistogram }).value = {
+      ...point.value,
+      count: 0,
+      sum: 0,
+      positive: { offset: 0, bucketCounts: [] },
+    };
     const h = histogramOf(protobufOf(new ProtobufSerializer(), rm), 'empty');
     expect(h.zero_threshold).toBe(2 ** -128);
     expect(h.sample_count).toBe(0);
@@ -346,7 +339,7 @@ describe('ProtobufSerializer', () => {
       [{ instrumentName: 'coarse', aggregation: EXPONENTIAL }],
     );
     const point = pointsOf<ExponentialHistogram>(rm, 'coarse')[0]!;
-    point.value = { ...point.value, scale: -5 };
+    (point as { value: ExponentialHistogram }).value = { ...point.value, scale: -5 };
     const stats: ExpositionStats = { series: 0, overflow: new Map() };
     const families = protobufOf(new ProtobufSerializer({ targetInfo: false }), rm, stats);
     expect(families.find((f) => f.name === 'coarse')?.metric ?? []).toEqual([]);
@@ -406,7 +399,7 @@ describe('ProtobufSerializer', () => {
   });
 
   it('with nativeHistogramClassicBuckets, sends classic buckets derived from the native ones, carrying the exemplars', async () => {
-    const values = [...lognormal(300), 0];
+    const values = [...lognormal(300, 7), 0];
     const rm = await collect(
       (p) => {
         const h = p.getMeter('m').createHistogram('both');
