@@ -1,4 +1,4 @@
-import type { ExpositionFormat } from './serializer.js';
+import type { WireFormat } from './protobuf.js';
 
 /** Prometheus text format 0.0.4, the format every scraper understands. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -9,7 +9,7 @@ export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1
 export const PROTOBUF_CONTENT_TYPE =
   'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
-export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
+export const CONTENT_TYPES: Readonly<Record<WireFormat, string>> = {
   text: TEXT_CONTENT_TYPE,
   openmetrics: OPENMETRICS_CONTENT_TYPE,
   protobuf: PROTOBUF_CONTENT_TYPE,
@@ -38,7 +38,7 @@ interface MediaRange {
  * text/plain;version=0.0.4;q=0.3,*\/*;q=0.2`: OpenMetrics 1.0 wins. The `escaping` parameter needs nothing
  * from us: names are always translated to the legacy character set, which every escaping scheme accepts.
  */
-export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+export function negotiateFormat(accept: string | undefined): WireFormat {
   if (accept === undefined || accept === '') return 'text';
   let openMetrics = 0;
   let text = 0;

@@ -63,6 +63,9 @@ import {
   type SerializerOptions,
 } from './serializer.js';
 
+/** What the endpoint serves: the text formats and `protobuf` (delimited `MetricFamily` messages). */
+export type WireFormat = ExpositionFormat | 'protobuf';
+
 export interface ProtobufSerializerOptions extends SerializerOptions {
   /**
    * In the protobuf format, send classic buckets (derived from the native buckets' boundaries) with every
@@ -182,7 +185,7 @@ export class ProtobufSerializer extends PrometheusSerializer {
    */
   override *chunks(
     resourceMetrics: ResourceMetrics,
-    format: ExpositionFormat = 'text',
+    format: WireFormat = 'text',
     stats?: ExpositionStats,
   ): Generator<Buffer, void, undefined> {
     if (format !== 'protobuf') {

@@ -22,11 +22,8 @@ import { ByteWriter, CLOSE_BRACE, copyLabels, cp, OPEN_BRACE, writeNumber } from
 import { escapeHelp, escapeLabelValue, formatValue, labelString } from './labels.js';
 import { familyName, type PromType, unitSuffix } from './naming.js';
 
-/**
- * `text` is the Prometheus text format 0.0.4; `openmetrics` is OpenMetrics 1.0 text; `protobuf` is delimited
- * `io.prometheus.client.MetricFamily` messages, served by `ProtobufSerializer` (protobuf.ts).
- */
-export type ExpositionFormat = 'text' | 'openmetrics' | 'protobuf';
+/** `text` is the Prometheus text format 0.0.4; `openmetrics` is OpenMetrics 1.0 text. */
+export type ExpositionFormat = 'text' | 'openmetrics';
 
 export interface SerializerOptions {
   /** Emit `target_info` with the resource attributes. Default `true`. */
