@@ -7,9 +7,11 @@
  * then bytes) and cannot reuse anything between scrapes; it also adds a dependency and its import time to every
  * app. Here the label pairs of a series are encoded once and cached (as the text serializer caches label
  * strings), and every scrape writes straight into preallocated chunks. Measured with
- * `npm exec -- node bench/run.js prometheus-protobuf` (2-core VM, shared and busy, 2026-12-02), 10k series:
- * see docs/benchmarks.md — this encoder is faster than our text serializer and several times faster than
- * protobufjs encoding the same families from prebuilt objects.
+ * `npm exec -- node bench/run.js prometheus-protobuf` (2026-12-02, 2-core VM shared with five other jobs, load
+ * average 9–20, so absolute times are noisy; contenders interleaved): at 10k series this writer took 11.5–16.8 ms
+ * against 27.8–32.3 ms for our text writer (1.7–2.8× faster, and a third of the bytes) and 159–172 ms for
+ * protobufjs encoding the same families (9.5–15× slower); importing protobufjs costs 258–556 ms against
+ * 44–47 ms for this module on that machine (docs/benchmarks.md).
  *
  * What is shared with the text formats (`PrometheusSerializer`): family grouping, names, the conflict rules and
  * the drop/overflow statistics (`families()`), label names and values (the text label string of a series, read
