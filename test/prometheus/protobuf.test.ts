@@ -348,7 +348,7 @@ describe('ProtobufSerializer', () => {
     ]);
   });
 
-  it('serves exemplars on counters and classic buckets, placed by value', async () => {
+  it('serves exemplars on counters and classic buckets, placed by value, the latest per bucket', async () => {
     const rm = await collect((p) => {
       const m = p.getMeter('m');
       m.createCounter('requests').add(5);
@@ -360,7 +360,14 @@ describe('ProtobufSerializer', () => {
     const histogram = pointsOf<unknown>(rm, 'duration')[0]! as DataPoint<unknown> & {
       [EXEMPLARS]?: Exemplar[];
     };
-    histogram[EXEMPLARS] = [exemplar(0.05, 3), exemplar(0.5, 4), exemplar(5, 5)];
+    // Two older ones land in the first bucket too, one before and one after the newest: the newest is kept.
+    histogram[EXEMPLARS] = [
+      exemplar(0.07, 8, 1_700_000_000_000),
+      exemplar(0.05, 3),
+      exemplar(0.5, 4),
+      exemplar(5, 5),
+      exemplar(0.08, 9, 1_600_000_000_000),
+    ];
     const families = protobufOf(new ProtobufSerializer(), rm);
     const c = families.find((f) => f.name === 'requests_total')!.metric[0]!.counter!;
     expect(c.exemplar).toEqual({
