@@ -523,6 +523,25 @@ describe('the protobuf format on the endpoint', () => {
     expect(labelsOf(orders.metric[0]!)).toMatchObject({ region: 'eu' });
   });
 
+  it('serves a family larger than a pause interval whole, plain and gzipped', async () => {
+    const served = await serveMeter({ coalesceWindow: 0, compressionThreshold: 0 });
+    close = served.close;
+    const wide = served.meter.createCounter('wide');
+    for (let i = 0; i < 1500; i++) wide.add(i, { id: String(i) });
+    for (const encoding of ['identity', 'gzip']) {
+      const res = await fetch(served.url, {
+        headers: { Accept: PROMETHEUS_2_42_PROTOBUF, 'Accept-Encoding': encoding },
+      });
+      const family = decodeFamilies(new Uint8Array(await res.arrayBuffer())).find(
+        (f) => f.name === 'wide_total',
+      );
+      expect(
+        family?.metric.map((m) => m.counter!.value),
+        encoding,
+      ).toEqual(Array.from({ length: 1500 }, (_, i) => i));
+    }
+  });
+
   it('compresses protobuf like the text formats when asked', async () => {
     const served = await serveMeter({ compressionThreshold: 0 });
     close = served.close;
