@@ -65,7 +65,7 @@ const OPTION_PATHS = [
     path: true,
     targetInfo: true,
     scopeInfo: true,
-    nativeHistogramClassicBuckets: true,
+    nativeWithClassic: true,
     listen: true,
     healthPath: true,
     readyPath: true,

@@ -28,7 +28,7 @@ export type EndpointOptions = Pick<
   | 'path'
   | 'targetInfo'
   | 'scopeInfo'
-  | 'nativeHistogramClassicBuckets'
+  | 'nativeWithClassic'
   | 'healthPath'
   | 'readyPath'
   | 'authToken'
@@ -103,7 +103,7 @@ export class MetricsEndpoint {
     const serializer = new ProtobufSerializer({
       targetInfo: options.targetInfo,
       scopeInfo: options.scopeInfo,
-      nativeHistogramClassicBuckets: options.nativeHistogramClassicBuckets,
+      nativeWithClassic: options.nativeWithClassic,
     });
     const cardinality = new CardinalityWarnings();
     this.producer = new ScrapeProducer(source, serializer, options, {

@@ -21,9 +21,9 @@ export interface PrometheusOptions {
    * In the protobuf format (which Prometheus asks for when native histograms are on), send classic buckets
    * alongside each native histogram, derived from its exponential buckets (bounds ±base^k and 0), for servers
    * that keep both (`scrape_classic_histograms`, `always_scrape_classic_histograms`). Explicit-bucket histograms
-   * are always classic. Default `false`. Env `OMB_PROMETHEUS_NATIVE_HISTOGRAM_CLASSIC_BUCKETS`.
+   * are always classic. Default `false`. Env `OMB_PROMETHEUS_NATIVE_WITH_CLASSIC`.
    */
-  nativeHistogramClassicBuckets?: boolean;
+  nativeWithClassic?: boolean;
   /**
    * Serve on our own port. `false` starts no server: mount `createMetricsHandler()` in your app instead.
    * Default `true`. Env `OMB_PROMETHEUS_LISTEN`.
@@ -131,7 +131,7 @@ export const PROMETHEUS_DEFAULTS = Object.freeze({
   path: '/metrics',
   targetInfo: true,
   scopeInfo: true,
-  nativeHistogramClassicBuckets: false,
+  nativeWithClassic: false,
   listen: true,
   healthPath: '/healthz',
   readyPath: '/readyz',
@@ -160,7 +160,7 @@ export const PROMETHEUS_ENV = Object.freeze({
   OMB_PROMETHEUS_PATH: 'prometheus.path',
   OMB_PROMETHEUS_TARGET_INFO: 'prometheus.targetInfo',
   OMB_PROMETHEUS_SCOPE_INFO: 'prometheus.scopeInfo',
-  OMB_PROMETHEUS_NATIVE_HISTOGRAM_CLASSIC_BUCKETS: 'prometheus.nativeHistogramClassicBuckets',
+  OMB_PROMETHEUS_NATIVE_WITH_CLASSIC: 'prometheus.nativeWithClassic',
   OMB_PROMETHEUS_LISTEN: 'prometheus.listen',
   OMB_PROMETHEUS_HEALTH_PATH: 'prometheus.healthPath',
   OMB_PROMETHEUS_READY_PATH: 'prometheus.readyPath',
@@ -225,7 +225,7 @@ export function resolvePrometheus(
   const path = urlPath(s, 'path');
   const targetInfo = s.bool('targetInfo');
   const scopeInfo = s.bool('scopeInfo');
-  const nativeHistogramClassicBuckets = s.bool('nativeHistogramClassicBuckets');
+  const nativeWithClassic = s.bool('nativeWithClassic');
   const listen = s.bool('listen');
   const healthPath = urlPath(s, 'healthPath');
   const readyPath = urlPath(s, 'readyPath');
@@ -257,7 +257,7 @@ export function resolvePrometheus(
     path,
     targetInfo,
     scopeInfo,
-    nativeHistogramClassicBuckets,
+    nativeWithClassic,
     listen,
     healthPath,
     readyPath,

@@ -30,7 +30,7 @@
  *   `exemplars` field (Prometheus ≥ 2.52 reads all of them) and, for older Prometheus which reads a native
  *   histogram's exemplars from its classic `bucket` entries (2.42: one per scrape), on one `+Inf` bucket carrying the
  *   latest exemplar (a `+Inf` bucket with the total count is a valid classic bucket, as client_golang does).
- *   With `nativeHistogramClassicBuckets`, classic buckets derived from the native ones are sent alongside and
+ *   With `nativeWithClassic`, classic buckets derived from the native ones are sent alongside and
  *   carry the exemplars instead.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
@@ -74,7 +74,7 @@ export interface ProtobufSerializerOptions extends SerializerOptions {
    * native histogram, for Prometheus servers that also keep classic histograms (`scrape_classic_histograms`,
    * `always_scrape_classic_histograms`). Default `false`.
    */
-  readonly nativeHistogramClassicBuckets?: boolean;
+  readonly nativeWithClassic?: boolean;
 }
 
 // Field tags (field number << 3 | wire type) of metrics.proto; wire types: 0 varint, 1 64-bit, 2 length-delimited.
@@ -176,7 +176,7 @@ export class ProtobufSerializer extends PrometheusSerializer {
 
   constructor(options: ProtobufSerializerOptions = {}) {
     super(options);
-    this.classicWithNative = options.nativeHistogramClassicBuckets ?? false;
+    this.classicWithNative = options.nativeWithClassic ?? false;
     this.protoChunkSize = Math.max(1024, options.chunkSize ?? 65536);
   }
 

@@ -405,7 +405,7 @@ describe('ProtobufSerializer', () => {
     expect(h.bucket[0]!.exemplar?.value).toBe(0.4);
   });
 
-  it('with nativeHistogramClassicBuckets, sends classic buckets derived from the native ones, carrying the exemplars', async () => {
+  it('with nativeWithClassic, sends classic buckets derived from the native ones, carrying the exemplars', async () => {
     const values = [...lognormal(300, 7), 0];
     const rm = await collect(
       (p) => {
@@ -416,10 +416,7 @@ describe('ProtobufSerializer', () => {
     );
     const point = pointsOf<unknown>(rm, 'both')[0]! as DataPoint<unknown> & { [EXEMPLARS]?: Exemplar[] };
     point[EXEMPLARS] = [exemplar(0, 1), exemplar(values[0]!, 2)];
-    const h = histogramOf(
-      protobufOf(new ProtobufSerializer({ nativeHistogramClassicBuckets: true }), rm),
-      'both',
-    );
+    const h = histogramOf(protobufOf(new ProtobufSerializer({ nativeWithClassic: true }), rm), 'both');
     expect(h.schema).toBeDefined();
     expect(h.bucket.length).toBeGreaterThan(3);
     const bounds = h.bucket.map((b) => b.upper_bound);
