@@ -12,6 +12,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const BENCHMARKS = {
   'prometheus-serialize': 'prometheus-serialize.js',
   'prometheus-serialize-ab': 'prometheus-serialize-ab.js',
+  'prometheus-protobuf': 'prometheus-protobuf.js',
   'prometheus-http': 'prometheus-http.js',
   'prometheus-heap': 'prometheus-heap.js',
   'prometheus-eventloop': 'prometheus-eventloop.js',

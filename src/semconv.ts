@@ -167,6 +167,10 @@ export const ATTR_OMB_OUTCOME = 'outcome';
 
 /** The Prometheus label of a summary's quantile samples (reserved on summaries). */
 export const PROM_QUANTILE_LABEL = 'quantile';
+/** Exemplar label with the sampled span's trace id (OpenMetrics and protobuf exemplars; the spec's name). */
+export const PROM_EXEMPLAR_TRACE_ID = 'trace_id';
+/** Exemplar label with the sampled span's id. */
+export const PROM_EXEMPLAR_SPAN_ID = 'span_id';
 /** The Prometheus label of a histogram's bucket samples (reserved on histograms). */
 export const PROM_LE_LABEL = 'le';
 /** Why a callback failed: `error` (threw or rejected) or `timeout` (did not settle by its deadline). */

@@ -65,6 +65,7 @@ const OPTION_PATHS = [
     path: true,
     targetInfo: true,
     scopeInfo: true,
+    nativeWithClassic: true,
     listen: true,
     healthPath: true,
     readyPath: true,

@@ -5,6 +5,7 @@ import { markMetricsRequest } from '../metrics-traffic.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
 import { type ResolvedPrometheusOptions, uiDataPath } from './options.js';
+import { ProtobufSerializer } from './protobuf.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   type BodyFormat,
@@ -16,7 +17,6 @@ import {
 } from './scrape.js';
 import { CardinalityWarnings, type ScrapeErrorType, type SelfMetrics } from './self-metrics.js';
 import { BodySender } from './sender.js';
-import { PrometheusSerializer } from './serializer.js';
 import { uiPage } from './ui.js';
 
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
@@ -28,6 +28,7 @@ export type EndpointOptions = Pick<
   | 'path'
   | 'targetInfo'
   | 'scopeInfo'
+  | 'nativeWithClassic'
   | 'healthPath'
   | 'readyPath'
   | 'authToken'
@@ -99,9 +100,10 @@ export class MetricsEndpoint {
     private readonly selfMetrics?: SelfMetrics,
     hooks: ScrapeHooks = {},
   ) {
-    const serializer = new PrometheusSerializer({
+    const serializer = new ProtobufSerializer({
       targetInfo: options.targetInfo,
       scopeInfo: options.scopeInfo,
+      nativeWithClassic: options.nativeWithClassic,
     });
     const cardinality = new CardinalityWarnings();
     this.producer = new ScrapeProducer(source, serializer, options, {

@@ -1,13 +1,18 @@
-import type { ExpositionFormat } from './serializer.js';
+import type { WireFormat } from './protobuf.js';
 
 /** Prometheus text format 0.0.4, the format every scraper understands. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 /** OpenMetrics 1.0 text. */
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
+/** The Prometheus protobuf format: varint-delimited `io.prometheus.client.MetricFamily` messages. */
+export const PROTOBUF_CONTENT_TYPE =
+  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+
+export const CONTENT_TYPES: Readonly<Record<WireFormat, string>> = {
   text: TEXT_CONTENT_TYPE,
   openmetrics: OPENMETRICS_CONTENT_TYPE,
+  protobuf: PROTOBUF_CONTENT_TYPE,
 };
 
 /** Compressions we produce. */
@@ -20,7 +25,10 @@ interface MediaRange {
 }
 
 /**
- * Picks the exposition format for an `Accept` header. OpenMetrics is chosen when the client names
+ * Picks the exposition format for an `Accept` header. Protobuf (`application/vnd.google.protobuf;
+ * proto=io.prometheus.client.MetricFamily;encoding=delimited`) is chosen when the client ranks it above every
+ * text format: Prometheus asks for it first when native histograms are on (2.42: q=1 against OpenMetrics'
+ * 0.8). OpenMetrics is chosen when the client names
  * `application/openmetrics-text` (version 1.0.0, 0.0.1 — which Prometheus 2 asks for and which this output
  * also satisfies — or no version) with a quality at least as high as any text alternative; everything else,
  * including no header, `*\/*` and unknown types, gets text 0.0.4 (the issue's rule: never 406 a scraper).
@@ -30,13 +38,21 @@ interface MediaRange {
  * text/plain;version=0.0.4;q=0.3,*\/*;q=0.2`: OpenMetrics 1.0 wins. The `escaping` parameter needs nothing
  * from us: names are always translated to the legacy character set, which every escaping scheme accepts.
  */
-export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+export function negotiateFormat(accept: string | undefined): WireFormat {
   if (accept === undefined || accept === '') return 'text';
   let openMetrics = 0;
   let text = 0;
+  let protobuf = 0;
   for (const range of parseList(accept)) {
     if (range.q <= 0) continue;
-    if (range.type === 'application/openmetrics-text') {
+    if (range.type === 'application/vnd.google.protobuf') {
+      if (
+        range.params.get('proto')?.toLowerCase() === 'io.prometheus.client.metricfamily' &&
+        range.params.get('encoding') === 'delimited'
+      ) {
+        protobuf = Math.max(protobuf, range.q);
+      }
+    } else if (range.type === 'application/openmetrics-text') {
       const version = range.params.get('version');
       if (version === undefined || version === '1.0.0' || version === '0.0.1') {
         openMetrics = Math.max(openMetrics, range.q);
@@ -45,6 +61,8 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
       text = Math.max(text, range.q);
     }
   }
+  // Protobuf only when ranked strictly highest: on a tie the text formats, which every client can read, win.
+  if (protobuf > 0 && protobuf > openMetrics && protobuf > text) return 'protobuf';
   return openMetrics > 0 && openMetrics >= text ? 'openmetrics' : 'text';
 }
 

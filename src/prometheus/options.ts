@@ -18,6 +18,13 @@ export interface PrometheusOptions {
   /** Add `otel_scope_name` / `otel_scope_version` labels to every series. Default `true`. Env `OMB_PROMETHEUS_SCOPE_INFO`. */
   scopeInfo?: boolean;
   /**
+   * In the protobuf format (which Prometheus asks for when native histograms are on), send classic buckets
+   * alongside each native histogram, derived from its exponential buckets (bounds ±base^k and 0), for servers
+   * that keep both (`scrape_classic_histograms`, `always_scrape_classic_histograms`). Explicit-bucket histograms
+   * are always classic. Default `false`. Env `OMB_PROMETHEUS_NATIVE_WITH_CLASSIC`.
+   */
+  nativeWithClassic?: boolean;
+  /**
    * Serve on our own port. `false` starts no server: mount `createMetricsHandler()` in your app instead.
    * Default `true`. Env `OMB_PROMETHEUS_LISTEN`.
    */
@@ -124,6 +131,7 @@ export const PROMETHEUS_DEFAULTS = Object.freeze({
   path: '/metrics',
   targetInfo: true,
   scopeInfo: true,
+  nativeWithClassic: false,
   listen: true,
   healthPath: '/healthz',
   readyPath: '/readyz',
@@ -152,6 +160,7 @@ export const PROMETHEUS_ENV = Object.freeze({
   OMB_PROMETHEUS_PATH: 'prometheus.path',
   OMB_PROMETHEUS_TARGET_INFO: 'prometheus.targetInfo',
   OMB_PROMETHEUS_SCOPE_INFO: 'prometheus.scopeInfo',
+  OMB_PROMETHEUS_NATIVE_WITH_CLASSIC: 'prometheus.nativeWithClassic',
   OMB_PROMETHEUS_LISTEN: 'prometheus.listen',
   OMB_PROMETHEUS_HEALTH_PATH: 'prometheus.healthPath',
   OMB_PROMETHEUS_READY_PATH: 'prometheus.readyPath',
@@ -216,6 +225,7 @@ export function resolvePrometheus(
   const path = urlPath(s, 'path');
   const targetInfo = s.bool('targetInfo');
   const scopeInfo = s.bool('scopeInfo');
+  const nativeWithClassic = s.bool('nativeWithClassic');
   const listen = s.bool('listen');
   const healthPath = urlPath(s, 'healthPath');
   const readyPath = urlPath(s, 'readyPath');
@@ -247,6 +257,7 @@ export function resolvePrometheus(
     path,
     targetInfo,
     scopeInfo,
+    nativeWithClassic,
     listen,
     healthPath,
     readyPath,

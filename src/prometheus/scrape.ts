@@ -3,10 +3,11 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createDeflate, createGzip } from 'node:zlib';
 import type { CollectionResult, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Encoding } from './negotiation.js';
-import type { ExpositionFormat, ExpositionStats, PrometheusSerializer } from './serializer.js';
+import type { ProtobufSerializer, WireFormat } from './protobuf.js';
+import type { ExpositionStats } from './serializer.js';
 
 /** An exposition format, or `json`: the live page's view of the OpenMetrics exposition of the same collection. */
-export type BodyFormat = ExpositionFormat | 'json';
+export type BodyFormat = WireFormat | 'json';
 
 /** What the endpoint needs: something that collects (a MetricReader). */
 export interface MetricsSource {
@@ -86,7 +87,7 @@ export class ScrapeProducer {
 
   constructor(
     private readonly source: MetricsSource,
-    private readonly serializer: PrometheusSerializer,
+    private readonly serializer: ProtobufSerializer,
     private readonly options: ScrapeOptions,
     private readonly hooks: ScrapeHooks = {},
   ) {}
@@ -202,7 +203,7 @@ class Production {
 
   constructor(
     source: MetricsSource,
-    private readonly serializer: PrometheusSerializer,
+    private readonly serializer: ProtobufSerializer,
     private readonly options: ScrapeOptions,
     private readonly hooks: ScrapeHooks,
     onSettled: (state: 'ok' | 'failed') => void,
@@ -283,7 +284,7 @@ class Production {
    * Serializes in slices of at most SLICE_MS, yielding to the event loop between them, so a 100k-series
    * scrape never blocks the application for its whole length.
    */
-  private async serialize(format: ExpositionFormat): Promise<Body> {
+  private async serialize(format: WireFormat): Promise<Body> {
     const { resourceMetrics } = await this.collection;
     const stats: ExpositionStats = { series: 0, overflow: new Map() };
     const chunks: Buffer[] = [];

@@ -55,7 +55,8 @@ export interface ExpositionStats {
  * - `invalid_name`: the instrument name has no letter or digit once translated (`''`, `'_total'`, `'…'`);
  * - `name_conflict`: an earlier family already uses its Prometheus name, one of its sample names (`_total`,
  *   `_bucket`, `_sum`, `_count`) or its OpenMetrics family name, or it repeats a stream of the same scope;
- * - `unsupported_type`: an exponential histogram, which the text formats cannot carry;
+ * - `unsupported_type`: an exponential histogram, which the text formats cannot carry (nor protobuf when its scale
+ *   is below -4, the coarsest native-histogram schema);
  * - `invalid_value`: a counter value or histogram sum that is NaN or negative (counters only count up).
  */
 export type DropReason = 'invalid_name' | 'name_conflict' | 'unsupported_type' | 'invalid_value';
@@ -67,9 +68,11 @@ export interface DroppedSeries {
   series: number;
 }
 
-interface FamilyMeta {
+export interface FamilyMeta {
   readonly name: string;
   readonly type: PromType;
+  /** An exponential histogram served as a native histogram (protobuf only). */
+  readonly native: boolean;
   readonly unit: string;
   /** Names this family's lines use besides `name`: its other sample names and its OpenMetrics family name. */
   readonly claims: readonly string[];
@@ -95,7 +98,7 @@ interface StreamLabels {
   labels: string[];
 }
 
-interface Family {
+export interface Family {
   readonly meta: FamilyMeta;
   readonly help: string;
   readonly members: { readonly scope: ScopeBytes; readonly metric: MetricData }[];
@@ -104,7 +107,7 @@ interface Family {
 }
 
 /** The scope labels as bytes, with and without the `,` that separates them from attribute labels. */
-interface ScopeBytes {
+export interface ScopeBytes {
   readonly alone: Buffer;
   readonly withComma: Buffer;
 }
@@ -139,7 +142,7 @@ const MAX_LE_BYTES = MAX_NUMBER_BYTES + 8;
  * One instance per endpoint; not safe to share between threads (there are none in Node).
  */
 export class PrometheusSerializer {
-  private readonly targetInfo: boolean;
+  protected readonly targetInfo: boolean;
   private readonly scopeInfo: boolean;
   private readonly chunkSize: number;
   private readonly familyCache = new Map<string, FamilyMeta>();
@@ -234,7 +237,11 @@ export class PrometheusSerializer {
    * (`x` next to `x_total`; with scope labels off, any second stream). The SDK reports a metric once it has
    * data and cumulative streams stay, so once both have data the instrument created first is served.
    */
-  private families(resourceMetrics: ResourceMetrics, stats?: ExpositionStats): Map<string, Family> {
+  protected families(
+    resourceMetrics: ResourceMetrics,
+    stats?: ExpositionStats,
+    native = false,
+  ): Map<string, Family> {
     const families = new Map<string, Family>();
     // Every line name in use → the family that uses it.
     const taken = new Map<string, string>();
@@ -245,11 +252,16 @@ export class PrometheusSerializer {
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
       const scopeBytes = this.scopeInfo ? this.scopeBytes(scope) : NO_SCOPE;
       for (const metric of metrics) {
-        const meta = this.familyMeta(metric, stats);
+        const meta = this.familyMeta(metric, stats, native);
         if (meta === undefined) continue;
         const points = metric.dataPoints.length;
         const existing = families.get(meta.name);
-        if (existing !== undefined && existing.meta.type === meta.type) {
+        // Native and classic histograms stay apart: Prometheus 2.x decides by a family's first metric.
+        if (
+          existing !== undefined &&
+          existing.meta.type === meta.type &&
+          existing.meta.native === meta.native
+        ) {
           if (existing.members.every((m) => m.scope !== scopeBytes)) {
             existing.members.push({ scope: scopeBytes, metric });
             existing.points += points;
@@ -286,9 +298,14 @@ export class PrometheusSerializer {
     return families;
   }
 
-  private familyMeta(metric: MetricData, stats: ExpositionStats | undefined): FamilyMeta | undefined {
+  private familyMeta(
+    metric: MetricData,
+    stats: ExpositionStats | undefined,
+    native: boolean,
+  ): FamilyMeta | undefined {
     const { name, unit } = metric.descriptor;
     let type: PromType;
+    const nativeHistogram = native && metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM;
     switch (metric.dataPointType) {
       case DataPointType.SUM:
         type = metric.isMonotonic ? 'counter' : 'gauge';
@@ -300,6 +317,10 @@ export class PrometheusSerializer {
         type = 'histogram';
         break;
       default:
+        if (native) {
+          type = 'histogram';
+          break;
+        }
         this.warnOnce(
           `exp:${name}`,
           `metric "${name}" uses an exponential histogram, which the Prometheus text formats cannot carry; ` +
@@ -308,7 +329,7 @@ export class PrometheusSerializer {
         if (stats) drop(stats, metric, 'unsupported_type', metric.dataPoints.length);
         return undefined;
     }
-    const key = `${name}\u0000${unit}\u0000${type}`;
+    const key = `${name}\u0000${unit}\u0000${type}${nativeHistogram ? '\u0000native' : ''}`;
     let meta = this.familyCache.get(key);
     if (meta === undefined) {
       const family = familyName(name, unit, type);
@@ -324,6 +345,7 @@ export class PrometheusSerializer {
       meta = {
         name: family,
         type,
+        native: nativeHistogram,
         unit: unitSuffix(unit, type),
         claims:
           type === 'counter'
@@ -594,7 +616,7 @@ export class PrometheusSerializer {
     return body;
   }
 
-  private warnOnce(key: string, message: string): void {
+  protected warnOnce(key: string, message: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
     diag.warn(`otel-metrics-bootstrap: ${message}`);
@@ -602,13 +624,13 @@ export class PrometheusSerializer {
 }
 
 /** The SDK's overflow series carries exactly one attribute, `otel.metric.overflow=true`. */
-function isOverflowSeries(attributes: Attributes): boolean {
+export function isOverflowSeries(attributes: Attributes): boolean {
   let n = 0;
   for (const _ in attributes) if (++n > 1) return false;
   return true;
 }
 
-function countOverflow(
+export function countOverflow(
   stats: ExpositionStats,
   metric: MetricData,
   series: number,
@@ -621,7 +643,7 @@ function countOverflow(
   } else stats.overflow.set(metric.descriptor.name, { series, measurements });
 }
 
-function drop(stats: ExpositionStats, metric: MetricData, reason: DropReason, series: number): void {
+export function drop(stats: ExpositionStats, metric: MetricData, reason: DropReason, series: number): void {
   const instrument = metric.descriptor.name;
   const key = `${reason}\u0000${instrument}`;
   stats.dropped ??= new Map();
