@@ -128,6 +128,43 @@ export async function ourEndpoint(n, options = {}) {
   };
 }
 
+/**
+ * Our endpoint over N fixture series through `createFetchHandler()`'s code, served by `@hono/node-server` (a
+ * Fetch server on node:http, as Hono on Node runs): the scrape URL, `record()` and `close()`.
+ */
+export async function ourFetchEndpoint(n, options = {}) {
+  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  const { serve } = await import('@hono/node-server');
+  const { DEFAULTS } = await import('../dist/config.js');
+  const { MetricsEndpoint } = await import('../dist/prometheus/handler.js');
+  const { serveFetch } = await import('../dist/prometheus/fetch.js');
+  const { PrometheusReader } = await import('../dist/prometheus/reader.js');
+  const reader = new PrometheusReader({ cardinalityLimit: 2000 });
+  const provider = new MeterProvider({ readers: [reader] });
+  const record = populateOtel(provider.getMeter('bench'), n);
+  const endpoint = new MetricsEndpoint(reader, {
+    ...DEFAULTS.prometheus,
+    authToken: undefined,
+    basicAuth: undefined,
+    ...options,
+  });
+  const server = await new Promise((resolve) => {
+    const s = serve(
+      { fetch: (request) => serveFetch(endpoint.core, request), port: 0, hostname: '127.0.0.1' },
+      () => resolve(s),
+    );
+  });
+  return {
+    reader,
+    record,
+    url: `http://127.0.0.1:${server.address().port}/metrics`,
+    async close() {
+      await new Promise((r) => server.close(r));
+      await provider.shutdown();
+    },
+  };
+}
+
 /** The upstream exporter with its own server over N fixture series: the exporter, the scrape URL, `record()` and `close()`. */
 export async function upstreamEndpoint(n) {
   const { MeterProvider } = await import('@opentelemetry/sdk-metrics');

@@ -5,14 +5,15 @@
 // (OpenMetrics first); one row asks for the protobuf format first, as Prometheus does with native histograms on.
 // Targets, each a fresh child process (`--target <name>`):
 // - ours: the endpoint's node:http server (negotiation, gzip level 1 on the thread pool, chunked body);
-// - ours-fetch: `createFetchHandler()` behind a minimal node:http → Fetch adapter, as a Fetch-speaking server
-//   would run it;
+// - ours-fetch: `createFetchHandler()`'s code served by `@hono/node-server` (a Fetch server on node:http);
 // - upstream: the exporter's own server (it ignores Accept and Accept-Encoding: 4+ MB of text 0.0.4);
 // - upstream + gzip: the exporter's collect() + serializer behind zlib.gzip at the default level, the way a user
 //   would add compression in front of it (e.g. the `compression` middleware, default level 6).
-// Per target: the first scrape of the process, then the steady state two ways, scrapes 600 ms apart (past the
-// 500 ms coalescing window, so every scrape collects): "idle" (nothing recorded since the previous scrape) and
-// "busy" (the application recorded into every series since the previous scrape: the SDK merges every series).
+// Per target: the first scrape of the process, 6 untimed scrapes, then the steady state two ways, interleaved,
+// scrapes 600 ms apart (past the 500 ms coalescing window, so every scrape collects): "idle" (nothing recorded
+// since the previous scrape) and "busy" (the application recorded into every series since the previous scrape,
+// so the SDK merges every series into its cumulative state). Besides the wall time, the target's own CPU time
+// (all its threads) across each scrape, which depends much less on what else the machine runs.
 // `BENCH_HTTP_SERIES` (default 10000) and `BENCH_HTTP_RUNS` (default 11, per steady-state median) change the size;
 // `BENCH_HTTP_ONLY=ours,upstream` runs some targets.
 import { fork } from 'node:child_process';
@@ -26,6 +27,8 @@ const N = Number(process.env.BENCH_HTTP_SERIES ?? 10_000);
 const RUNS = Number(process.env.BENCH_HTTP_RUNS ?? 11);
 /** Past the endpoint's default coalescing window (500 ms), so no scrape shares the previous one's collection. */
 const GAP_MS = 600;
+/** Untimed scrapes between the first and the steady state. */
+const WARMUP = 6;
 
 /** What Prometheus 2.x and 3.x send (scrape_protocols default: OpenMetrics 1.0 / 0.0.1, then text). */
 const PROMETHEUS_ACCEPT =
@@ -57,7 +60,7 @@ async function main() {
   const results = new Map();
   console.log(
     `${'target'.padEnd(22)} ${'first'.padStart(8)} ${'idle'.padStart(8)} ${'busy'.padStart(8)} ` +
-      `${'idle/1st'.padStart(8)} ${'busy/1st'.padStart(8)}  body`,
+      `${'idle/1st'.padStart(8)} ${'busy/1st'.padStart(8)} | target CPU ms: first/idle/busy | body`,
   );
   for (const [label, target, accept] of rows) {
     if (only && !only.includes(target)) continue;
@@ -65,7 +68,8 @@ async function main() {
     results.set(label, r);
     console.log(
       `${label.padEnd(22)} ${fmt(r.first).padStart(5)} ms ${fmt(r.idle).padStart(5)} ms ${fmt(r.busy).padStart(5)} ms ` +
-        `${(r.idle / r.first).toFixed(2).padStart(8)} ${(r.busy / r.first).toFixed(2).padStart(8)}  ` +
+        `${(r.idle / r.first).toFixed(2).padStart(8)} ${(r.busy / r.first).toFixed(2).padStart(8)} | ` +
+        `${fmt(r.firstCpu)}/${fmt(r.idleCpu)}/${fmt(r.busyCpu)} | ` +
         `${(r.bytes / 1024).toFixed(0)} KB ${r.encoding}, ${r.contentType}`,
     );
   }
@@ -74,8 +78,9 @@ async function main() {
     const u = results.get(other);
     if (!ours || !u) continue;
     console.log(
-      `${other}/ours: first ${(u.first / ours.first).toFixed(1)}x, idle ${(u.idle / ours.idle).toFixed(1)}x, ` +
-        `busy ${(u.busy / ours.busy).toFixed(1)}x`,
+      `${other}/ours wall: first ${(u.first / ours.first).toFixed(1)}x, idle ${(u.idle / ours.idle).toFixed(1)}x, ` +
+        `busy ${(u.busy / ours.busy).toFixed(1)}x; target CPU: idle ${(u.idleCpu / ours.idleCpu).toFixed(1)}x, ` +
+        `busy ${(u.busyCpu / ours.busyCpu).toFixed(1)}x`,
     );
   }
 }
@@ -95,23 +100,44 @@ async function measureTarget(target, accept) {
       child.once('message', resolve);
       child.send(what);
     });
+  // The target's CPU time (all its threads: the thread pool's compression included) across one scrape: unlike
+  // the wall time, it hardly depends on what else the machine runs.
+  const timed = async () => {
+    const before = await call('cpu');
+    const r = await scrape(url, accept);
+    const after = await call('cpu');
+    return { ...r, cpu: after.cpu - before.cpu };
+  };
   await call('settle');
-  const first = await scrape(url, accept);
+  const first = await timed();
+  // Code warms up over the next scrapes (the JIT tiers up); the steady state is measured after that, idle and
+  // busy scrapes interleaved so that neither gets the warmer half of the run.
+  for (let i = 0; i < WARMUP; i++) {
+    if (i % 2 === 1) await call('record');
+    await sleep(GAP_MS);
+    await scrape(url, accept);
+  }
   const idle = [];
   const busy = [];
-  for (let i = 0; i < RUNS; i++) {
-    await sleep(GAP_MS);
-    idle.push((await scrape(url, accept)).ms);
-  }
   let last;
   for (let i = 0; i < RUNS; i++) {
+    await sleep(GAP_MS);
+    idle.push(await timed());
     await call('record');
     await sleep(GAP_MS);
-    last = await scrape(url, accept);
-    busy.push(last.ms);
+    last = await timed();
+    busy.push(last);
   }
   child.kill();
-  return { ...last, first: first.ms, idle: median(idle), busy: median(busy) };
+  return {
+    ...last,
+    first: first.ms,
+    idle: median(idle.map((r) => r.ms)),
+    busy: median(busy.map((r) => r.ms)),
+    firstCpu: first.cpu,
+    idleCpu: median(idle.map((r) => r.cpu)),
+    busyCpu: median(busy.map((r) => r.cpu)),
+  };
 }
 
 function scrape(url, accept) {
@@ -146,6 +172,11 @@ async function serveTarget(target) {
   else if (target === 'upstream-gzip') endpoint = await upstreamGzipEndpoint(N);
   else throw new Error(`unknown target ${target}`);
   process.on('message', async (what) => {
+    if (what === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send({ cpu: (user + system) / 1000 });
+      return;
+    }
     if (what === 'record') endpoint.record();
     // Startup leaves module loading and the first recordings' garbage behind; let it go before timing.
     if (what === 'settle') await sleep(GAP_MS);
