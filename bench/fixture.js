@@ -95,17 +95,12 @@ export function populatePromClient(client, registry, n) {
   }
 }
 
-/**
- * Our endpoint over N fixture series, listening on a free loopback port, with the default endpoint options
- * overridden by `options`: the reader (to time `collect()` alone), the node:http server, the scrape URL and
- * `close()`, and `record()` (see `populateOtel`).
- */
-export async function ourEndpoint(n, options = {}) {
+/** Our `MetricsEndpoint` (not listening) over N fixture series, default options overridden by `options`. */
+async function ourMetricsEndpoint(n, options) {
   const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
   const { DEFAULTS } = await import('../dist/config.js');
   const { MetricsEndpoint } = await import('../dist/prometheus/handler.js');
   const { PrometheusReader } = await import('../dist/prometheus/reader.js');
-  const { listen } = await import('../dist/prometheus/server.js');
   const reader = new PrometheusReader({ cardinalityLimit: 2000 });
   const provider = new MeterProvider({ readers: [reader] });
   const record = populateOtel(provider.getMeter('bench'), n);
@@ -115,6 +110,17 @@ export async function ourEndpoint(n, options = {}) {
     basicAuth: undefined,
     ...options,
   });
+  return { reader, provider, record, endpoint };
+}
+
+/**
+ * Our endpoint over N fixture series, listening on a free loopback port, with the default endpoint options
+ * overridden by `options`: the reader (to time `collect()` alone), the node:http server, the scrape URL,
+ * `close()`, and `record()` (see `populateOtel`).
+ */
+export async function ourEndpoint(n, options = {}) {
+  const { listen } = await import('../dist/prometheus/server.js');
+  const { reader, provider, record, endpoint } = await ourMetricsEndpoint(n, options);
   const server = await listen(endpoint.handle, { host: '127.0.0.1', port: 0, path: '/metrics' });
   return {
     reader,
@@ -130,24 +136,12 @@ export async function ourEndpoint(n, options = {}) {
 
 /**
  * Our endpoint over N fixture series through `createFetchHandler()`'s code, served by `@hono/node-server` (a
- * Fetch server on node:http, as Hono on Node runs): the scrape URL, `record()` and `close()`.
+ * Fetch server on node:http, as Hono on Node runs): the reader, the scrape URL, `record()` and `close()`.
  */
 export async function ourFetchEndpoint(n, options = {}) {
-  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
   const { serve } = await import('@hono/node-server');
-  const { DEFAULTS } = await import('../dist/config.js');
-  const { MetricsEndpoint } = await import('../dist/prometheus/handler.js');
   const { serveFetch } = await import('../dist/prometheus/fetch.js');
-  const { PrometheusReader } = await import('../dist/prometheus/reader.js');
-  const reader = new PrometheusReader({ cardinalityLimit: 2000 });
-  const provider = new MeterProvider({ readers: [reader] });
-  const record = populateOtel(provider.getMeter('bench'), n);
-  const endpoint = new MetricsEndpoint(reader, {
-    ...DEFAULTS.prometheus,
-    authToken: undefined,
-    basicAuth: undefined,
-    ...options,
-  });
+  const { reader, provider, record, endpoint } = await ourMetricsEndpoint(n, options);
   const server = await new Promise((resolve) => {
     const s = serve(
       { fetch: (request) => serveFetch(endpoint.core, request), port: 0, hostname: '127.0.0.1' },
