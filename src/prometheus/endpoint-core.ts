@@ -56,7 +56,7 @@ export interface MetricsRequest {
    * slot); `undefined` where the transport does not show connections (Fetch).
    */
   readonly connection: object | undefined;
-  /** When the request arrived (`performance.now()`), for `http.server.request.duration`. */
+  /** When the request arrived (`performance.now()`), for `omb.scrape.duration`. */
   readonly start: number;
 }
 

@@ -49,7 +49,7 @@ export function createMetricsHandler(telemetry?: MetricsHandle): MetricsRequestH
  * same decisions as the built-in endpoint (same code): content negotiation from `Accept`, gzip/deflate from
  * `Accept-Encoding` (`prometheus.compression`), bearer/basic auth (`prometheus.authToken`, `basicAuth`), the
  * rate limit, `maxConcurrentScrapes`, request coalescing and `cacheTtl`, `scrapeTimeout`, `maxResponseBytes`,
- * `sendTimeout`, and the `omb_*`/`http.server.*` self-metrics. The body is a `ReadableStream` of the
+ * `sendTimeout`, and the `omb_scrape_*` self-metrics. The body is a `ReadableStream` of the
  * exposition's chunks. It answers whatever path it is mounted on (your router decides) and 405 to methods other
  * than GET and HEAD; health paths and the live page are not served through it. The returned promise never
  * rejects.
