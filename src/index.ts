@@ -48,8 +48,9 @@ export type { AnyInstrument, InstrumentSnapshot } from './instruments/registry.j
 export type { BoundSummary, Summary, SummaryOptions, SummarySnapshot } from './instruments/summary.js';
 export { SUMMARY_RELATIVE_ACCURACY } from './instruments/summary.js';
 export type { Timer, TimerOptions } from './instruments/timer.js';
+export type { FetchHandler } from './prometheus/fetch.js';
 export type { MetricsRequestHandler } from './prometheus/handler.js';
-export { createMetricsHandler } from './prometheus/mount.js';
+export { createFetchHandler, createMetricsHandler } from './prometheus/mount.js';
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './prometheus/negotiation.js';
 export type { PrometheusOptions, ResolvedPrometheusOptions } from './prometheus/options.js';
 export type { ExpositionFormat, ExpositionStats, SerializerOptions } from './prometheus/serializer.js';

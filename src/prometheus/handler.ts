@@ -1,52 +1,22 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { diag } from '@opentelemetry/api';
 import { markMetricsRequest } from '../metrics-traffic.js';
-import { type Authenticator, createAuthenticator } from './auth.js';
-import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
-import { type ResolvedPrometheusOptions, uiDataPath } from './options.js';
-import { ProtobufSerializer } from './protobuf.js';
-import { RateLimiter } from './rate-limit.js';
 import {
-  type BodyFormat,
-  type CollectionState,
-  type MetricsSource,
-  ScrapeError,
-  type ScrapeHooks,
-  ScrapeProducer,
-} from './scrape.js';
-import { CardinalityWarnings, type ScrapeErrorType, type SelfMetrics } from './self-metrics.js';
+  EndpointCore,
+  type EndpointOptions,
+  type MetricsReply,
+  type MetricsRequest,
+  TEXT_PLAIN,
+} from './endpoint-core.js';
+import { uiDataPath } from './options.js';
+import type { CollectionState, MetricsSource, ScrapeHooks } from './scrape.js';
+import type { ScrapeErrorType, SelfMetrics } from './self-metrics.js';
 import { BodySender } from './sender.js';
 import { uiPage } from './ui.js';
 
+export type { EndpointOptions } from './endpoint-core.js';
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './negotiation.js';
 export type { MetricsSource } from './scrape.js';
-
-/** What the endpoint reads from the resolved configuration. */
-export type EndpointOptions = Pick<
-  ResolvedPrometheusOptions,
-  | 'path'
-  | 'targetInfo'
-  | 'scopeInfo'
-  | 'nativeWithClassic'
-  | 'healthPath'
-  | 'readyPath'
-  | 'authToken'
-  | 'basicAuth'
-  | 'compression'
-  | 'compressionThreshold'
-  | 'maxConcurrentScrapes'
-  | 'rateLimit'
-  | 'rateLimitBurst'
-  | 'sendTimeout'
-  | 'maxQueuedBytes'
-  | 'cacheTtl'
-  | 'coalesceWindow'
-  | 'scrapeTimeout'
-  | 'maxResponseBytes'
-  | 'ui'
-  | 'uiPath'
->;
 
 /** A `(req, res)` handler that also accepts (and ignores) Express's `next`: it always answers. */
 export type MetricsRequestHandler = (
@@ -55,8 +25,6 @@ export type MetricsRequestHandler = (
   next?: (err?: unknown) => void,
 ) => void;
 
-const TEXT_PLAIN = 'text/plain; charset=utf-8';
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 /**
  * The page runs only its own inline script and style and talks only to its own origin; it may not be framed
  * (clickjacking), and nothing else loads.
@@ -73,23 +41,18 @@ const NOT_READY: Readonly<Record<Exclude<CollectionState, 'ok'>, string>> = {
 };
 
 /**
- * The metrics endpoint's HTTP behaviour, shared by our own server (`handle`: routes the metrics path and the
- * health paths) and by `createMetricsHandler()` (`serveMetrics`: the framework has routed already).
+ * The metrics endpoint over node:http, shared by our own server (`handle`: routes the metrics path and the
+ * health paths) and by `createMetricsHandler()` (`serveMetrics`: the framework has routed already). What to
+ * answer a request for metrics is decided by {@link EndpointCore} (also behind `createFetchHandler()`); this
+ * class routes, writes the answers and sends bodies as the socket drains ({@link BodySender}).
  *
- * Order of checks for a metrics request, cheapest and least revealing first: malformed → 400, wrong path →
- * 404, method → 405, credentials → 401, rate → 429, concurrency (one scrape at a time per connection;
- * `maxConcurrentScrapes` in all, not counting requests that share a collection already under way) → 503, then
- * the scrape itself (200, or 500 on a collection failure or an oversize body, 503 on timeout). Health paths skip auth and limits: probes must
- * stay cheap and work without secrets. Failures never escape into the host application.
+ * Routing: malformed → 400, wrong path → 404, then the core's checks. Health paths skip auth and limits: probes
+ * must stay cheap and work without secrets. Failures never escape into the host application.
  */
 export class MetricsEndpoint {
-  private readonly producer: ScrapeProducer;
-  private readonly auth: Authenticator | undefined;
-  private readonly rateLimiter: RateLimiter | undefined;
+  /** The transport-neutral decisions, shared with the Fetch handler of the same handle. */
+  readonly core: EndpointCore;
   private readonly sender: BodySender;
-  private inFlight = 0;
-  /** Connections with a scrape in flight: one at a time each, so a pipelining client cannot take every slot. */
-  private readonly scraping = new WeakSet<Socket>();
   private shuttingDown = false;
   /** Where the live page's JSON view is served; `undefined` with the page off. */
   private readonly dataPath: string | undefined;
@@ -100,31 +63,14 @@ export class MetricsEndpoint {
     private readonly selfMetrics?: SelfMetrics,
     hooks: ScrapeHooks = {},
   ) {
-    const serializer = new ProtobufSerializer({
-      targetInfo: options.targetInfo,
-      scopeInfo: options.scopeInfo,
-      nativeWithClassic: options.nativeWithClassic,
-    });
-    const cardinality = new CardinalityWarnings();
-    this.producer = new ScrapeProducer(source, serializer, options, {
-      onCollected: hooks.onCollected,
-      onExposition: (stats, metrics) => {
-        cardinality.check(stats, metrics);
-        this.selfMetrics?.exposition(stats);
-        hooks.onExposition?.(stats, metrics);
-      },
-    });
-    selfMetrics?.observeInFlight(() => this.inFlight);
-    this.auth = createAuthenticator(options);
-    this.rateLimiter =
-      options.rateLimit > 0 ? new RateLimiter(options.rateLimit, options.rateLimitBurst) : undefined;
+    this.core = new EndpointCore(source, options, selfMetrics, hooks);
     this.sender = new BodySender(options, (reason) => this.selfMetrics?.connectionClosed(reason));
     this.dataPath = options.ui ? uiDataPath(options.uiPath) : undefined;
   }
 
   /** Metrics requests being served right now (past the auth, rate and concurrency checks). */
   get scrapesInFlight(): number {
-    return this.inFlight;
+    return this.core.scrapesInFlight;
   }
 
   /** Readiness turns false for good; metrics are still served so a last scrape can read final values. */
@@ -153,7 +99,8 @@ export class MetricsEndpoint {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const start = performance.now();
     const target = parseTarget(req.url);
-    if (target === undefined) return this.reject(res, 400, 'bad_request', 'bad request: malformed URL\n');
+    if (target === undefined)
+      return this.reject(req, res, 400, 'bad_request', 'bad request: malformed URL\n');
     if (target === this.options.healthPath || target === this.options.readyPath) {
       if (!isGetOrHead(req)) {
         res.setHeader('Allow', 'GET, HEAD');
@@ -167,12 +114,14 @@ export class MetricsEndpoint {
       if (target === this.dataPath) return this.metrics(req, res, start, 'json');
       if (target === this.options.uiPath) return this.page(req, res);
     }
-    return this.reject(res, 404, 'not_found', 'not found\n');
+    return this.reject(req, res, 404, 'not_found', 'not found\n');
   }
 
   /** The live page: static, but behind the same checks as the metrics it shows (it names every metric). */
   private async page(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.admit(req, res)) return;
+    markMetricsRequest(req);
+    const refused = this.core.admit(metricsRequest(req, performance.now()));
+    if (refused !== undefined) return this.write(req, res, refused);
     const html = uiPage(this.dataPath!);
     if (html === undefined) return send(res, 500, 'the live metrics page is missing from this install\n');
     res.writeHead(200, {
@@ -186,93 +135,29 @@ export class MetricsEndpoint {
     res.end(req.method === 'HEAD' ? undefined : html);
   }
 
-  /** Method, body, credentials and rate: the checks every request for metrics (page and JSON too) passes. */
-  private admit(req: IncomingMessage, res: ServerResponse): boolean {
-    markMetricsRequest(req);
-    if (!isGetOrHead(req)) {
-      this.reject(res, 405, 'method_not_allowed', 'method not allowed\n', { Allow: 'GET, HEAD' });
-      return false;
-    }
-    // A scrape never has a body; one that does is malformed or an attempt to make us read it.
-    if (hasBody(req)) {
-      this.reject(res, 400, 'bad_request', 'bad request: a scrape has no body\n', { Connection: 'close' });
-      return false;
-    }
-    if (this.auth && !this.auth.check(req.headers.authorization)) {
-      this.reject(res, 401, 'unauthorized', 'unauthorized\n', { 'WWW-Authenticate': this.auth.challenge });
-      return false;
-    }
-    const wait = this.rateLimiter?.take() ?? 0;
-    if (wait > 0) {
-      this.reject(res, 429, 'rate_limited', 'too many scrapes; retry later\n', {
-        'Retry-After': String(wait),
-      });
-      return false;
-    }
-    return true;
-  }
-
   private async metrics(
     req: IncomingMessage,
     res: ServerResponse,
     start: number,
     json?: 'json',
   ): Promise<void> {
-    if (!this.admit(req, res)) return;
-    // The limit bounds collections and serializations; a request that shares one already under way costs
-    // neither, so a burst of scrapers gets one collection and 200s rather than 503s. One per connection still.
-    if (
-      this.scraping.has(req.socket) ||
-      (this.inFlight >= this.options.maxConcurrentScrapes && !this.producer.joinable)
-    ) {
-      return this.reject(res, 503, 'too_many_concurrent_scrapes', 'too many concurrent scrapes\n', {
-        'Retry-After': '1',
-      });
-    }
-    this.inFlight++;
-    this.scraping.add(req.socket);
-    try {
-      await this.scrape(req, res, start, json);
-    } finally {
-      this.inFlight--;
-      this.scraping.delete(req.socket);
-    }
+    markMetricsRequest(req);
+    const reply = await this.core.metrics(metricsRequest(req, start), json);
+    await this.write(req, res, reply);
   }
 
-  private async scrape(
-    req: IncomingMessage,
-    res: ServerResponse,
-    start: number,
-    json: 'json' | undefined,
-  ): Promise<void> {
-    const format: BodyFormat = json ?? negotiateFormat(req.headers.accept);
-    const encoding = this.options.compression ? negotiateEncoding(req.headers['accept-encoding']) : undefined;
-    let body: Awaited<ReturnType<ScrapeProducer['body']>>;
-    try {
-      body = await this.producer.body(format, encoding);
-    } catch (err) {
-      if (!(err instanceof ScrapeError)) throw err;
-      const status = err.kind === 'timeout' ? 503 : 500;
-      if (err.kind === 'collection_failed') diag.error(`otel-metrics-bootstrap: ${err.message}`, err.cause);
-      else diag.warn(`otel-metrics-bootstrap: ${err.message}`);
-      send(res, status, `${err.message}\n`);
-      this.selfMetrics?.request(status, err.kind, (performance.now() - start) / 1000);
-      return;
-    }
-    const headers: OutgoingHttpHeaders = {
-      'Content-Type': format === 'json' ? JSON_CONTENT_TYPE : CONTENT_TYPES[format],
-      'Content-Length': body.bytes,
-      'Cache-Control': 'no-store',
-      // The body depends on both request headers; caches and proxies must key on them.
-      Vary: 'Accept, Accept-Encoding',
-      'X-Content-Type-Options': 'nosniff',
-    };
-    if (body.encoding) headers['Content-Encoding'] = body.encoding;
-    res.writeHead(200, headers);
+  /** Writes the core's answer; a body goes out as the socket drains, then the reply is finished. */
+  private async write(req: IncomingMessage, res: ServerResponse, reply: MetricsReply): Promise<void> {
+    for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
+    if (reply.body === undefined) return send(res, reply.status, reply.text);
+    res.writeHead(reply.status);
     let cut: ScrapeErrorType | undefined;
-    if (req.method === 'HEAD') res.end();
-    else cut = await this.sender.send(res, body);
-    this.selfMetrics?.request(200, cut, (performance.now() - start) / 1000, cut ? undefined : body.bytes);
+    try {
+      if (req.method === 'HEAD') res.end();
+      else cut = await this.sender.send(res, reply.body);
+    } finally {
+      reply.finished(cut);
+    }
   }
 
   private async readiness(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -280,24 +165,37 @@ export class MetricsEndpoint {
     if (this.shuttingDown) return send(res, 503, 'not ready: shutting down\n', head);
     // A flag read while the latest collection succeeded; otherwise one collection decides (joined with any
     // scrape in progress, bounded by scrapeTimeout), so readiness comes back without waiting for a scrape.
-    if (this.producer.state !== 'ok') await this.producer.collect().catch(() => undefined);
+    const producer = this.core.producer;
+    if (producer.state !== 'ok') await producer.collect().catch(() => undefined);
     if (this.shuttingDown) return send(res, 503, 'not ready: shutting down\n', head);
-    const state = this.producer.state;
+    const state = producer.state;
     if (state === 'ok') return send(res, 200, 'ready\n', head);
     send(res, 503, `not ready: ${NOT_READY[state]}\n`, head);
   }
 
   private reject(
+    req: IncomingMessage,
     res: ServerResponse,
     status: number,
     errorType: ScrapeErrorType,
     text: string,
-    headers: OutgoingHttpHeaders = {},
-  ): void {
-    for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v);
-    send(res, status, text);
-    this.selfMetrics?.request(status, errorType);
+  ): Promise<void> {
+    return this.write(req, res, this.core.reject(status, errorType, text));
   }
+}
+
+/** The core's view of a node:http request. */
+function metricsRequest(req: IncomingMessage, start: number): MetricsRequest {
+  const headers = req.headers;
+  return {
+    method: req.method,
+    header: (name) => {
+      const value = headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    connection: req.socket,
+    start,
+  };
 }
 
 /** The request path for routing; `undefined` when the target cannot be parsed or holds bad %-escapes. */
@@ -325,11 +223,6 @@ function parseTarget(url: string | undefined): string | undefined {
 
 function isGetOrHead(req: IncomingMessage): boolean {
   return req.method === 'GET' || req.method === 'HEAD';
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 function send(res: ServerResponse, status: number, text: string, headOnly = false): void {
