@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { diag } from '@opentelemetry/api';
 import { markMetricsRequest } from '../metrics-traffic.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
-import { CONTENT_TYPES, negotiateEncoding, negotiateFormat } from './negotiation.js';
+import { negotiate, negotiateEncoding } from './negotiation.js';
 import { type ResolvedPrometheusOptions, uiDataPath } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import {
@@ -28,6 +28,8 @@ export type EndpointOptions = Pick<
   | 'path'
   | 'targetInfo'
   | 'scopeInfo'
+  | 'translationStrategy'
+  | 'resourceConstantLabels'
   | 'healthPath'
   | 'readyPath'
   | 'authToken'
@@ -102,6 +104,8 @@ export class MetricsEndpoint {
     const serializer = new PrometheusSerializer({
       targetInfo: options.targetInfo,
       scopeInfo: options.scopeInfo,
+      translationStrategy: options.translationStrategy,
+      resourceConstantLabels: options.resourceConstantLabels,
     });
     const cardinality = new CardinalityWarnings();
     this.producer = new ScrapeProducer(source, serializer, options, {
@@ -243,11 +247,12 @@ export class MetricsEndpoint {
     start: number,
     json: 'json' | undefined,
   ): Promise<void> {
-    const format: BodyFormat = json ?? negotiateFormat(req.headers.accept);
+    const negotiated = negotiate(req.headers.accept);
+    const format = json ?? (negotiated.format as BodyFormat);
     const encoding = this.options.compression ? negotiateEncoding(req.headers['accept-encoding']) : undefined;
     let body: Awaited<ReturnType<ScrapeProducer['body']>>;
     try {
-      body = await this.producer.body(format, encoding);
+      body = await this.producer.body(format, encoding, negotiated.escaping);
     } catch (err) {
       if (!(err instanceof ScrapeError)) throw err;
       const status = err.kind === 'timeout' ? 503 : 500;
@@ -258,7 +263,7 @@ export class MetricsEndpoint {
       return;
     }
     const headers: OutgoingHttpHeaders = {
-      'Content-Type': format === 'json' ? JSON_CONTENT_TYPE : CONTENT_TYPES[format],
+      'Content-Type': format === 'json' ? JSON_CONTENT_TYPE : negotiated.contentType,
       'Content-Length': body.bytes,
       'Cache-Control': 'no-store',
       // The body depends on both request headers; caches and proxies must key on them.

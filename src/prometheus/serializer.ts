@@ -238,6 +238,14 @@ export class PrometheusSerializer {
     this.constantLabels = keyFilter(options.resourceConstantLabels);
   }
 
+  /**
+   * The scheme the output is actually written with for a requested one: under the underscore strategies every
+   * name is legacy, so all schemes give the same bytes (callers cache by this).
+   */
+  escapingFor(requested: EscapingScheme): EscapingScheme {
+    return this.utf8 ? requested : 'underscores';
+  }
+
   /** The whole exposition as one string (for tests and small outputs; the endpoint streams `chunks()`). */
   serialize(
     resourceMetrics: ResourceMetrics,
@@ -340,7 +348,7 @@ export class PrometheusSerializer {
       this.names.clear();
       this.constant = undefined;
     }
-    const escaping = this.utf8 ? requested : 'underscores';
+    const escaping = this.escapingFor(requested);
     let names = this.names.get(escaping);
     if (names === undefined) {
       const reserved = this.constantOf(resource).labels;
