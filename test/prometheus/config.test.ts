@@ -230,7 +230,9 @@ describe('exposition options (translation strategy, target and scope info, resou
     ).toBe('NoUTF8EscapingWithSuffixes');
     expect(
       messageOf(() => prom({ prometheus: { translationStrategy: 'underscores' as never } })),
-    ).toMatchInlineSnapshot(`"prometheus.translationStrategy: "underscores" is not a translation strategy; use one of UnderscoreEscapingWithSuffixes, UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes, NoTranslation (ERR_INVALID_TRANSLATION_STRATEGY)"`);
+    ).toMatchInlineSnapshot(
+      `"prometheus.translationStrategy: "underscores" is not a translation strategy; use one of UnderscoreEscapingWithSuffixes, UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes, NoTranslation (ERR_INVALID_TRANSLATION_STRATEGY)"`,
+    );
     expect(problems(() => prom({}, { OMB_PROMETHEUS_TRANSLATION_STRATEGY: 'none' }))).toEqual([
       ['ERR_INVALID_TRANSLATION_STRATEGY', 'OMB_PROMETHEUS_TRANSLATION_STRATEGY'],
     ]);
