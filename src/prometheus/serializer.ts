@@ -228,6 +228,8 @@ export class PrometheusSerializer {
   /** `le` bytes of exponential buckets, by format, scale and bound. */
   private readonly expLeCache = new Map<string, Buffer>();
   private readonly warned = new Set<string>();
+  /** The latest start time written as `_created` and its digits: series of a stream mostly share one. */
+  private start: { s: number; ns: number; bytes: Buffer } = { s: Number.NaN, ns: 0, bytes: Buffer.alloc(0) };
 
   constructor(options: SerializerOptions = {}) {
     this.targetInfo = options.targetInfo ?? true;
@@ -578,7 +580,7 @@ export class PrometheusSerializer {
       off = writeExemplar(b, off, exemplars[exemplars.length - 1]!);
     b[off++] = NEWLINE;
     off = copyLine(b, off, meta.bytes.created, labelStart, labelEnd, hasLabels);
-    off = writeNumber(b, off, seconds(point.startTime));
+    off = cp(b, off, this.startBytes(point.startTime));
     b[off++] = NEWLINE;
     w.off = off;
     return 2;
@@ -727,6 +729,14 @@ export class PrometheusSerializer {
     return this.writeHistogram(w, meta, scope, labels, point, les, bounds, counts, om);
   }
 
+  /** A start time as `_created` digits (seconds), remembered for the next series with the same start. */
+  private startBytes(t: readonly [number, number]): Buffer {
+    const last = this.start;
+    if (last.s === t[0] && last.ns === t[1]) return last.bytes;
+    this.start = { s: t[0], ns: t[1], bytes: Buffer.from(formatValue(seconds(t)), 'latin1') };
+    return this.start.bytes;
+  }
+
   /** `,le="…"} ` for one exponential bound, cached per format and bound (bounds repeat across scrapes). */
   private expLe(bound: number, om: boolean): Buffer {
     const key = `${om ? 'o' : 't'}${bound}`;
@@ -814,7 +824,7 @@ export class PrometheusSerializer {
     b[off++] = NEWLINE;
     if (om) {
       off = copyLine(b, off, created, labelStart, labelEnd, hasLabels);
-      off = writeNumber(b, off, seconds(point.startTime));
+      off = cp(b, off, this.startBytes(point.startTime));
       b[off++] = NEWLINE;
       samples++;
     }
