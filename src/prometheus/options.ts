@@ -258,7 +258,13 @@ export function resolvePrometheus(
   const path = urlPath(s, 'path');
   const targetInfo = renamedSwitch(s, 'targetInfoEnabled', 'targetInfo');
   const scopeInfo = renamedSwitch(s, 'scopeInfoEnabled', 'scopeInfo');
-  const translationStrategy = resolveStrategy(s);
+  const translationStrategy =
+    s.oneOf(
+      'translationStrategy',
+      TRANSLATION_STRATEGIES,
+      'ERR_INVALID_TRANSLATION_STRATEGY',
+      'a translation strategy',
+    ) ?? PROMETHEUS_DEFAULTS.translationStrategy;
   const resourceConstantLabels = resolveConstantLabels(s);
   const listen = s.bool('listen');
   const healthPath = urlPath(s, 'healthPath');
@@ -374,19 +380,6 @@ function renamedSwitch(
   }
   if (value === undefined) return s.bool(alias);
   return s.r.bool(s.source(name), value, undefined, PROMETHEUS_DEFAULTS[alias]);
-}
-
-function resolveStrategy(s: Reads): TranslationStrategy {
-  const explicit = s.get('translationStrategy');
-  const value = explicit ?? s.env('translationStrategy');
-  if (value === undefined) return PROMETHEUS_DEFAULTS.translationStrategy;
-  if (TRANSLATION_STRATEGIES.includes(value as TranslationStrategy)) return value as TranslationStrategy;
-  s.r.report(
-    'ERR_INVALID_TRANSLATION_STRATEGY',
-    explicit !== undefined ? s.source('translationStrategy') : s.envName('translationStrategy')!,
-    `${show(value)} is not a translation strategy; use one of ${TRANSLATION_STRATEGIES.join(', ')}`,
-  );
-  return PROMETHEUS_DEFAULTS.translationStrategy;
 }
 
 /** `{ include?, exclude? }` lists of key patterns, from the option or the two variables. */

@@ -3,7 +3,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AggregationType,
   type DataPoint,
-  DataPointType,
   type ExponentialHistogram,
   MeterProvider,
   type MetricData,
@@ -11,6 +10,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { EXEMPLARS, type Exemplar } from '../../src/exemplars.js';
+import { createInstruments } from '../../src/instruments/instruments.js';
 import type { EscapingScheme, TranslationStrategy } from '../../src/prometheus/naming.js';
 import {
   type ExpositionFormat,
@@ -18,7 +18,7 @@ import {
   PrometheusSerializer,
   type SerializerOptions,
 } from '../../src/prometheus/serializer.js';
-import { expectExposition, parseExposition } from '../../src/testing/index.js';
+import { createTestMeter, expectExposition, parseExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 import { TestReader } from './support.js';
 
@@ -124,6 +124,18 @@ describe('OpenMetrics exemplars and _created', () => {
       'checkout_duration_seconds_created',
       'orders_placed_created',
     ]);
+  });
+
+  it('writes _created for the summaries of the instruments API', async () => {
+    const tm = createTestMeter();
+    const before = Date.now() / 1000;
+    createInstruments({ meter: tm.meter }).summary('payload.size', { unit: 'By' }).observe(512);
+    const om = await tm.exposition('openmetrics');
+    await valid(om, 'openmetrics');
+    const [created] = expectExposition(om).samples('payload_size_bytes_created');
+    expect(created?.value).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(created?.value).toBeLessThanOrEqual(Date.now() / 1000);
+    await tm.shutdown();
   });
 
   it('writes neither exemplars nor _created in text 0.0.4, which has no syntax for them', async () => {
