@@ -112,6 +112,7 @@ export type TranslationStrategy =
   | 'NoUTF8EscapingWithSuffixes'
   | 'NoTranslation';
 
+/** Every {@link TranslationStrategy}, the default first. */
 export const TRANSLATION_STRATEGIES: readonly TranslationStrategy[] = [
   'UnderscoreEscapingWithSuffixes',
   'UnderscoreEscapingWithoutSuffixes',
@@ -125,6 +126,7 @@ export const TRANSLATION_STRATEGIES: readonly TranslationStrategy[] = [
  */
 export type EscapingScheme = 'allow-utf-8' | 'underscores' | 'dots' | 'values';
 
+/** Every {@link EscapingScheme}: the values of `escaping=` that negotiation honours. */
 export const ESCAPING_SCHEMES: readonly EscapingScheme[] = ['allow-utf-8', 'underscores', 'dots', 'values'];
 
 /** Whether names under this strategy can hold characters outside the legacy set (so escaping matters). */
