@@ -341,11 +341,12 @@ export class PrometheusSerializer {
 
   /**
    * The name caches for a scheme. The underscore strategies write legacy names only, which every scheme leaves
-   * alone, so they share one set whatever the scraper asked for. A new resource (a new provider) starts afresh:
-   * constant labels reserve label names per resource.
+   * alone, so they share one set whatever the scraper asked for. With constant labels, a new resource (a new
+   * provider) starts afresh: they reserve label names per resource.
    */
   private namesFor(requested: EscapingScheme, resource: Resource): Names {
-    if (resource !== this.resource) {
+    // Only constant labels depend on the resource; without them a caller alternating resources keeps its caches.
+    if (this.constantLabels !== undefined && resource !== this.resource) {
       this.resource = resource;
       this.names.clear();
       this.constant = undefined;
