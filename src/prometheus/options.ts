@@ -229,7 +229,7 @@ export const PROMETHEUS_ERROR_CODES = [
   'ERR_PORT_IN_USE',
   'ERR_LISTEN_FAILED',
   'ERR_INVALID_TRANSLATION_STRATEGY',
-  'ERR_INVALID_RESOURCE_CONSTANT_LABELS',
+  'ERR_INVALID_CONSTANT_LABELS',
 ] as const;
 
 type Reads = Section<typeof PROMETHEUS_DEFAULTS>;
@@ -386,7 +386,7 @@ function renamedSwitch(
 function resolveConstantLabels(s: Reads): ResourceConstantLabels | undefined {
   const source = s.source('resourceConstantLabels');
   const value = s.get('resourceConstantLabels');
-  const code = 'ERR_INVALID_RESOURCE_CONSTANT_LABELS';
+  const code = 'ERR_INVALID_CONSTANT_LABELS';
   if (value === undefined) {
     const include = s.r.list(
       `${source}.include`,

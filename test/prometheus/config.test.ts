@@ -255,13 +255,13 @@ describe('exposition options (translation strategy, target and scope info, resou
     ).toEqual({ include: ['service.name', 'service.namespace'], exclude: ['host.*'] });
     expect(
       problems(() => prom({ prometheus: { resourceConstantLabels: ['service.name'] as never } })),
-    ).toEqual([['ERR_INVALID_RESOURCE_CONSTANT_LABELS', 'prometheus.resourceConstantLabels']]);
+    ).toEqual([['ERR_INVALID_CONSTANT_LABELS', 'prometheus.resourceConstantLabels']]);
     expect(
       problems(() => prom({ prometheus: { resourceConstantLabels: { include: 'service.name' as never } } })),
-    ).toEqual([['ERR_INVALID_RESOURCE_CONSTANT_LABELS', 'prometheus.resourceConstantLabels.include']]);
+    ).toEqual([['ERR_INVALID_CONSTANT_LABELS', 'prometheus.resourceConstantLabels.include']]);
     expect(
       problems(() => prom({ prometheus: { resourceConstantLabels: { includes: ['x'] } as never } })),
-    ).toEqual([['ERR_INVALID_RESOURCE_CONSTANT_LABELS', 'prometheus.resourceConstantLabels']]);
+    ).toEqual([['ERR_INVALID_CONSTANT_LABELS', 'prometheus.resourceConstantLabels']]);
   });
 
   it('serves what it negotiated: quoted UTF-8 names to Prometheus 3, escaped ones to Prometheus 2', async () => {
