@@ -255,6 +255,28 @@ export class Section<D extends object> {
     return this.r.str(this.source(key), this.get(key), this.envName(key));
   }
 
+  /**
+   * The option's value, else its variable's, when it is one of `allowed`; `undefined` when neither is set.
+   * Anything else is reported under `code` as "… is not <what>; use one of …", blaming the option or variable.
+   */
+  oneOf<T extends string>(
+    key: string,
+    allowed: readonly T[],
+    code: MetricsErrorCode,
+    what: string,
+  ): T | undefined {
+    const option = this.get(key);
+    const value = option ?? this.env(key);
+    if (value === undefined) return undefined;
+    if (allowed.includes(value as T)) return value as T;
+    this.r.report(
+      code,
+      option !== undefined ? this.source(key) : (this.envName(key) ?? this.source(key)),
+      `${show(value)} is not ${what}; use one of ${allowed.join(', ')}`,
+    );
+    return undefined;
+  }
+
   bool(key: keyof D & string): boolean {
     return this.r.bool(this.source(key), this.get(key), this.envName(key), this.defaults[key] as boolean);
   }

@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { type Authenticator, createAuthenticator } from './auth.js';
-import { CONTENT_TYPES, type Encoding, negotiateEncoding, negotiateFormat } from './negotiation.js';
+import type { EscapingScheme } from './naming.js';
+import { type Encoding, negotiate, negotiateEncoding, SERVED_OFFERS } from './negotiation.js';
 import type { ResolvedPrometheusOptions } from './options.js';
 import { ProtobufSerializer } from './protobuf.js';
 import { RateLimiter } from './rate-limit.js';
@@ -21,6 +22,8 @@ export type EndpointOptions = Pick<
   | 'targetInfo'
   | 'scopeInfo'
   | 'nativeWithClassic'
+  | 'translationStrategy'
+  | 'resourceConstantLabels'
   | 'healthPath'
   | 'readyPath'
   | 'authToken'
@@ -117,6 +120,8 @@ export class EndpointCore {
       targetInfo: options.targetInfo,
       scopeInfo: options.scopeInfo,
       nativeWithClassic: options.nativeWithClassic,
+      translationStrategy: options.translationStrategy,
+      resourceConstantLabels: options.resourceConstantLabels,
     });
     const cardinality = new CardinalityWarnings();
     this.producer = new ScrapeProducer(source, serializer, options, {
@@ -200,10 +205,10 @@ export class EndpointCore {
     json: 'json' | undefined,
     release: () => void,
   ): Promise<MetricsReply> {
-    const { format, contentType, encoding } = this.negotiate(req, json);
+    const { format, escaping, contentType, encoding } = this.negotiate(req, json);
     let body: Body;
     try {
-      body = await this.producer.body(format, encoding);
+      body = await this.producer.body(format, encoding, escaping);
     } catch (err) {
       if (!(err instanceof ScrapeError)) throw err;
       release();
@@ -237,19 +242,17 @@ export class EndpointCore {
   }
 
   /**
-   * The one place where the request's headers choose the body: its format and `Content-Type` (from `Accept`)
-   * and its compression (from `Accept-Encoding`, when compression is on).
+   * The one place where the request's headers choose the body: its format, name escaping and `Content-Type`
+   * (from `Accept`) and its compression (from `Accept-Encoding`, when compression is on).
    */
   private negotiate(
     req: MetricsRequest,
     json: 'json' | undefined,
-  ): { format: BodyFormat; contentType: string; encoding: Encoding | undefined } {
-    const format: BodyFormat = json ?? negotiateFormat(req.header('accept'));
-    return {
-      format,
-      contentType: format === 'json' ? JSON_CONTENT_TYPE : CONTENT_TYPES[format],
-      encoding: this.options.compression ? negotiateEncoding(req.header('accept-encoding')) : undefined,
-    };
+  ): { format: BodyFormat; escaping: EscapingScheme; contentType: string; encoding: Encoding | undefined } {
+    const encoding = this.options.compression ? negotiateEncoding(req.header('accept-encoding')) : undefined;
+    if (json) return { format: json, escaping: 'underscores', contentType: JSON_CONTENT_TYPE, encoding };
+    const { format, escaping, contentType } = negotiate(req.header('accept'), SERVED_OFFERS);
+    return { format, escaping, contentType, encoding };
   }
 
   /** A refusal: its text answer, counted in the self-metrics with why. */

@@ -7,9 +7,14 @@ import { sanitizeLabelName } from './naming.js';
  * {@link sanitizeLabelName}; when two keys give the same label, their values are joined with `;` in the
  * lexicographical order of the original keys (spec: MUST). Values follow {@link attributeString}: one that is not
  * a valid attribute value, or that cannot be read (a throwing getter), leaves its label out. `names` caches
- * label names per key. Never throws: what cannot be read is left out.
+ * label names per key; `translate` turns a key into the label name as written (the translation strategy and
+ * escaping scheme, `sanitizeLabelName` by default). Never throws: what cannot be read is left out.
  */
-export function labelString(attributes: Attributes, names?: Map<string, string>): string {
+export function labelString(
+  attributes: Attributes,
+  names?: Map<string, string>,
+  translate: (key: string) => string = sanitizeLabelName,
+): string {
   let keys: string[];
   try {
     keys = Object.keys(attributes);
@@ -28,7 +33,7 @@ export function labelString(attributes: Attributes, names?: Map<string, string>)
     if (value === undefined) continue;
     let label = names?.get(key);
     if (label === undefined) {
-      label = sanitizeLabelName(key);
+      label = translate(key);
       names?.set(key, label);
     }
     const entries = labels.get(label);

@@ -97,15 +97,106 @@ function cleanUnit(word: string): string {
 }
 
 /**
- * Full family name: sanitized name, unit suffix unless already present, then `_total` for counters. `''` when the
- * name has nothing to represent: no letter or digit is left once it is sanitized and a counter's `_total` is taken
- * off (`''`, `'_total'`, `'…'`); the serializer drops such a metric.
+ * How OTel names become Prometheus names (spec: the Prometheus exporter's `translation_strategy`):
+ * - `UnderscoreEscapingWithSuffixes` (default): invalid characters become `_`; unit and `_total` suffixes added;
+ * - `UnderscoreEscapingWithoutSuffixes`: invalid characters become `_`; no suffixes;
+ * - `NoUTF8EscapingWithSuffixes`: names keep their UTF-8 characters (`http.server.request.duration_seconds`);
+ *   suffixes added;
+ * - `NoTranslation`: names as the instrument gives them; no suffixes.
+ * Names kept in UTF-8 reach the scraper unchanged only when it asks for `escaping=allow-utf-8`; otherwise they
+ * are escaped by the scheme it asks for ({@link escapeName}, underscores by default).
  */
-export function familyName(name: string, unit: string, type: PromType): string {
-  let base = sanitizeMetricName(name);
-  if (type === 'counter' && base.endsWith('_total')) base = base.slice(0, -'_total'.length);
-  if (!/[a-zA-Z0-9]/.test(base)) return '';
+export type TranslationStrategy =
+  | 'UnderscoreEscapingWithSuffixes'
+  | 'UnderscoreEscapingWithoutSuffixes'
+  | 'NoUTF8EscapingWithSuffixes'
+  | 'NoTranslation';
+
+/** Every {@link TranslationStrategy}, the default first. */
+export const TRANSLATION_STRATEGIES: readonly TranslationStrategy[] = [
+  'UnderscoreEscapingWithSuffixes',
+  'UnderscoreEscapingWithoutSuffixes',
+  'NoUTF8EscapingWithSuffixes',
+  'NoTranslation',
+];
+
+/**
+ * The `escaping=` values of Prometheus content negotiation: how a name outside the legacy character set is
+ * written. `allow-utf-8` leaves it as it is (quoted on the line); the others make it legacy-valid.
+ */
+export type EscapingScheme = 'allow-utf-8' | 'underscores' | 'dots' | 'values';
+
+/** Every {@link EscapingScheme}: the values of `escaping=` that negotiation honours. */
+export const ESCAPING_SCHEMES: readonly EscapingScheme[] = ['allow-utf-8', 'underscores', 'dots', 'values'];
+
+/** Whether names under this strategy can hold characters outside the legacy set (so escaping matters). */
+export function keepsUtf8(strategy: TranslationStrategy): boolean {
+  return strategy === 'NoUTF8EscapingWithSuffixes' || strategy === 'NoTranslation';
+}
+
+function addsSuffixes(strategy: TranslationStrategy): boolean {
+  return strategy === 'UnderscoreEscapingWithSuffixes' || strategy === 'NoUTF8EscapingWithSuffixes';
+}
+
+/**
+ * Full family name under the default strategy: sanitized name, unit suffix unless already present, then `_total`
+ * for counters. `''` when the name has nothing to represent: no letter or digit is left once it is sanitized and a
+ * counter's `_total` is taken off (`''`, `'_total'`, `'…'`); the serializer drops such a metric.
+ */
+export function familyName(
+  name: string,
+  unit: string,
+  type: PromType,
+  strategy: TranslationStrategy = 'UnderscoreEscapingWithSuffixes',
+): string {
+  let base = keepsUtf8(strategy) ? name : sanitizeMetricName(name);
+  const suffixes = addsSuffixes(strategy);
+  if (suffixes && type === 'counter' && base.endsWith('_total')) base = base.slice(0, -'_total'.length);
+  if (!/[\p{L}\p{N}]/u.test(base)) return '';
+  if (!suffixes) return base;
   const suffix = unitSuffix(unit, type);
   if (suffix !== '' && !base.endsWith(`_${suffix}`) && base !== suffix) base = `${base}_${suffix}`;
   return type === 'counter' ? `${base}_total` : base;
+}
+
+/**
+ * A label name for an attribute key under a strategy: {@link sanitizeLabelName} for the underscore strategies;
+ * the key itself for the UTF-8 ones, except that a key the exposition reserves (`le`, `quantile`, `otel_scope_*`,
+ * anything starting with `__`) or an empty one still gets the `key_` prefix, so it cannot repeat a label the
+ * serializer writes.
+ */
+export function labelName(key: string, strategy: TranslationStrategy): string {
+  if (!keepsUtf8(strategy)) return sanitizeLabelName(key);
+  return key === '' || key.startsWith('__') || RESERVED_LABEL.test(key) ? `key_${key}` : key;
+}
+
+const LEGACY_METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * A metric (`label` false) or label name as written under an escaping scheme, per Prometheus's
+ * `escaping_schemes.md`: a name already in the legacy set is kept; otherwise `allow-utf-8` quotes it
+ * (`"http.server.duration"`), `underscores` turns each invalid character into `_`, `dots` writes `.` as `_dot_`,
+ * `_` as `__` and any other invalid character as `__`, and `values` prefixes `U__` and writes each invalid
+ * character as `_<hex code point>_` (and `_` as `__`).
+ */
+export function escapeName(name: string, scheme: EscapingScheme, label = false): string {
+  if ((label ? LEGACY_LABEL : LEGACY_METRIC).test(name)) return name;
+  if (scheme === 'allow-utf-8') return `"${name.replace(/[\\"\n]/g, quoteChar)}"`;
+  let out = scheme === 'values' ? 'U__' : '';
+  let i = 0;
+  for (const c of name) {
+    const valid = /[a-zA-Z_]/.test(c) || (i > 0 && /[0-9]/.test(c)) || (!label && c === ':');
+    i++;
+    if (scheme === 'underscores') out += valid ? c : '_';
+    else if (c === '_') out += '__';
+    else if (valid) out += c;
+    else if (scheme === 'dots') out += c === '.' ? '_dot_' : '__';
+    else out += `_${c.codePointAt(0)!.toString(16)}_`;
+  }
+  return out;
+}
+
+function quoteChar(c: string): string {
+  return c === '\n' ? '\\n' : `\\${c}`;
 }

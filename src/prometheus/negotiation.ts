@@ -1,4 +1,5 @@
-import type { WireFormat } from './protobuf.js';
+import { ESCAPING_SCHEMES, type EscapingScheme } from './naming.js';
+import type { ExpositionFormat } from './serializer.js';
 
 /** Prometheus text format 0.0.4, the format every scraper understands. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -9,12 +10,6 @@ export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1
 export const PROTOBUF_CONTENT_TYPE =
   'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
-export const CONTENT_TYPES: Readonly<Record<WireFormat, string>> = {
-  text: TEXT_CONTENT_TYPE,
-  openmetrics: OPENMETRICS_CONTENT_TYPE,
-  protobuf: PROTOBUF_CONTENT_TYPE,
-};
-
 /** Compressions we produce. */
 export type Encoding = 'gzip' | 'deflate';
 
@@ -24,46 +19,148 @@ interface MediaRange {
   readonly q: number;
 }
 
+/** What a scrape can be served as: the text formats, and the protobuf format (native histograms). */
+export type WireFormat = ExpositionFormat | 'protobuf';
+
+/** One representation an endpoint can serve: a format and its version (`''` for protobuf, which has none). */
+export interface Offer {
+  readonly format: WireFormat;
+  readonly version: string;
+}
+
+/** What {@link negotiate} chose, and the `Content-Type` that says exactly that. */
+export interface Negotiated {
+  readonly format: WireFormat;
+  /** `0.0.4`/`1.0.0` for text, `0.0.1`/`1.0.0` for OpenMetrics, `''` for protobuf. */
+  readonly version: string;
+  /** How names outside the legacy character set are written (only the UTF-8 translation strategies make any). */
+  readonly escaping: EscapingScheme;
+  readonly contentType: string;
+}
+
+/** `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited`, the only protobuf Prometheus reads. */
+export const PROTOBUF_OFFER: Offer = { format: 'protobuf', version: '' };
+
+/** The text representations, in our order of preference when the client weighs several equally. */
+export const TEXT_OFFERS: readonly Offer[] = [
+  { format: 'openmetrics', version: '1.0.0' },
+  { format: 'openmetrics', version: '0.0.1' },
+  { format: 'text', version: '1.0.0' },
+  { format: 'text', version: '0.0.4' },
+];
+
 /**
- * Picks the exposition format for an `Accept` header. Protobuf (`application/vnd.google.protobuf;
- * proto=io.prometheus.client.MetricFamily;encoding=delimited`) is chosen when the client ranks it above every
- * text format: Prometheus asks for it first when native histograms are on (2.42: q=1 against OpenMetrics'
- * 0.8). OpenMetrics is chosen when the client names
- * `application/openmetrics-text` (version 1.0.0, 0.0.1 — which Prometheus 2 asks for and which this output
- * also satisfies — or no version) with a quality at least as high as any text alternative; everything else,
- * including no header, `*\/*` and unknown types, gets text 0.0.4 (the issue's rule: never 406 a scraper).
- *
- * Prometheus 3 sends e.g. `application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,
- * application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,
- * text/plain;version=0.0.4;q=0.3,*\/*;q=0.2`: OpenMetrics 1.0 wins. The `escaping` parameter needs nothing
- * from us: names are always translated to the legacy character set, which every escaping scheme accepts.
+ * What the endpoint offers: the text formats first, so a client that weighs protobuf no higher than a text format
+ * gets text, which every client parses (Prometheus with native histograms on asks for protobuf first).
  */
-export function negotiateFormat(accept: string | undefined): WireFormat {
-  if (accept === undefined || accept === '') return 'text';
-  let openMetrics = 0;
-  let text = 0;
-  let protobuf = 0;
-  for (const range of parseList(accept)) {
-    if (range.q <= 0) continue;
-    if (range.type === 'application/vnd.google.protobuf') {
-      if (
-        range.params.get('proto')?.toLowerCase() === 'io.prometheus.client.metricfamily' &&
-        range.params.get('encoding') === 'delimited'
-      ) {
-        protobuf = Math.max(protobuf, range.q);
+export const SERVED_OFFERS: readonly Offer[] = [...TEXT_OFFERS, PROTOBUF_OFFER];
+
+const PROTOBUF_TYPE = 'application/vnd.google.protobuf';
+const PROTOBUF_PROTO = 'io.prometheus.client.MetricFamily';
+const OPENMETRICS_TYPE = 'application/openmetrics-text';
+
+/**
+ * Content negotiation per Prometheus's rules (prometheus/docs `content_negotiation.md`), over what `offers` lists
+ * (in our order of preference). Each offer takes the quality of the most specific `Accept` range that names it;
+ * the highest quality wins, ties go to the earlier offer. Ranges name an offer by media type and version:
+ * `text/plain` without a version means 0.0.4 and `application/openmetrics-text` without one means 0.0.1 (as
+ * Prometheus's own client library reads them); protobuf needs `proto=io.prometheus.client.MetricFamily;
+ * encoding=delimited`. The wildcards `*\/*` and `text/*` stand for text 0.0.4 only: a client that names none of
+ * the newer formats gets the one every scraper parses. Nothing acceptable, no header, unknown types: text 0.0.4 —
+ * never a 406 for a scraper.
+ *
+ * The chosen range's `escaping=` (`allow-utf-8`, `underscores`, `dots`, `values`; others are ignored, as
+ * Prometheus does) decides how names outside the legacy character set are written, `underscores` by default;
+ * the `Content-Type` then carries it, so it says exactly how the body was written.
+ *
+ * Prometheus 3 sends `application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,
+ * application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,
+ * text/plain;version=0.0.4;q=0.3,*\/*;q=0.2`: OpenMetrics 1.0.0 with `escaping=allow-utf-8` wins.
+ */
+export function negotiate(accept: string | undefined, offers: readonly Offer[] = TEXT_OFFERS): Negotiated {
+  const best = offers.map(() => ({
+    q: 0,
+    specificity: -1,
+    escaping: undefined as EscapingScheme | undefined,
+  }));
+  if (accept !== undefined && accept !== '') {
+    for (const range of parseList(accept)) {
+      for (let i = 0; i < offers.length; i++) {
+        const specificity = matches(range, offers[i]!);
+        const b = best[i]!;
+        if (
+          specificity === -1 ||
+          specificity < b.specificity ||
+          (specificity === b.specificity && range.q <= b.q)
+        )
+          continue;
+        b.q = range.q;
+        b.specificity = specificity;
+        const escaping = range.params.get('escaping');
+        b.escaping = (ESCAPING_SCHEMES as readonly string[]).includes(escaping ?? '')
+          ? (escaping as EscapingScheme)
+          : undefined;
       }
-    } else if (range.type === 'application/openmetrics-text') {
-      const version = range.params.get('version');
-      if (version === undefined || version === '1.0.0' || version === '0.0.1') {
-        openMetrics = Math.max(openMetrics, range.q);
-      }
-    } else if (range.type === 'text/plain' || range.type === 'text/*' || range.type === '*/*') {
-      text = Math.max(text, range.q);
     }
   }
-  // Protobuf only when ranked strictly highest: on a tie the text formats, which every client can read, win.
-  if (protobuf > 0 && protobuf > openMetrics && protobuf > text) return 'protobuf';
-  return openMetrics > 0 && openMetrics >= text ? 'openmetrics' : 'text';
+  let chosen = -1;
+  for (let i = 0; i < offers.length; i++) {
+    if (best[i]!.q > 0 && (chosen === -1 || best[i]!.q > best[chosen]!.q)) chosen = i;
+  }
+  if (chosen === -1) {
+    const text = offers.findIndex((o) => o.format === 'text' && o.version === '0.0.4');
+    const offer = text === -1 ? (offers[0] ?? { format: 'text', version: '0.0.4' }) : offers[text]!;
+    return { ...offer, escaping: 'underscores', contentType: contentType(offer, undefined) };
+  }
+  const offer = offers[chosen]!;
+  const escaping = best[chosen]!.escaping;
+  return {
+    format: offer.format,
+    version: offer.version,
+    escaping: escaping ?? 'underscores',
+    contentType: contentType(offer, escaping),
+  };
+}
+
+/** How specifically `range` names `offer`: 2 by type (and version), 1 by `text/*`, 0 by `*\/*`; -1 not at all. */
+function matches(range: MediaRange, offer: Offer): number {
+  const text04 = offer.format === 'text' && offer.version === '0.0.4';
+  switch (range.type) {
+    case '*/*':
+      return text04 ? 0 : -1;
+    case 'text/*':
+      return text04 ? 1 : -1;
+    case 'text/plain':
+      return offer.format === 'text' && (range.params.get('version') ?? '0.0.4') === offer.version ? 2 : -1;
+    case OPENMETRICS_TYPE:
+      return offer.format === 'openmetrics' && (range.params.get('version') ?? '0.0.1') === offer.version
+        ? 2
+        : -1;
+    case PROTOBUF_TYPE:
+      return offer.format === 'protobuf' &&
+        range.params.get('proto') === PROTOBUF_PROTO &&
+        range.params.get('encoding') === 'delimited'
+        ? 2
+        : -1;
+    default:
+      return -1;
+  }
+}
+
+function contentType(offer: Offer, escaping: EscapingScheme | undefined): string {
+  const base =
+    offer.format === 'protobuf'
+      ? PROTOBUF_CONTENT_TYPE
+      : `${offer.format === 'text' ? 'text/plain' : OPENMETRICS_TYPE}; version=${offer.version}; charset=utf-8`;
+  return escaping === undefined ? base : `${base}; escaping=${escaping}`;
+}
+
+/**
+ * The format the endpoint serves for an `Accept` header: {@link negotiate} over {@link SERVED_OFFERS}, without
+ * the version and escaping details.
+ */
+export function negotiateFormat(accept: string | undefined): WireFormat {
+  return negotiate(accept, SERVED_OFFERS).format;
 }
 
 /**

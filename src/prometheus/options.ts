@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { type Reader, type Section, show } from '../option-reader.js';
+import { TRANSLATION_STRATEGIES, type TranslationStrategy } from './naming.js';
+import type { ResourceConstantLabels } from './serializer.js';
 
 /**
  * The pull endpoint's options. To add one: a field here (JSDoc: what, default, unit, env variable), its default
@@ -13,9 +15,19 @@ export interface PrometheusOptions {
   port?: number;
   /** Path of the metrics endpoint. Default `/metrics`. Env `OMB_PROMETHEUS_PATH`. */
   path?: string;
-  /** Emit `target_info` with the resource attributes. Default `true`. Env `OMB_PROMETHEUS_TARGET_INFO`. */
+  /**
+   * Emit `target_info` with the resource attributes (the spec's `target_info_enabled`). Default `true`. Env
+   * `OMB_PROMETHEUS_TARGET_INFO`. `targetInfo` is the same switch under its earlier name.
+   */
+  targetInfoEnabled?: boolean;
+  /** Earlier name of `targetInfoEnabled`, still accepted (set one of the two). */
   targetInfo?: boolean;
-  /** Add `otel_scope_name` / `otel_scope_version` labels to every series. Default `true`. Env `OMB_PROMETHEUS_SCOPE_INFO`. */
+  /**
+   * Add `otel_scope_name` / `otel_scope_version` labels to every series (the spec's `scope_info_enabled`).
+   * Default `true`. Env `OMB_PROMETHEUS_SCOPE_INFO`. `scopeInfo` is the same switch under its earlier name.
+   */
+  scopeInfoEnabled?: boolean;
+  /** Earlier name of `scopeInfoEnabled`, still accepted (set one of the two). */
   scopeInfo?: boolean;
   /**
    * In the protobuf format (which Prometheus asks for when native histograms are on), send classic buckets
@@ -24,6 +36,23 @@ export interface PrometheusOptions {
    * are always classic. Default `false`. Env `OMB_PROMETHEUS_NATIVE_WITH_CLASSIC`.
    */
   nativeWithClassic?: boolean;
+  /**
+   * How instrument names and attribute keys become Prometheus names (the spec's `translation_strategy`):
+   * `UnderscoreEscapingWithSuffixes` (unit and `_total` suffixes, invalid characters → `_`),
+   * `UnderscoreEscapingWithoutSuffixes`, `NoUTF8EscapingWithSuffixes` (names keep `.` and other UTF-8, served
+   * as they are to scrapers that send `escaping=allow-utf-8`, escaped for the others) or `NoTranslation`.
+   * Default `UnderscoreEscapingWithSuffixes`. Env `OMB_PROMETHEUS_TRANSLATION_STRATEGY`.
+   */
+  translationStrategy?: TranslationStrategy;
+  /**
+   * Resource attributes copied as labels onto every series (the spec's `resource_constant_labels`), so e.g.
+   * `service_name` can be matched without a join on `target_info`: keys matching an `include` pattern (all keys
+   * when `include` is left out) and no `exclude` pattern; `*` and `?` are wildcards. An attribute of a series
+   * whose label would repeat one of these gets the `key_` prefix. Default none. Env
+   * `OMB_PROMETHEUS_RESOURCE_CONSTANT_LABELS` (include patterns, comma-separated) and
+   * `OMB_PROMETHEUS_RESOURCE_CONSTANT_LABELS_EXCLUDE`.
+   */
+  resourceConstantLabels?: ResourceConstantLabels;
   /**
    * Serve on our own port. `false` starts no server: mount `createMetricsHandler()` in your app instead.
    * Default `true`. Env `OMB_PROMETHEUS_LISTEN`.
@@ -117,8 +146,15 @@ export interface PrometheusOptions {
 
 /** The resolved endpoint options: every field set except the optional protections; TLS as PEM text. */
 export type ResolvedPrometheusOptions = Readonly<
-  Required<Omit<PrometheusOptions, 'authToken' | 'basicAuth' | 'tls'>>
+  Required<
+    Omit<
+      PrometheusOptions,
+      'authToken' | 'basicAuth' | 'tls' | 'targetInfoEnabled' | 'scopeInfoEnabled' | 'resourceConstantLabels'
+    >
+  >
 > & {
+  /** Resource attribute key patterns, or `undefined` when none are copied. */
+  readonly resourceConstantLabels: Readonly<ResourceConstantLabels> | undefined;
   readonly authToken: string | undefined;
   readonly basicAuth: Readonly<{ username: string; password: string }> | undefined;
   /** PEM text. */
@@ -132,6 +168,7 @@ export const PROMETHEUS_DEFAULTS = Object.freeze({
   targetInfo: true,
   scopeInfo: true,
   nativeWithClassic: false,
+  translationStrategy: 'UnderscoreEscapingWithSuffixes' as TranslationStrategy,
   listen: true,
   healthPath: '/healthz',
   readyPath: '/readyz',
@@ -161,6 +198,9 @@ export const PROMETHEUS_ENV = Object.freeze({
   OMB_PROMETHEUS_TARGET_INFO: 'prometheus.targetInfo',
   OMB_PROMETHEUS_SCOPE_INFO: 'prometheus.scopeInfo',
   OMB_PROMETHEUS_NATIVE_WITH_CLASSIC: 'prometheus.nativeWithClassic',
+  OMB_PROMETHEUS_TRANSLATION_STRATEGY: 'prometheus.translationStrategy',
+  OMB_PROMETHEUS_RESOURCE_CONSTANT_LABELS: 'prometheus.resourceConstantLabels.include',
+  OMB_PROMETHEUS_RESOURCE_CONSTANT_LABELS_EXCLUDE: 'prometheus.resourceConstantLabels.exclude',
   OMB_PROMETHEUS_LISTEN: 'prometheus.listen',
   OMB_PROMETHEUS_HEALTH_PATH: 'prometheus.healthPath',
   OMB_PROMETHEUS_READY_PATH: 'prometheus.readyPath',
@@ -197,6 +237,8 @@ export const PROMETHEUS_ERROR_CODES = [
   'ERR_INVALID_TLS',
   'ERR_PORT_IN_USE',
   'ERR_LISTEN_FAILED',
+  'ERR_INVALID_TRANSLATION_STRATEGY',
+  'ERR_INVALID_CONSTANT_LABELS',
 ] as const;
 
 type Reads = Section<typeof PROMETHEUS_DEFAULTS>;
@@ -223,9 +265,17 @@ export function resolvePrometheus(
     r.report('ERR_INVALID_HOST', 'prometheus.host', `${show(host)} is not a host name or IP`);
   const port = r.port(s.source('port'), s.get('port'), s.envName('port')!, PROMETHEUS_DEFAULTS.port);
   const path = urlPath(s, 'path');
-  const targetInfo = s.bool('targetInfo');
-  const scopeInfo = s.bool('scopeInfo');
   const nativeWithClassic = s.bool('nativeWithClassic');
+  const targetInfo = renamedSwitch(s, 'targetInfoEnabled', 'targetInfo');
+  const scopeInfo = renamedSwitch(s, 'scopeInfoEnabled', 'scopeInfo');
+  const translationStrategy =
+    s.oneOf(
+      'translationStrategy',
+      TRANSLATION_STRATEGIES,
+      'ERR_INVALID_TRANSLATION_STRATEGY',
+      'a translation strategy',
+    ) ?? PROMETHEUS_DEFAULTS.translationStrategy;
+  const resourceConstantLabels = resolveConstantLabels(s);
   const listen = s.bool('listen');
   const healthPath = urlPath(s, 'healthPath');
   const readyPath = urlPath(s, 'readyPath');
@@ -258,6 +308,8 @@ export function resolvePrometheus(
     targetInfo,
     scopeInfo,
     nativeWithClassic,
+    translationStrategy,
+    resourceConstantLabels,
     listen,
     healthPath,
     readyPath,
@@ -317,6 +369,65 @@ function resolveCollection(s: Reads) {
   const callbackTimeout =
     explicit ?? Math.min(PROMETHEUS_DEFAULTS.callbackTimeout, Math.max(1, Math.floor(scrapeTimeout / 2)));
   return { scrapeTimeout, coalesceWindow, callbackTimeout };
+}
+
+/**
+ * A switch the spec renamed: `name` (the spec's) or `alias` (ours before), which also owns the variable. Both set
+ * to different values is a mistake worth reporting rather than guessing.
+ */
+function renamedSwitch(
+  s: Reads,
+  name: 'targetInfoEnabled' | 'scopeInfoEnabled',
+  alias: 'targetInfo' | 'scopeInfo',
+) {
+  const value = s.get(name);
+  const old = s.get(alias);
+  if (value !== undefined && old !== undefined && value !== old) {
+    s.r.report(
+      'ERR_INVALID_CONFIG',
+      s.source(name),
+      `${show(value)} conflicts with prometheus.${alias} (${show(old)}); set only ${name}`,
+    );
+  }
+  if (value === undefined) return s.bool(alias);
+  return s.r.bool(s.source(name), value, undefined, PROMETHEUS_DEFAULTS[alias]);
+}
+
+/** `{ include?, exclude? }` lists of key patterns, from the option or the two variables. */
+function resolveConstantLabels(s: Reads): ResourceConstantLabels | undefined {
+  const source = s.source('resourceConstantLabels');
+  const value = s.get('resourceConstantLabels');
+  const code = 'ERR_INVALID_CONSTANT_LABELS';
+  if (value === undefined) {
+    const include = s.r.list(
+      `${source}.include`,
+      undefined,
+      s.envName('resourceConstantLabels.include'),
+      code,
+    );
+    const exclude = s.r.list(
+      `${source}.exclude`,
+      undefined,
+      s.envName('resourceConstantLabels.exclude'),
+      code,
+    );
+    if (include === undefined && exclude === undefined) return undefined;
+    return { ...(include && { include }), ...(exclude && { exclude }) };
+  }
+  const v = value as { include?: unknown; exclude?: unknown } | null;
+  const extra =
+    v !== null && typeof v === 'object'
+      ? Object.keys(v).filter((k) => k !== 'include' && k !== 'exclude')
+      : [];
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || extra.length > 0) {
+    s.r.report(code, source, `must be { include?: string[], exclude?: string[] }, got ${show(value)}`);
+    return undefined;
+  }
+  const include =
+    v.include === undefined ? undefined : s.r.list(`${source}.include`, v.include, undefined, code);
+  const exclude =
+    v.exclude === undefined ? undefined : s.r.list(`${source}.exclude`, v.exclude, undefined, code);
+  return { ...(include && { include }), ...(exclude && { exclude }) };
 }
 
 /** The JSON view the page polls: `data.json` under the page's path (`/data.json` for `/`, `/ui/data.json` for `/ui`). */

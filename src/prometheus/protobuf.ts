@@ -53,6 +53,8 @@ import {
 } from '../semconv.js';
 import { cp } from './byte-writer.js';
 import { labelString } from './labels.js';
+import type { EscapingScheme } from './naming.js';
+import type { WireFormat } from './negotiation.js';
 import {
   countOverflow,
   drop,
@@ -60,13 +62,11 @@ import {
   type ExpositionStats,
   type FamilyMeta,
   isOverflowSeries,
+  type Names,
   PrometheusSerializer,
   type ScopeBytes,
   type SerializerOptions,
 } from './serializer.js';
-
-/** What the endpoint serves: the text formats and `protobuf` (delimited `MetricFamily` messages). */
-export type WireFormat = ExpositionFormat | 'protobuf';
 
 export interface ProtobufSerializerOptions extends SerializerOptions {
   /**
@@ -147,6 +147,14 @@ const QUANTILE_BYTES = 24;
 const TRACE_ID_NAME = Buffer.from(PROM_EXEMPLAR_TRACE_ID);
 const SPAN_ID_NAME = Buffer.from(PROM_EXEMPLAR_SPAN_ID);
 
+/** The label-pair caches of one name set: by stream position, by summary series, `target_info` by resource. */
+interface PairCaches {
+  readonly names: Names;
+  readonly streams: WeakMap<object, StreamPairs>;
+  readonly summaries: WeakMap<Attributes, Buffer>;
+  readonly targetInfo: WeakMap<Resource, Buffer>;
+}
+
 /** A series' label pairs, encoded, by position in its stream (see the text serializer's `StreamLabels`). */
 interface StreamPairs {
   attrs: Attributes[];
@@ -160,12 +168,10 @@ interface StreamPairs {
 export class ProtobufSerializer extends PrometheusSerializer {
   private readonly classicWithNative: boolean;
   private readonly protoChunkSize: number;
-  private readonly streamPairs = new WeakMap<object, StreamPairs>();
-  private readonly pairNames = new Map<string, string>();
+  /** Label-pair caches per name set (one per escaping scheme in use; see the text serializer's `Names`). */
+  private readonly pairCaches = new WeakMap<Names, PairCaches>();
   private readonly scopePairs = new WeakMap<ScopeBytes, Buffer>();
-  private readonly summaryPairs = new WeakMap<Attributes, Buffer>();
   private readonly headers = new WeakMap<FamilyMeta, { help: string; bytes: Buffer }>();
-  private readonly targetInfoMessages = new WeakMap<Resource, Buffer>();
   // Scratch space for native buckets (Prometheus index, count), reused across series.
   private readonly index: number[] = [];
   private readonly count: number[] = [];
@@ -189,20 +195,27 @@ export class ProtobufSerializer extends PrometheusSerializer {
     resourceMetrics: ResourceMetrics,
     format: WireFormat = 'text',
     stats?: ExpositionStats,
+    escaping: EscapingScheme = 'underscores',
   ): Generator<Buffer, void, undefined> {
     if (format !== 'protobuf') {
-      yield* super.chunks(resourceMetrics, format, stats);
+      yield* super.chunks(resourceMetrics, format, stats, escaping);
       return;
+    }
+    const names = this.namesFor(escaping, resourceMetrics.resource);
+    let caches = this.pairCaches.get(names);
+    if (caches === undefined) {
+      caches = { names, streams: new WeakMap(), summaries: new WeakMap(), targetInfo: new WeakMap() };
+      this.pairCaches.set(names, caches);
     }
     const w = new ProtoWriter(this.protoChunkSize);
     let series = 0;
     if (this.targetInfo) {
-      const message = this.targetInfoMessage(resourceMetrics.resource);
+      const message = this.targetInfoMessage(resourceMetrics.resource, caches);
       w.ensure(message.length);
       w.bytes(message);
       series++;
     }
-    for (const family of this.families(resourceMetrics, stats, true).values()) {
+    for (const family of this.families(resourceMetrics, stats, names, true).values()) {
       if (family.points === 0) continue;
       w.beginFamily(this.familyHeader(family.meta, family.help));
       const meta = family.meta;
@@ -210,11 +223,11 @@ export class ProtobufSerializer extends PrometheusSerializer {
       for (const { scope, metric } of family.members) {
         const scopePairs = this.scopePairsOf(scope);
         if (meta.type === 'summary') {
-          series += this.writeSummaryMessage(w, scopePairs, metric as SummaryMetricData, stats);
+          series += this.writeSummaryMessage(w, scopePairs, metric as SummaryMetricData, caches, stats);
           continue;
         }
         const points = metric.dataPoints as DataPoint<number | Histogram | ExponentialHistogram>[];
-        const cache = this.pairsFor(metric, points.length);
+        const cache = pairsFor(caches, metric, points.length);
         let overflowSeries = 0;
         let overflowMeasurements = 0;
         let invalid = 0;
@@ -223,7 +236,7 @@ export class ProtobufSerializer extends PrometheusSerializer {
           const point = points[i]!;
           const { attributes } = point;
           const pairs =
-            cache.attrs[i] === attributes ? cache.pairs[i]! : this.missPairs(cache, i, attributes);
+            cache.attrs[i] === attributes ? cache.pairs[i]! : missPairs(caches, cache, i, attributes);
           let written: number;
           if (meta.native) {
             written = this.writeNative(w, scopePairs, pairs, point as DataPoint<ExponentialHistogram>);
@@ -293,8 +306,8 @@ export class ProtobufSerializer extends PrometheusSerializer {
     return bytes;
   }
 
-  private targetInfoMessage(resource: Resource): Buffer {
-    let message = this.targetInfoMessages.get(resource);
+  private targetInfoMessage(resource: Resource, caches: PairCaches): Buffer {
+    let message = caches.targetInfo.get(resource);
     if (message === undefined) {
       const w = new ProtoWriter(1024);
       w.beginFamily(
@@ -304,7 +317,9 @@ export class ProtobufSerializer extends PrometheusSerializer {
           Buffer.from([FAMILY_TYPE, TYPE_CODES.gauge]),
         ]),
       );
-      const pairs = encodePairs(labelString(resource.attributes, this.pairNames));
+      const pairs = encodePairs(
+        labelString(resource.attributes, caches.names.labelNames, caches.names.translate),
+      );
       w.ensure(METRIC_BYTES + pairs.length);
       const m = w.begin(FAMILY_METRIC);
       w.bytes(pairs);
@@ -315,7 +330,7 @@ export class ProtobufSerializer extends PrometheusSerializer {
       w.endFamily();
       w.flush();
       message = Buffer.concat(w.take());
-      this.targetInfoMessages.set(resource, message);
+      caches.targetInfo.set(resource, message);
     }
     return message;
   }
@@ -434,6 +449,7 @@ export class ProtobufSerializer extends PrometheusSerializer {
     w: ProtoWriter,
     scope: Buffer,
     metric: SummaryMetricData,
+    caches: PairCaches,
     stats: ExpositionStats | undefined,
   ): number {
     const points = metric.dataPoints as DataPoint<number>[];
@@ -444,10 +460,10 @@ export class ProtobufSerializer extends PrometheusSerializer {
     let overflowMeasurements = 0;
     for (let k = 0; k < all.length; k++) {
       const s = all[k]!;
-      let pairs = this.summaryPairs.get(s.attributes);
+      let pairs = caches.summaries.get(s.attributes);
       if (pairs === undefined) {
-        pairs = encodePairs(labelString(s.attributes, this.pairNames));
-        this.summaryPairs.set(s.attributes, pairs);
+        pairs = encodePairs(labelString(s.attributes, caches.names.labelNames, caches.names.translate));
+        caches.summaries.set(s.attributes, pairs);
       }
       w.ensure(METRIC_BYTES + scope.length + pairs.length + perSeries * QUANTILE_BYTES);
       const m = w.metric(scope, pairs);
@@ -474,25 +490,6 @@ export class ProtobufSerializer extends PrometheusSerializer {
     return samples;
   }
 
-  private pairsFor(metric: MetricData, points: number): StreamPairs {
-    let cache = this.streamPairs.get(metric.descriptor);
-    if (cache === undefined) {
-      cache = { attrs: [], pairs: [] };
-      this.streamPairs.set(metric.descriptor, cache);
-    } else if (cache.attrs.length > points) {
-      cache.attrs.length = points;
-      cache.pairs.length = points;
-    }
-    return cache;
-  }
-
-  private missPairs(cache: StreamPairs, i: number, attributes: Attributes): Buffer {
-    const pairs = encodePairs(labelString(attributes, this.pairNames));
-    cache.attrs[i] = attributes;
-    cache.pairs[i] = pairs;
-    return pairs;
-  }
-
   private scopePairsOf(scope: ScopeBytes): Buffer {
     let pairs = this.scopePairs.get(scope);
     if (pairs === undefined) {
@@ -501,6 +498,27 @@ export class ProtobufSerializer extends PrometheusSerializer {
     }
     return pairs;
   }
+}
+
+function pairsFor(caches: PairCaches, metric: MetricData, points: number): StreamPairs {
+  let cache = caches.streams.get(metric.descriptor);
+  if (cache === undefined) {
+    cache = { attrs: [], pairs: [] };
+    caches.streams.set(metric.descriptor, cache);
+  } else if (cache.attrs.length > points) {
+    cache.attrs.length = points;
+    cache.pairs.length = points;
+  }
+  return cache;
+}
+
+/** A new series at this position (or a reordered stream): encode its label pairs and remember them. */
+function missPairs(caches: PairCaches, cache: StreamPairs, i: number, attributes: Attributes): Buffer {
+  const { labelNames, translate } = caches.names;
+  const pairs = encodePairs(labelString(attributes, labelNames, translate));
+  cache.attrs[i] = attributes;
+  cache.pairs[i] = pairs;
+  return pairs;
 }
 
 /** A counter (with its exemplar and created timestamp) or a gauge; 0 for a counter value NaN or negative. */

@@ -2,8 +2,9 @@ import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createDeflate, createGzip } from 'node:zlib';
 import type { CollectionResult, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Encoding } from './negotiation.js';
-import type { ProtobufSerializer, WireFormat } from './protobuf.js';
+import type { EscapingScheme } from './naming.js';
+import type { Encoding, WireFormat } from './negotiation.js';
+import type { ProtobufSerializer } from './protobuf.js';
 import type { ExpositionStats } from './serializer.js';
 
 /** An exposition format, or `json`: the live page's view of the OpenMetrics exposition of the same collection. */
@@ -97,10 +98,14 @@ export class ScrapeProducer {
     return this.latest;
   }
 
-  /** The body for this format and encoding; rejects with `ScrapeError`. */
-  async body(format: BodyFormat, encoding: Encoding | undefined): Promise<Body> {
+  /** The body for this format, encoding and escaping scheme; rejects with `ScrapeError`. */
+  async body(
+    format: BodyFormat,
+    encoding: Encoding | undefined,
+    escaping: EscapingScheme = 'underscores',
+  ): Promise<Body> {
     const production = this.join();
-    return this.bounded(production, production.body(format, encoding));
+    return this.bounded(production, production.body(format, encoding, this.serializer.escapingFor(escaping)));
   }
 
   /** Runs (or joins) a collection only; for readiness before the first scrape. */
@@ -198,7 +203,7 @@ class Production {
   expiry: NodeJS.Timeout | undefined;
   private abandoned = false;
   readonly collection: Promise<CollectionResult>;
-  private readonly expositions = new Map<BodyFormat, Promise<Body>>();
+  private readonly expositions = new Map<string, Promise<Body>>();
   private readonly bodies = new Map<string, Promise<Body>>();
 
   constructor(
@@ -237,11 +242,11 @@ class Production {
     this.abandoned = true;
   }
 
-  body(format: BodyFormat, encoding: Encoding | undefined): Promise<Body> {
-    const key = `${format}/${encoding ?? 'identity'}`;
+  body(format: BodyFormat, encoding: Encoding | undefined, escaping: EscapingScheme): Promise<Body> {
+    const key = `${format}/${escaping}/${encoding ?? 'identity'}`;
     let body = this.bodies.get(key);
     if (body === undefined) {
-      body = this.exposition(format).then((plain) =>
+      body = this.exposition(format, escaping).then((plain) =>
         encoding === undefined || plain.bytes < this.options.compressionThreshold
           ? plain
           : compress(plain.chunks, encoding),
@@ -252,13 +257,16 @@ class Production {
     return body;
   }
 
-  private exposition(format: BodyFormat): Promise<Body> {
-    let exposition = this.expositions.get(format);
+  private exposition(format: BodyFormat, escaping: EscapingScheme): Promise<Body> {
+    const key = `${format}/${escaping}`;
+    let exposition = this.expositions.get(key);
     if (exposition === undefined) {
       exposition =
-        format === 'json' ? this.exposition('openmetrics').then((b) => this.json(b)) : this.serialize(format);
+        format === 'json'
+          ? this.exposition('openmetrics', escaping).then((b) => this.json(b))
+          : this.serialize(format, escaping);
       exposition.catch(() => undefined);
-      this.expositions.set(format, exposition);
+      this.expositions.set(key, exposition);
     }
     return exposition;
   }
@@ -284,13 +292,13 @@ class Production {
    * Serializes in slices of at most SLICE_MS, yielding to the event loop between them, so a 100k-series
    * scrape never blocks the application for its whole length.
    */
-  private async serialize(format: WireFormat): Promise<Body> {
+  private async serialize(format: WireFormat, escaping: EscapingScheme): Promise<Body> {
     const { resourceMetrics } = await this.collection;
     const stats: ExpositionStats = { series: 0, overflow: new Map() };
     const chunks: Buffer[] = [];
     let bytes = 0;
     let sliceStart = performance.now();
-    for (const chunk of this.serializer.chunks(resourceMetrics, format, stats)) {
+    for (const chunk of this.serializer.chunks(resourceMetrics, format, stats, escaping)) {
       chunks.push(chunk);
       bytes += chunk.length;
       if (bytes > this.options.maxResponseBytes) {

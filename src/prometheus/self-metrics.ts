@@ -123,7 +123,7 @@ export class SelfMetrics {
     meter
       .createObservableGauge(METRIC_OMB_EXPOSITION_DROPPED, {
         description:
-          'Series left out of the last exposition (bad or clashing name, exponential histogram, NaN or negative counter), per instrument and reason.',
+          'Series left out of the last exposition (bad or clashing name, unknown point type, NaN or negative counter), per instrument and reason.',
         unit: '{series}',
       })
       .addCallback((result) => {

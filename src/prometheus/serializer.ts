@@ -4,10 +4,12 @@ import type { Resource } from '@opentelemetry/resources';
 import {
   type DataPoint,
   DataPointType,
+  type ExponentialHistogram,
   type Histogram,
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { type Exemplar, exemplarsOf } from '../exemplars.js';
 import { SUMMARY_SERIES, type SummaryMetricData } from '../instruments/summary.js';
 import {
   ATTR_OTEL_METRIC_OVERFLOW,
@@ -18,9 +20,19 @@ import {
   PROM_TARGET_INFO,
   PROM_TARGET_INFO_OM,
 } from '../semconv.js';
-import { ByteWriter, CLOSE_BRACE, copyLabels, cp, OPEN_BRACE, writeNumber } from './byte-writer.js';
+import { ByteWriter, CLOSE_BRACE, cp, writeNumber } from './byte-writer.js';
 import { escapeHelp, escapeLabelValue, formatValue, labelString } from './labels.js';
-import { familyName, type PromType, unitSuffix } from './naming.js';
+import {
+  type EscapingScheme,
+  escapeName,
+  familyName,
+  keepsUtf8,
+  labelName,
+  type PromType,
+  sanitizeLabelName,
+  type TranslationStrategy,
+  unitSuffix,
+} from './naming.js';
 
 /** `text` is the Prometheus text format 0.0.4; `openmetrics` is OpenMetrics 1.0 text. */
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -30,8 +42,24 @@ export interface SerializerOptions {
   readonly targetInfo?: boolean;
   /** Add `otel_scope_name` / `otel_scope_version` / `otel_scope_schema_url` labels. Default `true`. */
   readonly scopeInfo?: boolean;
+  /** How instrument names and attribute keys become Prometheus names. Default `UnderscoreEscapingWithSuffixes`. */
+  readonly translationStrategy?: TranslationStrategy;
+  /**
+   * Which resource attributes are copied as labels onto every series (besides `target_info`), by key: `*` and `?`
+   * wildcards. Default: none.
+   */
+  readonly resourceConstantLabels?: ResourceConstantLabels;
   /** Size of each yielded chunk, in bytes. Default 64 KiB. */
   readonly chunkSize?: number;
+}
+
+/**
+ * Resource attribute keys to copy onto every series: those matching an `include` pattern (every key when
+ * `include` is not given) and no `exclude` pattern. `*` matches any run of characters, `?` any one.
+ */
+export interface ResourceConstantLabels {
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
 }
 
 /** What one exposition contained; filled in by `chunks()` when the caller passes one. */
@@ -55,8 +83,8 @@ export interface ExpositionStats {
  * - `invalid_name`: the instrument name has no letter or digit once translated (`''`, `'_total'`, `'…'`);
  * - `name_conflict`: an earlier family already uses its Prometheus name, one of its sample names (`_total`,
  *   `_bucket`, `_sum`, `_count`) or its OpenMetrics family name, or it repeats a stream of the same scope;
- * - `unsupported_type`: an exponential histogram, which the text formats cannot carry (nor protobuf when its scale
- *   is below -4, the coarsest native-histogram schema);
+ * - `unsupported_type`: a data point type the serializer does not know (none of the SDK's today), or in protobuf an
+ *   exponential histogram whose scale is below -4, the coarsest native-histogram schema;
  * - `invalid_value`: a counter value or histogram sum that is NaN or negative (counters only count up).
  */
 export type DropReason = 'invalid_name' | 'name_conflict' | 'unsupported_type' | 'invalid_value';
@@ -68,23 +96,57 @@ export interface DroppedSeries {
   series: number;
 }
 
+/**
+ * A sample name as bytes in both spellings: with labels to follow (`name{`, or `{"name",` for a quoted UTF-8
+ * name) and alone (`name`, or `{"name"}`).
+ */
+interface SampleName {
+  readonly open: Buffer;
+  readonly bare: Buffer;
+}
+
 export interface FamilyMeta {
+  /** The name as served (escaped for the scheme; UTF-8, unquoted, under `allow-utf-8`); text 0.0.4's TYPE name. */
   readonly name: string;
   readonly type: PromType;
   /** An exponential histogram served as a native histogram (protobuf only). */
   readonly native: boolean;
   readonly unit: string;
+  /** OpenMetrics family name: a counter's without `_total`. */
+  readonly omName: string;
   /** Names this family's lines use besides `name`: its other sample names and its OpenMetrics family name. */
   readonly claims: readonly string[];
-  /** Sample-name prefixes as bytes, built once per family: `name`, `name_bucket{`, `name_sum`, `name_count`. */
+  /** Sample names as bytes, built once per family. */
   readonly bytes: {
-    readonly name: Buffer;
-    readonly bucket: Buffer;
-    readonly sum: Buffer;
-    readonly count: Buffer;
+    /** Text 0.0.4 sample name (counters: as `name`; others: the family name). */
+    readonly name: SampleName;
+    /** OpenMetrics sample name: a counter's always ends in `_total`. */
+    readonly omSample: SampleName;
+    readonly bucket: SampleName;
+    readonly sum: SampleName;
+    readonly count: SampleName;
+    readonly created: SampleName;
   };
   /** HELP/TYPE/UNIT lines per format, for the help text they were built with. */
   header?: { readonly help: string; readonly text?: Buffer; readonly om?: Buffer };
+}
+
+/**
+ * Everything that depends on how names are written, one set per escaping scheme in use (a single set under the
+ * underscore strategies, whose names never need escaping): family names, label names and strings, scope and
+ * `target_info` bytes.
+ */
+export interface Names {
+  readonly escaping: EscapingScheme;
+  /** Attribute key → label name as written. */
+  readonly translate: (key: string) => string;
+  readonly families: Map<string, FamilyMeta>;
+  readonly labelNames: Map<string, string>;
+  readonly streams: WeakMap<object, StreamLabels>;
+  readonly scopes: Map<string, ScopeBytes>;
+  readonly targetInfo: WeakMap<Resource, { text?: Buffer; om?: Buffer }>;
+  /** Label string of each summary series (its attributes without `quantile`), for its `_sum`/`_count` lines. */
+  readonly summaries: WeakMap<Attributes, string>;
 }
 
 /**
@@ -112,7 +174,6 @@ export interface ScopeBytes {
   readonly withComma: Buffer;
 }
 
-const NO_SCOPE: ScopeBytes = { alone: Buffer.alloc(0), withComma: Buffer.alloc(0) };
 const EOF_LINE = Buffer.from('# EOF\n');
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
@@ -120,6 +181,18 @@ const NEWLINE = 0x0a;
 const MAX_NUMBER_BYTES = 32;
 // `,le=""} ` around the longest number.
 const MAX_LE_BYTES = MAX_NUMBER_BYTES + 8;
+// ` # {trace_id="<32>",span_id="<16>"} <value> <timestamp>`.
+const MAX_EXEMPLAR_BYTES = 80 + 2 * MAX_NUMBER_BYTES;
+const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
+const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
+/**
+ * Most classic buckets an exponential histogram is served with in the text formats (plus `+Inf` and the zero
+ * bucket). Its scale is lowered (adjacent buckets merged in pairs, as the SDK's own downscaling does) until its
+ * populated range fits, and never served finer than {@link MAX_CLASSIC_SCALE}.
+ */
+export const MAX_CLASSIC_BUCKETS = 40;
+/** Finest scale served as classic buckets: 3, buckets 2^(1/8) ≈ 9 % wide. */
+export const MAX_CLASSIC_SCALE = 3;
 
 /**
  * Turns one collection into Prometheus text 0.0.4 or OpenMetrics 1.0 bytes, written by hand because the
@@ -145,67 +218,108 @@ export class PrometheusSerializer {
   protected readonly targetInfo: boolean;
   private readonly scopeInfo: boolean;
   private readonly chunkSize: number;
-  private readonly familyCache = new Map<string, FamilyMeta>();
-  private readonly streamLabels = new WeakMap<object, StreamLabels>();
-  private readonly labelNameCache = new Map<string, string>();
-  private readonly scopeCache = new Map<string, ScopeBytes>();
+  private readonly strategy: TranslationStrategy;
+  private readonly utf8: boolean;
+  private readonly constantLabels: ((key: string) => boolean) | undefined;
+  /** Per escaping scheme in use; under the underscore strategies only `underscores`. */
+  private readonly names = new Map<EscapingScheme, Names>();
+  /** The resource the label-name caches were built for (constant labels reserve names per resource). */
+  private resource: Resource | undefined;
+  /** Constant label text per resource and scheme, and the label names it takes. */
+  private constant: { text: string; labels: Set<string> } | undefined;
   private readonly leCache = new WeakMap<readonly number[], { text?: Buffer[]; om?: Buffer[] }>();
-  private readonly targetInfoCache = new WeakMap<Resource, { text?: Buffer; om?: Buffer }>();
+  /** `le` bytes of exponential buckets, by format, scale and bound. */
+  private readonly expLeCache = new Map<string, Buffer>();
   private readonly warned = new Set<string>();
-  /** Label string of each summary series (its attributes without `quantile`), for its `_sum`/`_count` lines. */
-  private readonly summaryLabels = new WeakMap<Attributes, string>();
+  /** The latest start time written as `_created` and its digits: series of a stream mostly share one. */
+  private start: { s: number; ns: number; bytes: Buffer } = { s: Number.NaN, ns: 0, bytes: Buffer.alloc(0) };
 
   constructor(options: SerializerOptions = {}) {
     this.targetInfo = options.targetInfo ?? true;
     this.scopeInfo = options.scopeInfo ?? true;
     this.chunkSize = Math.max(1024, options.chunkSize ?? 65536);
+    this.strategy = options.translationStrategy ?? 'UnderscoreEscapingWithSuffixes';
+    this.utf8 = keepsUtf8(this.strategy);
+    this.constantLabels = keyFilter(options.resourceConstantLabels);
+  }
+
+  /**
+   * The scheme the output is actually written with for a requested one: under the underscore strategies every
+   * name is legacy, so all schemes give the same bytes (callers cache by this).
+   */
+  escapingFor(requested: EscapingScheme): EscapingScheme {
+    return this.utf8 ? requested : 'underscores';
   }
 
   /** The whole exposition as one string (for tests and small outputs; the endpoint streams `chunks()`). */
-  serialize(resourceMetrics: ResourceMetrics, format: ExpositionFormat = 'text'): string {
-    return Buffer.concat([...this.chunks(resourceMetrics, format)]).toString('utf8');
+  serialize(
+    resourceMetrics: ResourceMetrics,
+    format: ExpositionFormat = 'text',
+    escaping: EscapingScheme = 'underscores',
+  ): string {
+    return Buffer.concat([...this.chunks(resourceMetrics, format, undefined, escaping)]).toString('utf8');
   }
 
   /**
    * The exposition as UTF-8 chunks of about `chunkSize` bytes (a series is never split), so the caller can
    * yield to the event loop between them. Pass `stats` to learn the sample count and the overflow series.
+   * `escaping` is the negotiated scheme; it changes the output only under the UTF-8 translation strategies.
+   * OpenMetrics adds what text 0.0.4 cannot carry: exemplars and `_created` samples.
    */
   *chunks(
     resourceMetrics: ResourceMetrics,
     format: ExpositionFormat = 'text',
     stats?: ExpositionStats,
+    escaping: EscapingScheme = 'underscores',
   ): Generator<Buffer, void, undefined> {
     const om = format === 'openmetrics';
+    const names = this.namesFor(escaping, resourceMetrics.resource);
     const w = new ByteWriter(this.chunkSize);
     let series = 0;
     if (this.targetInfo) {
-      w.bytes(this.targetInfoBytes(resourceMetrics.resource, om));
+      w.bytes(this.targetInfoBytes(resourceMetrics.resource, om, names));
       series++;
     }
-    for (const family of this.families(resourceMetrics, stats).values()) {
+    for (const family of this.families(resourceMetrics, stats, names).values()) {
       if (family.points === 0) continue;
       w.bytes(this.header(family, om));
       const meta = family.meta;
       const counter = meta.type === 'counter';
+      const sample = om ? meta.bytes.omSample : meta.bytes.name;
       for (const { scope, metric } of family.members) {
         if (meta.type === 'summary') {
-          series += this.writeSummary(w, meta, scope, metric as SummaryMetricData, stats);
+          series += this.writeSummary(w, meta, scope, metric as SummaryMetricData, names, om, stats);
           if (w.done.length > 0) yield* w.take();
           continue;
         }
-        const points = metric.dataPoints as DataPoint<number | Histogram>[];
+        const points = metric.dataPoints as DataPoint<number | Histogram | ExponentialHistogram>[];
         if (points.length === 0) continue;
-        const histogram = metric.dataPointType === DataPointType.HISTOGRAM;
-        const cache = this.labelsFor(metric);
+        const kind = metric.dataPointType;
+        const histogram = kind === DataPointType.HISTOGRAM || kind === DataPointType.EXPONENTIAL_HISTOGRAM;
+        const cache = this.labelsFor(metric, names);
         let overflowSeries = 0;
         let overflowMeasurements = 0;
         let invalid = 0;
         for (let i = 0; i < points.length; i++) {
-          const { attributes, value } = points[i]!;
-          const labels = cache.attrs[i] === attributes ? cache.labels[i]! : this.miss(cache, i, attributes);
-          const written = histogram
-            ? this.writeHistogram(w, meta, scope, labels, value as Histogram, om)
-            : this.writeSample(w, meta, scope, labels, value as number, counter);
+          const point = points[i]!;
+          const { attributes, value } = point;
+          const labels =
+            cache.attrs[i] === attributes ? cache.labels[i]! : this.miss(cache, i, attributes, names);
+          const written =
+            kind === DataPointType.HISTOGRAM
+              ? this.writeExplicit(w, meta, scope, labels, point as DataPoint<Histogram>, om)
+              : kind === DataPointType.EXPONENTIAL_HISTOGRAM
+                ? this.writeExponential(w, meta, scope, labels, point as DataPoint<ExponentialHistogram>, om)
+                : this.writeSample(
+                    w,
+                    sample,
+                    scope,
+                    labels,
+                    value as number,
+                    counter,
+                    om ? point : undefined,
+                    meta,
+                  );
           if (written === 0) {
             invalid++;
             continue;
@@ -229,6 +343,63 @@ export class PrometheusSerializer {
   }
 
   /**
+   * The name caches for a scheme. The underscore strategies write legacy names only, which every scheme leaves
+   * alone, so they share one set whatever the scraper asked for. With constant labels, a new resource (a new
+   * provider) starts afresh: they reserve label names per resource.
+   */
+  protected namesFor(requested: EscapingScheme, resource: Resource): Names {
+    // Only constant labels depend on the resource; without them a caller alternating resources keeps its caches.
+    if (this.constantLabels !== undefined && resource !== this.resource) {
+      this.resource = resource;
+      this.names.clear();
+      this.constant = undefined;
+    }
+    const escaping = this.escapingFor(requested);
+    let names = this.names.get(escaping);
+    if (names === undefined) {
+      const reserved = this.constantOf(resource).labels;
+      const strategy = this.strategy;
+      const plain = this.utf8
+        ? (key: string) => escapeName(labelName(key, strategy), escaping, true)
+        : sanitizeLabelName;
+      names = {
+        escaping,
+        // An attribute whose label would repeat a constant label gets the `key_` prefix, as reserved names do.
+        translate: reserved.size === 0 ? plain : (key) => reserveLabel(plain(key), reserved),
+        families: new Map(),
+        labelNames: new Map(),
+        streams: new WeakMap(),
+        scopes: new Map(),
+        targetInfo: new WeakMap(),
+        summaries: new WeakMap(),
+      };
+      this.names.set(escaping, names);
+    }
+    return names;
+  }
+
+  /**
+   * The `resourceConstantLabels` of a resource as label text (`service_name="checkout",…`), with the label names
+   * it uses. Label names follow the strategy; under a UTF-8 strategy they are escaped with `underscores`, so the
+   * reserved set is the same whatever scheme a scraper asks for.
+   */
+  private constantOf(resource: Resource): { text: string; labels: Set<string> } {
+    if (this.constant !== undefined) return this.constant;
+    const keep = this.constantLabels;
+    const picked: Attributes = {};
+    if (keep !== undefined) {
+      for (const [key, value] of Object.entries(resource.attributes)) if (keep(key)) picked[key] = value;
+    }
+    const translate = this.utf8
+      ? (key: string) => escapeName(labelName(key, this.strategy), 'underscores', true)
+      : sanitizeLabelName;
+    const text = labelString(picked, undefined, translate);
+    const labels = new Set(Object.keys(picked).map(translate));
+    this.constant = { text, labels };
+    return this.constant;
+  }
+
+  /**
    * Groups metrics by Prometheus family name across scopes, so each family gets one HELP/TYPE (spec: MUST), and
    * makes sure no line name is written by two families: in the order the SDK reports metrics (meters in creation
    * order, then their instruments in creation order), the first metric to use a name keeps it. A later metric is
@@ -239,7 +410,8 @@ export class PrometheusSerializer {
    */
   protected families(
     resourceMetrics: ResourceMetrics,
-    stats?: ExpositionStats,
+    stats: ExpositionStats | undefined,
+    names: Names,
     native = false,
   ): Map<string, Family> {
     const families = new Map<string, Family>();
@@ -249,10 +421,11 @@ export class PrometheusSerializer {
       taken.set(PROM_TARGET_INFO, PROM_TARGET_INFO);
       taken.set(PROM_TARGET_INFO_OM, PROM_TARGET_INFO);
     }
+    const constant = this.constantOf(resourceMetrics.resource).text;
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
-      const scopeBytes = this.scopeInfo ? this.scopeBytes(scope) : NO_SCOPE;
+      const scopeBytes = this.scopeBytes(scope, constant, names);
       for (const metric of metrics) {
-        const meta = this.familyMeta(metric, stats, native);
+        const meta = this.familyMeta(metric, stats, names, native);
         if (meta === undefined) continue;
         const points = metric.dataPoints.length;
         const existing = families.get(meta.name);
@@ -287,7 +460,7 @@ export class PrometheusSerializer {
         const holder =
           taken.get(meta.name) ?? meta.claims.map((n) => taken.get(n)).find((n) => n) ?? meta.name;
         this.warnOnce(
-          `conflict:${metric.descriptor.name}:${meta.type}:${scope.name}`,
+          `conflict:${metric.descriptor.name}:${meta.type}:${scope.name}:${names.escaping}`,
           `metric "${metric.descriptor.name}" (${meta.type}) from scope "${scope.name}" maps to the Prometheus ` +
             `${meta.type} "${meta.name}", whose names are already used by the family "${holder}"; leaving it out ` +
             'of the exposition (rename one of the instruments)',
@@ -301,11 +474,12 @@ export class PrometheusSerializer {
   private familyMeta(
     metric: MetricData,
     stats: ExpositionStats | undefined,
+    names: Names,
     native: boolean,
   ): FamilyMeta | undefined {
     const { name, unit } = metric.descriptor;
+    const points = metric.dataPoints.length;
     let type: PromType;
-    const nativeHistogram = native && metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM;
     switch (metric.dataPointType) {
       case DataPointType.SUM:
         type = metric.isMonotonic ? 'counter' : 'gauge';
@@ -314,26 +488,24 @@ export class PrometheusSerializer {
         type = SUMMARY_SERIES in metric ? 'summary' : 'gauge';
         break;
       case DataPointType.HISTOGRAM:
+      case DataPointType.EXPONENTIAL_HISTOGRAM:
+        // The text formats carry an exponential histogram as classic buckets (writeExponential).
         type = 'histogram';
         break;
       default:
-        if (native) {
-          type = 'histogram';
-          break;
-        }
         this.warnOnce(
-          `exp:${name}`,
-          `metric "${name}" uses an exponential histogram, which the Prometheus text formats cannot carry; ` +
-            'leaving it out of the exposition (use an explicit-bucket view for this instrument)',
+          `type:${name}`,
+          `metric "${name}" has a data point type the Prometheus serializer does not know; leaving it out`,
         );
-        if (stats) drop(stats, metric, 'unsupported_type', metric.dataPoints.length);
+        if (stats) drop(stats, metric as MetricData, 'unsupported_type', points);
         return undefined;
     }
+    const nativeHistogram = native && metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM;
     const key = `${name}\u0000${unit}\u0000${type}${nativeHistogram ? '\u0000native' : ''}`;
-    let meta = this.familyCache.get(key);
+    let meta = names.families.get(key);
     if (meta === undefined) {
-      const family = familyName(name, unit, type);
-      if (family === '') {
+      const translated = familyName(name, unit, type, this.strategy);
+      if (translated === '') {
         this.warnOnce(
           `name:${key}`,
           `metric ${JSON.stringify(name)} has no letter or digit left once translated to a Prometheus name; ` +
@@ -342,27 +514,13 @@ export class PrometheusSerializer {
         if (stats) drop(stats, metric, 'invalid_name', metric.dataPoints.length);
         return undefined;
       }
-      meta = {
-        name: family,
+      meta = buildMeta(
+        names.escaping === 'allow-utf-8' ? translated : escapeName(translated, names.escaping),
         type,
-        native: nativeHistogram,
-        unit: unitSuffix(unit, type),
-        claims:
-          type === 'counter'
-            ? [family.slice(0, -'_total'.length)]
-            : type === 'histogram'
-              ? [`${family}_bucket`, `${family}_sum`, `${family}_count`]
-              : type === 'summary'
-                ? [`${family}_sum`, `${family}_count`]
-                : [],
-        bytes: {
-          name: Buffer.from(family),
-          bucket: Buffer.from(`${family}_bucket{`),
-          sum: Buffer.from(`${family}_sum`),
-          count: Buffer.from(`${family}_count`),
-        },
-      };
-      this.familyCache.set(key, meta);
+        unitSuffix(unit, type),
+        nativeHistogram,
+      );
+      names.families.set(key, meta);
     }
     return meta;
   }
@@ -372,14 +530,14 @@ export class PrometheusSerializer {
     if (meta.header?.help !== family.help) meta.header = { help: family.help };
     const cached = om ? meta.header.om : meta.header.text;
     if (cached) return cached;
-    const { name, type, unit } = meta;
-    // OpenMetrics names the counter family without `_total`; the samples keep it.
-    const metaName = om && type === 'counter' ? name.slice(0, -'_total'.length) : name;
+    const { type, unit } = meta;
+    const metaName = om ? meta.omName : meta.name;
+    const written = quoteName(metaName);
     let out = '';
-    if (family.help !== '') out += `# HELP ${metaName} ${escapeHelp(family.help, om)}\n`;
-    out += `# TYPE ${metaName} ${type}\n`;
+    if (family.help !== '') out += `# HELP ${written} ${escapeHelp(family.help, om)}\n`;
+    out += `# TYPE ${written} ${type}\n`;
     // OpenMetrics requires the family name to end with the unit when UNIT is given.
-    if (om && unit !== '' && metaName.endsWith(`_${unit}`)) out += `# UNIT ${metaName} ${unit}\n`;
+    if (om && unit !== '' && metaName.endsWith(`_${unit}`)) out += `# UNIT ${written} ${unit}\n`;
     const bytes = Buffer.from(out);
     meta.header = om ? { ...meta.header, om: bytes } : { ...meta.header, text: bytes };
     return bytes;
@@ -387,63 +545,87 @@ export class PrometheusSerializer {
 
   /**
    * `name{scope,labels} value\n`; returns the samples written: 0 for a counter value that is NaN or negative,
-   * which OpenMetrics forbids (and one `add(NaN)` would keep a counter NaN for good).
+   * which OpenMetrics forbids (and one `add(NaN)` would keep a counter NaN for good). With `point` (OpenMetrics
+   * counters), its exemplar and a `_created` line follow.
    */
   private writeSample(
     w: ByteWriter,
-    meta: FamilyMeta,
+    name: SampleName,
     scope: ScopeBytes,
     labels: string,
     value: number,
     counter: boolean,
-    name: Buffer = meta.bytes.name,
+    point?: DataPoint<unknown>,
+    meta?: FamilyMeta,
   ): number {
     if (counter && !(value >= 0)) return 0;
-    w.ensure(name.length + scope.withComma.length + labels.length * 3 + MAX_NUMBER_BYTES + 4);
+    const extra = counter && point !== undefined && meta !== undefined;
+    const line = name.open.length + scope.withComma.length + labels.length * 3 + MAX_NUMBER_BYTES + 4;
+    w.ensure(extra ? 2 * line + MAX_EXEMPLAR_BYTES + 16 : line);
     const b = w.buf;
     let off = w.off;
-    off = cp(b, off, name);
+    const hasLabels = labels !== '' || scope.alone.length > 0;
+    let labelStart = off;
+    let labelEnd = off;
     if (labels !== '') {
-      b[off++] = OPEN_BRACE;
+      off = cp(b, off, name.open);
+      labelStart = off;
       off = cp(b, off, scope.withComma);
       off += b.write(labels, off);
+      labelEnd = off;
       b[off++] = CLOSE_BRACE;
     } else if (scope.alone.length > 0) {
-      b[off++] = OPEN_BRACE;
+      off = cp(b, off, name.open);
+      labelStart = off;
       off = cp(b, off, scope.alone);
+      labelEnd = off;
       b[off++] = CLOSE_BRACE;
-    }
+    } else off = cp(b, off, name.bare);
     b[off++] = SPACE;
     off = writeNumber(b, off, value);
+    if (!extra) {
+      b[off++] = NEWLINE;
+      w.off = off;
+      return 1;
+    }
+    const exemplars = exemplarsOf(point);
+    if (exemplars !== undefined && exemplars.length > 0)
+      off = writeExemplar(b, off, exemplars[exemplars.length - 1]!);
+    b[off++] = NEWLINE;
+    off = copyLine(b, off, meta.bytes.created, labelStart, labelEnd, hasLabels);
+    off = cp(b, off, this.startBytes(point.startTime));
     b[off++] = NEWLINE;
     w.off = off;
-    return 1;
+    return 2;
   }
 
   /**
    * A summary from the instruments API: per series its quantile samples (the gauge points; `quantile` is
    * written here, as the one label a summary owns, so the reserved-name rule of user attributes does not touch
-   * it), then `_sum` and `_count`. Returns the number of samples written.
+   * it), then `_sum` and `_count` (and `_created` in OpenMetrics). Returns the number of samples written.
    */
   private writeSummary(
     w: ByteWriter,
     meta: FamilyMeta,
     scope: ScopeBytes,
     metric: SummaryMetricData,
+    names: Names,
+    om: boolean,
     stats: ExpositionStats | undefined,
   ): number {
     const points = metric.dataPoints;
     const all = metric[SUMMARY_SERIES];
     const perSeries = all.length === 0 ? 0 : points.length / all.length;
+    const { name, sum, count, created } = meta.bytes;
     let samples = 0;
     let overflowSeries = 0;
     let overflowMeasurements = 0;
     for (let k = 0; k < all.length; k++) {
       const s = all[k]!;
-      let labels = this.summaryLabels.get(s.attributes);
+      let labels = names.summaries.get(s.attributes);
       if (labels === undefined) {
-        labels = labelString(s.attributes, this.labelNameCache);
-        this.summaryLabels.set(s.attributes, labels);
+        labels = labelString(s.attributes, names.labelNames, names.translate);
+        names.summaries.set(s.attributes, labels);
       }
       const sep = labels === '' ? '' : ',';
       for (let i = k * perSeries; i < (k + 1) * perSeries; i++) {
@@ -451,15 +633,19 @@ export class PrometheusSerializer {
         const q = String(point.attributes[PROM_QUANTILE_LABEL]);
         samples += this.writeSample(
           w,
-          meta,
+          name,
           scope,
           `${labels}${sep}quantile="${q}"`,
           point.value as number,
           false,
         );
       }
-      samples += this.writeSample(w, meta, scope, labels, s.sum, false, meta.bytes.sum);
-      samples += this.writeSample(w, meta, scope, labels, s.count, true, meta.bytes.count);
+      samples += this.writeSample(w, sum, scope, labels, s.sum, false);
+      samples += this.writeSample(w, count, scope, labels, s.count, true);
+      const first = points[k * perSeries];
+      if (om && first !== undefined) {
+        samples += this.writeSample(w, created, scope, labels, seconds(first.startTime), false);
+      }
       if (s.attributes[ATTR_OTEL_METRIC_OVERFLOW] === true && isOverflowSeries(s.attributes)) {
         overflowSeries++;
         overflowMeasurements += s.count;
@@ -469,30 +655,144 @@ export class PrometheusSerializer {
     return samples;
   }
 
+  private writeExplicit(
+    w: ByteWriter,
+    meta: FamilyMeta,
+    scope: ScopeBytes,
+    labels: string,
+    point: DataPoint<Histogram>,
+    om: boolean,
+  ): number {
+    const h = point.value;
+    const { boundaries, counts } = h.buckets;
+    return this.writeHistogram(
+      w,
+      meta,
+      scope,
+      labels,
+      point,
+      this.leBytes(boundaries, om),
+      boundaries,
+      counts,
+      om,
+    );
+  }
+
   /**
-   * All lines of one histogram series. The label bytes are written once, into the first bucket line, and
-   * copied from there for every other line. Returns the number of samples written: 0 when the sum is NaN or
-   * negative, which OpenMetrics forbids for counter-like samples.
+   * An exponential histogram as classic buckets (text formats have no native histograms). Bucket `j` at scale
+   * `s` holds (2^(j·2^-s), 2^((j+1)·2^-s)], so its upper bound is an exact `le`: the counts are not estimated, only
+   * merged. To keep the `le` set small and stable across scrapes, the scale is lowered to at most
+   * {@link MAX_CLASSIC_SCALE} and further until the populated range fits in {@link MAX_CLASSIC_BUCKETS}
+   * (lowering by one merges neighbours in pairs). Negative buckets come first (bound −2^(j·2^-s)), then the zero
+   * bucket (`le="0"`) when it holds anything, then the positive ones and `+Inf`.
+   */
+  private writeExponential(
+    w: ByteWriter,
+    meta: FamilyMeta,
+    scope: ScopeBytes,
+    labels: string,
+    point: DataPoint<ExponentialHistogram>,
+    om: boolean,
+  ): number {
+    const h = point.value;
+    const pos = populated(h.positive);
+    const neg = populated(h.negative);
+    let scale = Math.min(h.scale, MAX_CLASSIC_SCALE);
+    const span = (r: { lo: number; hi: number } | undefined, shift: number) =>
+      r === undefined ? 0 : (r.hi >> shift) - (r.lo >> shift) + 1;
+    while (scale > -10 && span(pos, h.scale - scale) + span(neg, h.scale - scale) > MAX_CLASSIC_BUCKETS)
+      scale--;
+    const shift = h.scale - scale;
+    const bounds: number[] = [];
+    const counts: number[] = [];
+    const les: Buffer[] = [];
+    if (neg !== undefined) {
+      // Most negative first: bucket j holds values in [−2^((j+1)·2^-s), −2^(j·2^-s)).
+      for (let j = neg.hi >> shift; j >= neg.lo >> shift; j--) {
+        const bound = -bucketBound(j, scale);
+        bounds.push(bound);
+        les.push(this.expLe(bound, om));
+        counts.push(0);
+      }
+      const top = neg.hi >> shift;
+      neg.counts.forEach((c, i) => {
+        counts[top - ((h.negative.offset + i) >> shift)]! += c;
+      });
+    }
+    if (h.zeroCount > 0) {
+      bounds.push(0);
+      les.push(this.expLe(0, om));
+      counts.push(h.zeroCount);
+    }
+    if (pos !== undefined) {
+      const first = counts.length;
+      const low = pos.lo >> shift;
+      for (let j = low; j <= pos.hi >> shift; j++) {
+        const bound = bucketBound(j + 1, scale);
+        bounds.push(bound);
+        les.push(this.expLe(bound, om));
+        counts.push(0);
+      }
+      pos.counts.forEach((c, i) => {
+        counts[first + ((h.positive.offset + i) >> shift) - low]! += c;
+      });
+    }
+    les.push(this.expLe(Number.POSITIVE_INFINITY, om));
+    counts.push(0);
+    return this.writeHistogram(w, meta, scope, labels, point, les, bounds, counts, om);
+  }
+
+  /** A start time as `_created` digits (seconds), remembered for the next series with the same start. */
+  private startBytes(t: readonly [number, number]): Buffer {
+    const last = this.start;
+    if (last.s === t[0] && last.ns === t[1]) return last.bytes;
+    this.start = { s: t[0], ns: t[1], bytes: Buffer.from(formatValue(seconds(t)), 'latin1') };
+    return this.start.bytes;
+  }
+
+  /** `,le="…"} ` for one exponential bound, cached per format and bound (bounds repeat across scrapes). */
+  private expLe(bound: number, om: boolean): Buffer {
+    const key = `${om ? 'o' : 't'}${bound}`;
+    let b = this.expLeCache.get(key);
+    if (b === undefined) {
+      b = leBuffer(bound, om);
+      this.expLeCache.set(key, b);
+    }
+    return b;
+  }
+
+  /**
+   * All lines of one histogram series: `les[i]` with the cumulative sum of `counts[0..i]` (the last, `+Inf`, with
+   * the total count), `_sum`, `_count`, and in OpenMetrics each exemplar on the bucket whose range holds its value
+   * and `_created`. The label bytes are written once, into the first bucket line, and copied from there for every
+   * other line. Returns the number of samples written: 0 when the sum is NaN or negative, which OpenMetrics
+   * forbids for counter-like samples.
    */
   private writeHistogram(
     w: ByteWriter,
     meta: FamilyMeta,
     scope: ScopeBytes,
     labels: string,
-    h: Histogram,
+    point: DataPoint<Histogram | ExponentialHistogram>,
+    les: readonly Buffer[],
+    bounds: readonly number[],
+    counts: readonly number[],
     om: boolean,
   ): number {
+    const h = point.value;
     if (h.sum !== undefined && !(h.sum >= 0)) return 0;
-    const { boundaries, counts } = h.buckets;
-    const les = this.leBytes(boundaries, om);
-    const { bucket, sum, count } = meta.bytes;
+    const { bucket, sum, count, created } = meta.bytes;
     const scopeBytes = labels === '' ? scope.alone : scope.withComma;
     const hasLabels = labels !== '' || scopeBytes.length > 0;
-    const lines = les.length + 2;
+    const exemplars = om ? exemplarsOf(point) : undefined;
+    const placed = exemplars !== undefined && exemplars.length > 0 ? place(exemplars, bounds) : undefined;
+    const lines = les.length + 3;
     // Per line at most: the `_bucket{` prefix, the labels (3 UTF-8 bytes per UTF-16 unit at worst), the `le`
     // bytes, a number and 4 separators.
     w.ensure(
-      lines * (bucket.length + scopeBytes.length + labels.length * 3 + MAX_LE_BYTES + MAX_NUMBER_BYTES + 4),
+      lines *
+        (bucket.open.length + scopeBytes.length + labels.length * 3 + MAX_LE_BYTES + MAX_NUMBER_BYTES + 4) +
+        (placed === undefined ? 0 : exemplars!.length * MAX_EXEMPLAR_BYTES),
     );
     const b = w.buf;
     let off = w.off;
@@ -505,7 +805,7 @@ export class PrometheusSerializer {
     const last = les.length - 1;
     let cumulative = 0;
     for (let i = 0; i <= last; i++) {
-      off = cp(b, off, bucket);
+      off = cp(b, off, bucket.open);
       if (labelStart === -1) {
         labelStart = off;
         off = cp(b, off, scopeBytes);
@@ -519,24 +819,28 @@ export class PrometheusSerializer {
       // +Inf is the total count (the SDK's last bucket count is already included in it).
       if (i < last) cumulative += counts[i] ?? 0;
       off = writeNumber(b, off, i < last ? cumulative : h.count);
+      const exemplar = placed?.[i];
+      if (exemplar !== undefined) off = writeExemplar(b, off, exemplar);
       b[off++] = NEWLINE;
     }
 
     let samples = les.length + 1;
     // A histogram whose instrument saw negative values has no sum; OpenMetrics then forbids _sum entirely.
     if (h.sum !== undefined) {
-      off = cp(b, off, sum);
-      off = copyLabels(b, off, labelStart, labelEnd, hasLabels);
-      b[off++] = SPACE;
+      off = copyLine(b, off, sum, labelStart, labelEnd, hasLabels);
       off = writeNumber(b, off, h.sum);
       b[off++] = NEWLINE;
       samples++;
     }
-    off = cp(b, off, count);
-    off = copyLabels(b, off, labelStart, labelEnd, hasLabels);
-    b[off++] = SPACE;
+    off = copyLine(b, off, count, labelStart, labelEnd, hasLabels);
     off = writeNumber(b, off, h.count);
     b[off++] = NEWLINE;
+    if (om) {
+      off = copyLine(b, off, created, labelStart, labelEnd, hasLabels);
+      off = cp(b, off, this.startBytes(point.startTime));
+      b[off++] = NEWLINE;
+      samples++;
+    }
     w.off = off;
     return samples;
   }
@@ -550,22 +854,18 @@ export class PrometheusSerializer {
     }
     let les = om ? entry.om : entry.text;
     if (les === undefined) {
-      // OpenMetrics wants canonical floats (`1.0`, not `1`) so `le` values compare as strings across scrapes.
-      les = [...boundaries, Number.POSITIVE_INFINITY].map((bound) => {
-        const le = om && Number.isInteger(bound) ? bound.toFixed(1) : formatValue(bound);
-        return Buffer.from(`,le="${le}"} `);
-      });
+      les = [...boundaries, Number.POSITIVE_INFINITY].map((bound) => leBuffer(bound, om));
       if (om) entry.om = les;
       else entry.text = les;
     }
     return les;
   }
 
-  private labelsFor(metric: MetricData): StreamLabels {
-    let cache = this.streamLabels.get(metric.descriptor);
+  private labelsFor(metric: MetricData, names: Names): StreamLabels {
+    let cache = names.streams.get(metric.descriptor);
     if (cache === undefined) {
       cache = { attrs: [], labels: [] };
-      this.streamLabels.set(metric.descriptor, cache);
+      names.streams.set(metric.descriptor, cache);
     } else if (cache.attrs.length > metric.dataPoints.length) {
       cache.attrs.length = metric.dataPoints.length;
       cache.labels.length = metric.dataPoints.length;
@@ -574,35 +874,48 @@ export class PrometheusSerializer {
   }
 
   /** A new series at this position (or a reordered stream): build its label string and remember it. */
-  private miss(cache: StreamLabels, i: number, attributes: Attributes): string {
-    const labels = labelString(attributes, this.labelNameCache);
+  private miss(cache: StreamLabels, i: number, attributes: Attributes, names: Names): string {
+    const labels = labelString(attributes, names.labelNames, names.translate);
     cache.attrs[i] = attributes;
     cache.labels[i] = labels;
     return labels;
   }
 
-  private scopeBytes(scope: InstrumentationScope): ScopeBytes {
-    const key = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`;
-    let s = this.scopeCache.get(key);
+  /** The scope labels (when `scopeInfo` is on) and the constant labels, as bytes. */
+  private scopeBytes(scope: InstrumentationScope, constant: string, names: Names): ScopeBytes {
+    const key = this.scopeInfo
+      ? `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`
+      : '';
+    let s = names.scopes.get(key);
     if (s === undefined) {
-      let text = `${PROM_SCOPE_NAME}="${escapeLabelValue(scope.name)}"`;
-      if (scope.version) text += `,${PROM_SCOPE_VERSION}="${escapeLabelValue(scope.version)}"`;
-      if (scope.schemaUrl) text += `,${PROM_SCOPE_SCHEMA_URL}="${escapeLabelValue(scope.schemaUrl)}"`;
-      s = { alone: Buffer.from(text), withComma: Buffer.from(`${text},`) };
-      this.scopeCache.set(key, s);
+      let text = '';
+      if (this.scopeInfo) {
+        text = `${PROM_SCOPE_NAME}="${escapeLabelValue(scope.name)}"`;
+        if (scope.version) text += `,${PROM_SCOPE_VERSION}="${escapeLabelValue(scope.version)}"`;
+        if (scope.schemaUrl) text += `,${PROM_SCOPE_SCHEMA_URL}="${escapeLabelValue(scope.schemaUrl)}"`;
+      }
+      if (constant !== '') text += text === '' ? constant : `,${constant}`;
+      s = text === '' ? NO_SCOPE : { alone: Buffer.from(text), withComma: Buffer.from(`${text},`) };
+      names.scopes.set(key, s);
     }
     return s;
   }
 
-  private targetInfoBytes(resource: Resource, om: boolean): Buffer {
-    let entry = this.targetInfoCache.get(resource);
+  private targetInfoBytes(resource: Resource, om: boolean, names: Names): Buffer {
+    let entry = names.targetInfo.get(resource);
     if (entry === undefined) {
       entry = {};
-      this.targetInfoCache.set(resource, entry);
+      names.targetInfo.set(resource, entry);
     }
     let body = om ? entry.om : entry.text;
     if (body === undefined) {
-      const labels = labelString(resource.attributes, this.labelNameCache);
+      // Resource keys as the strategy writes label names, without the constant-label reservation: target_info
+      // carries every resource attribute under its own name.
+      const strategy = this.strategy;
+      const translate = this.utf8
+        ? (key: string) => escapeName(labelName(key, strategy), names.escaping, true)
+        : sanitizeLabelName;
+      const labels = labelString(resource.attributes, undefined, translate);
       const type = om ? 'info' : 'gauge';
       // OpenMetrics info families are named without `_info`; the sample carries it.
       const metaName = om ? PROM_TARGET_INFO_OM : PROM_TARGET_INFO;
@@ -621,6 +934,147 @@ export class PrometheusSerializer {
     this.warned.add(key);
     diag.warn(`otel-metrics-bootstrap: ${message}`);
   }
+}
+
+const NO_SCOPE: ScopeBytes = { alone: Buffer.alloc(0), withComma: Buffer.alloc(0) };
+
+/** A sample name in both spellings; quoted (`{"a.b"` …) when it is outside the legacy character set. */
+function sampleName(name: string): SampleName {
+  const written = quoteName(name);
+  return written === name
+    ? { open: Buffer.from(`${name}{`), bare: Buffer.from(name) }
+    : { open: Buffer.from(`{${written},`), bare: Buffer.from(`{${written}}`) };
+}
+
+/** A served name as written on a line: unchanged when legacy-valid, else quoted (only under `allow-utf-8`). */
+function quoteName(name: string): string {
+  return escapeName(name, 'allow-utf-8');
+}
+
+/** Family metadata for a served name: its OpenMetrics names, the names it claims, its sample-name bytes. */
+function buildMeta(name: string, type: PromType, unit: string, native: boolean): FamilyMeta {
+  // OpenMetrics names a counter family without `_total` and its sample with it, whatever the strategy did.
+  const omName = type === 'counter' && name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
+  const omSample = type === 'counter' ? `${omName}_total` : name;
+  const created = `${omName}_created`;
+  const claims =
+    type === 'counter'
+      ? [omName, omSample, created]
+      : type === 'histogram'
+        ? [`${name}_bucket`, `${name}_sum`, `${name}_count`, created]
+        : type === 'summary'
+          ? [`${name}_sum`, `${name}_count`, created]
+          : [];
+  const sample = sampleName(name);
+  return {
+    name,
+    type,
+    native,
+    unit,
+    omName,
+    claims: [...new Set(claims)].filter((n) => n !== name),
+    bytes: {
+      name: sample,
+      omSample: omSample === name ? sample : sampleName(omSample),
+      bucket: sampleName(`${name}_bucket`),
+      sum: sampleName(`${name}_sum`),
+      count: sampleName(`${name}_count`),
+      created: sampleName(created),
+    },
+  };
+}
+
+/** A line that copies its labels from `b[start..end)`: `name{labels} ` or `name ` (spellings of {@link SampleName}). */
+function copyLine(
+  b: Buffer,
+  off: number,
+  name: SampleName,
+  start: number,
+  end: number,
+  hasLabels: boolean,
+): number {
+  if (hasLabels) {
+    off = cp(b, off, name.open);
+    b.copyWithin(off, start, end);
+    off += end - start;
+    b[off++] = CLOSE_BRACE;
+  } else off = cp(b, off, name.bare);
+  b[off++] = SPACE;
+  return off;
+}
+
+/** `,le="…"} `; OpenMetrics wants canonical floats (`1.0`, not `1`) so `le` values compare as strings. */
+function leBuffer(bound: number, om: boolean): Buffer {
+  const le = om && Number.isInteger(bound) ? bound.toFixed(1) : formatValue(bound);
+  return Buffer.from(`,le="${le}"} `);
+}
+
+/** ` # {trace_id="…",span_id="…"} value timestamp` (OpenMetrics exemplar; timestamp in seconds). */
+function writeExemplar(b: Buffer, off: number, e: Exemplar): number {
+  // Ids come from the tracer; a malformed one would make the whole scrape unparsable, so it is left out.
+  if (!HEX_TRACE_ID.test(e.traceId) || !HEX_SPAN_ID.test(e.spanId) || !Number.isFinite(e.timestamp))
+    return off;
+  off += b.write(` # {trace_id="${e.traceId}",span_id="${e.spanId}"} `, off, 'latin1');
+  off = writeNumber(b, off, e.value);
+  b[off++] = SPACE;
+  return writeNumber(b, off, e.timestamp / 1000);
+}
+
+/** Each exemplar at the index of the bucket whose range holds its value (`bounds` are upper bounds; last is +Inf). */
+function place(exemplars: readonly Exemplar[], bounds: readonly number[]): (Exemplar | undefined)[] {
+  const at: (Exemplar | undefined)[] = [];
+  for (const e of exemplars) {
+    let i = 0;
+    while (i < bounds.length && e.value > bounds[i]!) i++;
+    // Several for one bucket (they came from finer buckets merged here): the latest wins.
+    const held = at[i];
+    if (held === undefined || e.timestamp >= held.timestamp) at[i] = e;
+  }
+  return at;
+}
+
+/** Lowest and highest absolute index with a non-zero count; `undefined` when every count is zero. */
+function populated(
+  buckets: ExponentialHistogram['positive'],
+): { lo: number; hi: number; counts: number[] } | undefined {
+  const counts = buckets.bucketCounts;
+  let lo = 0;
+  while (lo < counts.length && counts[lo] === 0) lo++;
+  if (lo === counts.length) return undefined;
+  let hi = counts.length - 1;
+  while (counts[hi] === 0) hi--;
+  return { lo: buckets.offset + lo, hi: buckets.offset + hi, counts };
+}
+
+/** 2^(j·2^-scale), the lower bound of bucket j (upper bound of j − 1). */
+function bucketBound(j: number, scale: number): number {
+  return scale >= 0 ? 2 ** (j / 2 ** scale) : 2 ** (j * 2 ** -scale);
+}
+
+/** An OTel HrTime as seconds since the epoch. */
+function seconds(t: readonly [number, number]): number {
+  return t[0] + t[1] / 1e9;
+}
+
+/** The label name, or `key_<name>` when it would repeat a constant label. */
+function reserveLabel(label: string, reserved: ReadonlySet<string>): string {
+  return reserved.has(label) ? `key_${label}` : label;
+}
+
+/** A predicate for resource attribute keys from include/exclude patterns; `undefined` when nothing is copied. */
+export function keyFilter(spec: ResourceConstantLabels | undefined): ((key: string) => boolean) | undefined {
+  if (spec === undefined) return undefined;
+  const glob = (p: string) =>
+    new RegExp(
+      `^${p
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+  const include = spec.include?.map(glob);
+  const exclude = (spec.exclude ?? []).map(glob);
+  return (key) =>
+    (include === undefined || include.some((r) => r.test(key))) && !exclude.some((r) => r.test(key));
 }
 
 /** The SDK's overflow series carries exactly one attribute, `otel.metric.overflow=true`. */

@@ -9,6 +9,12 @@ export interface ExpositionSample {
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
   readonly timestamp?: number;
+  /** The OpenMetrics exemplar on the line (` # {trace_id="…"} value [timestamp]`), if any. */
+  readonly exemplar?: {
+    readonly labels: Readonly<Record<string, string>>;
+    readonly value: number;
+    readonly timestamp?: number;
+  };
   /** 1-based line number in the text. */
   readonly line: number;
 }
@@ -50,9 +56,10 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 const FLOAT = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
 
 /**
- * Parses Prometheus text 0.0.4 or OpenMetrics 1.0 text into families, enough to assert on what an endpoint serves:
- * metadata lines, samples with escaped label values, special values (`+Inf`, `NaN`), timestamps, and OpenMetrics
- * exemplars (skipped). It also reports what makes Prometheus reject a scrape: a malformed line, a duplicate
+ * Parses Prometheus text 0.0.4/1.0.0 or OpenMetrics 1.0 text into families, enough to assert on what an endpoint
+ * serves: metadata lines, samples with escaped label values, special values (`+Inf`, `NaN`), timestamps,
+ * OpenMetrics exemplars, and UTF-8 metric and label names in Prometheus 3's quoted syntax
+ * (`{"http.server.duration","http.route"="/"} 1`, `# TYPE "http.server.duration" histogram`). It also reports what makes Prometheus reject a scrape: a malformed line, a duplicate
  * `# TYPE`/`# HELP`, a family whose lines are split by another family, duplicate label names, and content after
  * `# EOF`. Throws `SyntaxError` listing every problem with its line number.
  *
@@ -97,16 +104,17 @@ export function parseExposition(text: string): ExpositionFamily[] {
         eof = true;
         return;
       }
-      const meta = /^#\s+(HELP|TYPE|UNIT)\s+(\S+)(?:\s(.*))?$/.exec(text);
+      const meta = /^#\s+(HELP|TYPE|UNIT)\s+("(?:[^"\\]|\\.)*"|\S+)(?:\s(.*))?$/.exec(text);
       if (meta === null) return; // any other comment is allowed in text 0.0.4
-      const [, keyword, name, rest = ''] = meta as unknown as [
+      const [, keyword, written, rest = ''] = meta as unknown as [
         string,
         'HELP' | 'TYPE' | 'UNIT',
         string,
         string?,
       ];
-      if (!NAME.test(name) || NAME.exec(name)![0] !== name) {
-        problems.push(`line ${line}: invalid metric name "${name}"`);
+      const name = written.startsWith('"') ? unquote(written.slice(1, -1)) : written;
+      if (name === undefined || (!written.startsWith('"') && NAME.exec(name)?.[0] !== name)) {
+        problems.push(`line ${line}: invalid metric name ${JSON.stringify(written)}`);
         return;
       }
       const family = enter(name, line);
@@ -155,53 +163,29 @@ function ownerOf(
 }
 
 function parseSample(text: string, line: number): ExpositionSample | string {
-  const name = NAME.exec(text)?.[0];
-  if (name === undefined) return `not a sample or comment: ${JSON.stringify(text)}`;
-  let i = name.length;
+  let name = text.startsWith('{') ? undefined : NAME.exec(text)?.[0];
+  if (name === undefined && !text.startsWith('{')) return `not a sample or comment: ${JSON.stringify(text)}`;
+  let i = name?.length ?? 0;
   const labels: Record<string, string> = {};
   if (text[i] === '{') {
-    i++;
-    for (;;) {
-      while (text[i] === ' ') i++;
-      if (text[i] === '}') {
-        i++;
-        break;
-      }
-      const label = LABEL_NAME.exec(text.slice(i))?.[0];
-      if (label === undefined) return `invalid label name at column ${i + 1}`;
-      i += label.length;
-      while (text[i] === ' ') i++;
-      if (text[i] !== '=' || text[i + 1] !== '"') return `expected ="…" after label "${label}"`;
-      i += 2;
-      let value = '';
-      for (;;) {
-        const c = text[i];
-        if (c === undefined) return `unterminated value of label "${label}"`;
-        i++;
-        if (c === '"') break;
-        if (c === '\\') {
-          const e = text[i++];
-          if (e === 'n') value += '\n';
-          else if (e === '\\' || e === '"') value += e;
-          else return `invalid escape "\\${e ?? ''}" in label "${label}"`;
-        } else value += c;
-      }
-      if (Object.hasOwn(labels, label)) return `duplicate label "${label}"`;
-      labels[label] = value;
-      while (text[i] === ' ') i++;
-      if (text[i] === ',') i++;
-      else if (text[i] !== '}') return `expected "," or "}" after label "${label}"`;
-    }
+    const block = parseLabels(text, i + 1, name === undefined);
+    if (typeof block === 'string') return block;
+    i = block.end;
+    Object.assign(labels, block.labels);
+    name ??= block.name;
+    if (name === undefined) return 'a sample without a metric name';
   }
-  // Value, optional timestamp, optional OpenMetrics exemplar (` # {…} v [ts]`), which is skipped.
-  const rest = text.slice(i).split(' # ', 1)[0]!;
-  if (!/^[ \t]/.test(rest)) return `expected a space before the value of "${name}"`;
+  const sampleName = name!;
+  // Value, optional timestamp, optional OpenMetrics exemplar (` # {…} v [ts]`).
+  const hash = text.indexOf(' # ', i);
+  const rest = hash === -1 ? text.slice(i) : text.slice(i, hash);
+  if (!/^[ \t]/.test(rest)) return `expected a space before the value of "${sampleName}"`;
   const fields = rest.trim().split(/[ \t]+/);
-  if (fields.length > 2) return `unexpected text after the value of "${name}"`;
+  if (fields.length > 2) return `unexpected text after the value of "${sampleName}"`;
   const value = parseFloatValue(fields[0] ?? '');
-  if (value === undefined) return `invalid value ${JSON.stringify(fields[0])} for "${name}"`;
+  if (value === undefined) return `invalid value ${JSON.stringify(fields[0])} for "${sampleName}"`;
   const sample: { -readonly [K in keyof ExpositionSample]: ExpositionSample[K] } = {
-    name,
+    name: sampleName,
     labels,
     value,
     line,
@@ -211,7 +195,103 @@ function parseSample(text: string, line: number): ExpositionSample | string {
     if (ts === undefined || !Number.isFinite(ts)) return `invalid timestamp ${JSON.stringify(fields[1])}`;
     sample.timestamp = ts;
   }
+  if (hash !== -1) {
+    const exemplar = parseExemplar(text.slice(hash + 3));
+    if (typeof exemplar === 'string') return `${exemplar} on "${sampleName}"`;
+    sample.exemplar = exemplar;
+  }
   return sample;
+}
+
+/**
+ * The label block from `text[start]` (just after `{`) to its `}`. With `nameFirst`, a leading quoted string not
+ * followed by `=` is the metric name (Prometheus 3's `{"my.metric",…}`). Label names may be quoted too.
+ */
+function parseLabels(
+  text: string,
+  start: number,
+  nameFirst: boolean,
+): { labels: Record<string, string>; name?: string; end: number } | string {
+  const labels: Record<string, string> = {};
+  let name: string | undefined;
+  let i = start;
+  let first = true;
+  for (;;) {
+    while (text[i] === ' ') i++;
+    if (text[i] === '}') return { labels, name, end: i + 1 };
+    let label: string | undefined;
+    if (text[i] === '"') {
+      const quoted = readQuoted(text, i + 1);
+      if (typeof quoted === 'string') return quoted;
+      label = quoted.value;
+      i = quoted.end;
+      while (text[i] === ' ') i++;
+      if (first && nameFirst && text[i] !== '=') {
+        name = label;
+        first = false;
+        if (text[i] === ',') i++;
+        else if (text[i] !== '}') return `expected "," or "}" after the metric name "${name}"`;
+        continue;
+      }
+    } else {
+      label = LABEL_NAME.exec(text.slice(i))?.[0];
+      if (label === undefined) return `invalid label name at column ${i + 1}`;
+      i += label.length;
+    }
+    first = false;
+    while (text[i] === ' ') i++;
+    if (text[i] !== '=' || text[i + 1] !== '"') return `expected ="…" after label "${label}"`;
+    const value = readQuoted(text, i + 2);
+    if (typeof value === 'string') return `${value} in label "${label}"`;
+    i = value.end;
+    if (Object.hasOwn(labels, label)) return `duplicate label "${label}"`;
+    labels[label] = value.value;
+    while (text[i] === ' ') i++;
+    if (text[i] === ',') i++;
+    else if (text[i] !== '}') return `expected "," or "}" after label "${label}"`;
+  }
+}
+
+/** A quoted string's text from `text[start]` (just after the opening `"`), unescaped; `end` is after the closing `"`. */
+function readQuoted(text: string, start: number): { value: string; end: number } | string {
+  let value = '';
+  let i = start;
+  for (;;) {
+    const c = text[i];
+    if (c === undefined) return 'unterminated quoted string';
+    i++;
+    if (c === '"') return { value, end: i };
+    if (c === '\\') {
+      const e = text[i++];
+      if (e === 'n') value += '\n';
+      else if (e === '\\' || e === '"') value += e;
+      else return `invalid escape "\\${e ?? ''}"`;
+    } else value += c;
+  }
+}
+
+/** The inside of a quoted name on a metadata line, unescaped; `undefined` when an escape is invalid. */
+function unquote(inner: string): string | undefined {
+  const read = readQuoted(`${inner}"`, 0);
+  return typeof read === 'string' ? undefined : read.value;
+}
+
+/** `{labels} value [timestamp]` after an exemplar's `# `. */
+function parseExemplar(text: string): NonNullable<ExpositionSample['exemplar']> | string {
+  if (!text.startsWith('{')) return 'an exemplar without labels';
+  const block = parseLabels(text, 1, false);
+  if (typeof block === 'string') return `exemplar: ${block}`;
+  const fields = text
+    .slice(block.end)
+    .trim()
+    .split(/[ \t]+/);
+  const value = parseFloatValue(fields[0] ?? '');
+  if (value === undefined || fields.length > 2)
+    return `invalid exemplar value ${JSON.stringify(fields.join(' '))}`;
+  if (fields[1] === undefined) return { labels: block.labels, value };
+  const timestamp = parseFloatValue(fields[1]);
+  if (timestamp === undefined) return `invalid exemplar timestamp ${JSON.stringify(fields[1])}`;
+  return { labels: block.labels, value, timestamp };
 }
 
 function parseFloatValue(s: string): number | undefined {

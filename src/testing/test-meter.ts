@@ -97,6 +97,8 @@ export function createTestMeter(options: TestMeterOptions = {}): TestMeter {
   const serializer = new PrometheusSerializer({
     targetInfo: resolved.prometheus?.targetInfo ?? true,
     scopeInfo: resolved.prometheus?.scopeInfo ?? true,
+    translationStrategy: resolved.prometheus?.translationStrategy,
+    resourceConstantLabels: resolved.prometheus?.resourceConstantLabels,
   });
 
   let reader!: InMemoryMetricReader;

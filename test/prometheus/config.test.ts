@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initMeter, MetricsError, type MetricsHandle, resolveConfig } from '../../src/index.js';
-import { messageOf } from '../helpers.js';
+import { messageOf, promtoolCheck, referenceParse } from '../helpers.js';
 import { raw, selfSigned } from './support.js';
 
 function problems(fn: () => unknown) {
@@ -189,5 +189,118 @@ describe('collection options (coalescing window, callback deadline)', () => {
     expect(problems(() => resolveConfig({}, { OMB_PROMETHEUS_CALLBACK_TIMEOUT: '0' }))).toEqual([
       ['ERR_INVALID_LIMIT', 'OMB_PROMETHEUS_CALLBACK_TIMEOUT'],
     ]);
+  });
+});
+
+describe('exposition options (translation strategy, target and scope info, resource constant labels)', () => {
+  const prom = (config: Parameters<typeof resolveConfig>[0], env: Record<string, string> = {}) =>
+    resolveConfig(config, env).prometheus!;
+
+  it('defaults to today’s names, target_info, scope labels and no constant labels', () => {
+    expect(prom({})).toMatchObject({
+      translationStrategy: 'UnderscoreEscapingWithSuffixes',
+      targetInfo: true,
+      scopeInfo: true,
+      resourceConstantLabels: undefined,
+    });
+  });
+
+  it('takes the spec names targetInfoEnabled/scopeInfoEnabled, the earlier names, and the variables', () => {
+    expect(prom({ prometheus: { targetInfoEnabled: false, scopeInfoEnabled: false } })).toMatchObject({
+      targetInfo: false,
+      scopeInfo: false,
+    });
+    expect(prom({ prometheus: { targetInfo: false } }).targetInfo).toBe(false);
+    expect(prom({}, { OMB_PROMETHEUS_SCOPE_INFO: 'false' }).scopeInfo).toBe(false);
+    expect(prom({ prometheus: { targetInfoEnabled: true, targetInfo: true } }).targetInfo).toBe(true);
+    expect(problems(() => prom({ prometheus: { targetInfoEnabled: false, targetInfo: true } }))).toEqual([
+      ['ERR_INVALID_CONFIG', 'prometheus.targetInfoEnabled'],
+    ]);
+    expect(problems(() => prom({ prometheus: { scopeInfoEnabled: 'no' as never } }))).toEqual([
+      ['ERR_INVALID_BOOLEAN', 'prometheus.scopeInfoEnabled'],
+    ]);
+  });
+
+  it('takes a translation strategy from the option or the variable, and rejects unknown ones', () => {
+    expect(prom({ prometheus: { translationStrategy: 'NoTranslation' } }).translationStrategy).toBe(
+      'NoTranslation',
+    );
+    expect(
+      prom({}, { OMB_PROMETHEUS_TRANSLATION_STRATEGY: 'NoUTF8EscapingWithSuffixes' }).translationStrategy,
+    ).toBe('NoUTF8EscapingWithSuffixes');
+    expect(
+      messageOf(() => prom({ prometheus: { translationStrategy: 'underscores' as never } })),
+    ).toMatchInlineSnapshot(
+      `"prometheus.translationStrategy: "underscores" is not a translation strategy; use one of UnderscoreEscapingWithSuffixes, UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes, NoTranslation (ERR_INVALID_TRANSLATION_STRATEGY)"`,
+    );
+    expect(problems(() => prom({}, { OMB_PROMETHEUS_TRANSLATION_STRATEGY: 'none' }))).toEqual([
+      ['ERR_INVALID_TRANSLATION_STRATEGY', 'OMB_PROMETHEUS_TRANSLATION_STRATEGY'],
+    ]);
+  });
+
+  it('takes resource constant labels as include/exclude lists, or from the two variables', () => {
+    expect(
+      prom({ prometheus: { resourceConstantLabels: { include: ['service.*'] } } }).resourceConstantLabels,
+    ).toEqual({
+      include: ['service.*'],
+    });
+    expect(
+      prom(
+        {},
+        {
+          OMB_PROMETHEUS_RESOURCE_CONSTANT_LABELS: 'service.name, service.namespace',
+          OMB_PROMETHEUS_RESOURCE_CONSTANT_LABELS_EXCLUDE: 'host.*',
+        },
+      ).resourceConstantLabels,
+    ).toEqual({ include: ['service.name', 'service.namespace'], exclude: ['host.*'] });
+    expect(
+      problems(() => prom({ prometheus: { resourceConstantLabels: ['service.name'] as never } })),
+    ).toEqual([['ERR_INVALID_CONSTANT_LABELS', 'prometheus.resourceConstantLabels']]);
+    expect(
+      problems(() => prom({ prometheus: { resourceConstantLabels: { include: 'service.name' as never } } })),
+    ).toEqual([['ERR_INVALID_CONSTANT_LABELS', 'prometheus.resourceConstantLabels.include']]);
+    expect(
+      problems(() => prom({ prometheus: { resourceConstantLabels: { includes: ['x'] } as never } })),
+    ).toEqual([['ERR_INVALID_CONSTANT_LABELS', 'prometheus.resourceConstantLabels']]);
+  });
+
+  it('serves what it negotiated: quoted UTF-8 names to Prometheus 3, escaped ones to Prometheus 2', async () => {
+    handle = initMeter({
+      serviceName: 'shop',
+      prometheus: {
+        host: '127.0.0.1',
+        port: 0,
+        coalesceWindow: 0,
+        translationStrategy: 'NoUTF8EscapingWithSuffixes',
+        resourceConstantLabels: { include: ['service.name'] },
+        selfMetrics: false,
+        targetInfoEnabled: false,
+      },
+      runtime: false,
+      host: false,
+      http: false,
+    });
+    await handle.ready;
+    handle.meter.createCounter('orders.placed').add(2, { 'payment.method': 'card' });
+    const scrape = async (accept: string) => {
+      const res = await fetch(handle!.metricsUrl!, { headers: { accept } });
+      return { type: res.headers.get('content-type'), body: await res.text() };
+    };
+    const p3 = await scrape(
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
+    );
+    expect(p3.type).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8');
+    expect(p3.body).toMatch(/^\{"orders\.placed_total",[^}]*"payment\.method"="card"[^}]*\} 2( # .*)?$/m);
+    expect(p3.body).toMatch(/^\{"orders\.placed_total",[^}]*service_name="shop"/m);
+    const p2 = await scrape(
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+    );
+    expect(p2.type).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(p2.body).toMatch(/^orders_placed_total\{[^}]*payment_method="card"[^}]*\} 2$/m);
+    await referenceParse(p2.body, 'openmetrics');
+    const text = await scrape('text/plain;version=0.0.4;escaping=values');
+    expect(text.type).toBe('text/plain; version=0.0.4; charset=utf-8; escaping=values');
+    expect(text.body).toMatch(/^U__orders_2e_placed__total\{[^}]*U__payment_2e_method="card"/m);
+    await promtoolCheck(text.body);
   });
 });

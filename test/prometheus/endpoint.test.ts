@@ -292,6 +292,7 @@ describe('endpoint options', () => {
       authToken: undefined,
       basicAuth: undefined,
       tls: undefined,
+      resourceConstantLabels: undefined,
     });
   });
 

@@ -45,7 +45,9 @@ describe('PrometheusSerializer', () => {
       // Both parsers name a counter family without `_total`.
       const family = families.find((f) => f.name === 'escaped');
       expect(family?.type).toBe('counter');
-      const byIndex = new Map(family?.samples.map((s) => [s.labels['index'], s]));
+      // OpenMetrics adds a `_created` sample per series; the values are on `_total`.
+      const totals = family?.samples.filter((s) => s.name === 'escaped_total');
+      const byIndex = new Map(totals?.map((s) => [s.labels['index'], s]));
       AWKWARD_VALUES.forEach((value, i) => {
         const sample = byIndex.get(String(i));
         expect(sample?.labels['value'], `${format} value ${JSON.stringify(value)}`).toBe(value);

@@ -25,6 +25,7 @@ export function endpointOptions(overrides: Partial<ResolvedPrometheusOptions> = 
     ...DEFAULTS.prometheus,
     authToken: undefined,
     basicAuth: undefined,
+    resourceConstantLabels: undefined,
     rateLimitBurst: Math.max(1, overrides.rateLimit ?? DEFAULTS.prometheus.rateLimit),
     ui: false,
     ...overrides,

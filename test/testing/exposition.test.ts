@@ -49,10 +49,43 @@ describe('parseExposition', () => {
     const families = parseExposition(openmetrics);
     expect(families.map((f) => [f.name, f.type, f.unit, f.help, f.samples.length])).toEqual([
       ['target', 'info', undefined, 'Target metadata', 1],
-      ['checkout_duration_seconds', 'histogram', 'seconds', 'Checkout time', 5],
-      ['orders_placed', 'counter', undefined, 'Orders placed', 2],
+      // Each series has its `_created` sample in OpenMetrics.
+      ['checkout_duration_seconds', 'histogram', 'seconds', 'Checkout time', 6],
+      ['orders_placed', 'counter', undefined, 'Orders placed', 4],
       ['pool_usage_ratio', 'gauge', 'ratio', 'Pool usage', 1],
     ]);
+  });
+
+  it('reads UTF-8 metric and label names in the quoted syntax of Prometheus 3', () => {
+    const [family] = parseExposition(
+      [
+        '# HELP "http.server.duration_seconds" Time "served"',
+        '# TYPE "http.server.duration_seconds" histogram',
+        '{"http.server.duration_seconds_bucket","http.route"="/a\\"b",le="+Inf"} 2',
+        '{"http.server.duration_seconds_count", "http.route"="/a\\"b"} 2',
+        '{"http.server.duration_seconds_sum"} 0.5',
+        '# EOF',
+      ].join('\n'),
+    );
+    expect(family?.name).toBe('http.server.duration_seconds');
+    expect(family?.type).toBe('histogram');
+    expect(family?.samples.map((s) => [s.name, s.labels, s.value])).toEqual([
+      ['http.server.duration_seconds_bucket', { 'http.route': '/a"b', le: '+Inf' }, 2],
+      ['http.server.duration_seconds_count', { 'http.route': '/a"b' }, 2],
+      ['http.server.duration_seconds_sum', {}, 0.5],
+    ]);
+  });
+
+  it('reads exemplars with their labels, value and timestamp', () => {
+    const [family] = parseExposition(
+      '# TYPE a counter\na_total 3 # {trace_id="0af7",span_id="b7ad"} 1.5 1700000000.25\n# EOF\n',
+    );
+    expect(family?.samples[0]?.exemplar).toEqual({
+      labels: { trace_id: '0af7', span_id: 'b7ad' },
+      value: 1.5,
+      timestamp: 1700000000.25,
+    });
+    expect(() => parseExposition('a_total 3 # trace 1\n')).toThrow(/exemplar without labels/);
   });
 
   it('reads timestamps and special values and skips exemplars', () => {
