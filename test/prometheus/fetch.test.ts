@@ -68,7 +68,7 @@ describe('createFetchHandler() with real Request objects', () => {
     const { handler } = fetchEndpoint();
     const res = await handler(get({ accept: PROMETHEUS_ACCEPT }));
     expect(res.headers.get('content-type')).toBe(
-      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+      'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8',
     );
     await referenceParse(await res.text(), 'openmetrics');
   });
@@ -228,7 +228,9 @@ describe('createFetchHandler() in a Hono app on a real port', () => {
     await promtoolCheck(body);
 
     const om = await raw(url, { headers: { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' } });
-    expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(om.headers['content-type']).toBe(
+      'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8',
+    );
     await referenceParse(gunzipSync(om.body).toString(), 'openmetrics');
 
     expect((await raw(`${base}/nope`)).status).toBe(404);
