@@ -1,0 +1,61 @@
+import { context, isSpanContextValid, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
+import type { Exemplar } from '../exemplars.js';
+
+/**
+ * Where `@opentelemetry/api` 1.x keeps its registered globals (context manager, tracer provider, …): one object
+ * on `globalThis` under this symbol, shared by every copy of the API in the process. It is the API's stable
+ * cross-copy contract, so reading it here stays right when the app loads another copy of the API.
+ */
+const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+const root = globalThis as { [OTEL_API_GLOBAL]?: { context?: unknown } };
+
+/**
+ * Whether a context manager is registered. Without one `context.active()` is always the empty root context,
+ * so no span can be active: the recorders check this first and skip the context lookup (two function calls,
+ * a global lookup and a map read) on every request of an app that does not trace. Read on every call, not
+ * cached, because tracing is often set up after `initMeter()`.
+ */
+export function tracingRegistered(): boolean {
+  return root[OTEL_API_GLOBAL]?.context !== undefined;
+}
+
+/** The active span's context when it is sampled and valid, else `undefined`. */
+export function sampledSpanContext(): SpanContext | undefined {
+  if (!tracingRegistered()) return undefined;
+  const span = trace.getSpan(context.active());
+  if (span === undefined) return undefined;
+  const sc = span.spanContext();
+  return (sc.traceFlags & TraceFlags.SAMPLED) !== 0 && isSpanContextValid(sc) ? sc : undefined;
+}
+
+/** An exemplar of `value` for the span `sc`, timed now. */
+export function exemplarOf(value: number, sc: SpanContext): Exemplar {
+  return {
+    value,
+    timestamp: performance.timeOrigin + performance.now(),
+    traceId: sc.traceId,
+    spanId: sc.spanId,
+  };
+}
+
+/**
+ * The exemplars kept since `sinceMs` (all when `undefined`), in the order given, or `undefined` when there are
+ * none: a data point carries the property only when it has exemplars (see `src/exemplars.ts`).
+ */
+export function exemplarsSince(
+  list: Iterable<Exemplar | undefined>,
+  sinceMs: number | undefined,
+): Exemplar[] | undefined {
+  let out: Exemplar[] | undefined;
+  for (const e of list) {
+    if (e === undefined || (sinceMs !== undefined && e.timestamp <= sinceMs)) continue;
+    (out ??= []).push(e);
+  }
+  return out;
+}
+
+/** Keeps an exemplar of `value` on `series` when a sampled span is active (the hot path's one call). */
+export function captureExemplar(series: { keep(exemplar: Exemplar): void }, value: number): void {
+  const sc = sampledSpanContext();
+  if (sc !== undefined) series.keep(exemplarOf(value, sc));
+}
