@@ -85,6 +85,10 @@ export class SumSeries {
     readonly attributes: Attributes,
     readonly startTime: HrTime,
   ) {}
+
+  keep(exemplar: Exemplar): void {
+    this.exemplar = exemplar;
+  }
 }
 
 /** What one stream (one instrument after views) is: its name, unit, buckets, allow-list and limit. */
