@@ -1,4 +1,5 @@
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { MetricsErrorCode } from './errors.js';
 import { EXPONENTIAL_DEFAULTS, MAX_SCALE, MIN_SCALE } from './http/exponential.js';
 import { INSTRUMENT_NAME } from './instruments/options.js';
 import { commaList, isRecord, type Reader, type Section, show } from './option-reader.js';
@@ -49,7 +50,12 @@ export function resolveViewOptions(s: Section<object>) {
   const histogramAggregation =
     aggregation(r, 'histogramAggregation', s.get('histogramAggregation'), 'OMB_HISTOGRAM_AGGREGATION') ??
     VIEW_DEFAULTS.histogramAggregation;
-  const unitHistogramAggregation = unitMap(s, 'unitHistogramAggregation', (v, src) => aggregation(r, src, v));
+  const unitHistogramAggregation = unitMap(
+    s,
+    'unitHistogramAggregation',
+    'ERR_INVALID_HISTOGRAM_AGGREGATION',
+    (v, src) => aggregation(r, src, v),
+  );
   const histogramAggregations = instrumentMap(s, 'histogramAggregations', (v, src) => aggregation(r, src, v));
   return {
     histograms: { ...VIEW_DEFAULTS.histograms, ...histograms },
@@ -86,9 +92,14 @@ function aggregation(
   if (given === 'explicit') return 'explicit';
   if (given === 'exponential') return EXPONENTIAL_DEFAULTS;
   if (isRecord(given) && given.type === 'exponential') {
-    const { type: _, maxSize = EXPONENTIAL_DEFAULTS.maxSize, maxScale = EXPONENTIAL_DEFAULTS.maxScale, ...rest } =
-      given as Record<string, unknown>;
-    const sizeOk = Number.isInteger(maxSize) && (maxSize as number) >= 2 && (maxSize as number) <= MAX_EXPONENTIAL_SIZE;
+    const {
+      type: _,
+      maxSize = EXPONENTIAL_DEFAULTS.maxSize,
+      maxScale = EXPONENTIAL_DEFAULTS.maxScale,
+      ...rest
+    } = given as Record<string, unknown>;
+    const sizeOk =
+      Number.isInteger(maxSize) && (maxSize as number) >= 2 && (maxSize as number) <= MAX_EXPONENTIAL_SIZE;
     const scaleOk =
       Number.isInteger(maxScale) && (maxScale as number) >= MIN_SCALE && (maxScale as number) <= MAX_SCALE;
     const extra = Object.keys(rest);
@@ -96,7 +107,11 @@ function aggregation(
       return Object.freeze({ maxSize: maxSize as number, maxScale: maxScale as number });
     }
     const what =
-      extra.length > 0 ? `unknown key ${show(extra[0])}` : !sizeOk ? `maxSize ${show(maxSize)}` : `maxScale ${show(maxScale)}`;
+      extra.length > 0
+        ? `unknown key ${show(extra[0])}`
+        : !sizeOk
+          ? `maxSize ${show(maxSize)}`
+          : `maxScale ${show(maxScale)}`;
     r.report('ERR_INVALID_HISTOGRAM_AGGREGATION', from, `${what} is not valid; ${AGGREGATION_FIX}`);
     return undefined;
   }
@@ -104,13 +119,18 @@ function aggregation(
   return undefined;
 }
 
-/** An object keyed by unit (`unitHistogramAggregation`), each value parsed by `each`. */
-function unitMap<T>(s: Section<object>, key: string, each: (v: unknown, source: string) => T | undefined) {
+/** An object keyed by unit (`unitBuckets`, `unitHistogramAggregation`), each value parsed by `each`. */
+function unitMap<T>(
+  s: Section<object>,
+  key: string,
+  code: MetricsErrorCode,
+  each: (v: unknown, source: string) => T | undefined,
+) {
   const value = s.get(key);
   const out: Record<string, T> = {};
   if (value === undefined) return out;
   if (!isRecord(value)) {
-    s.r.report('ERR_INVALID_HISTOGRAM_AGGREGATION', key, `must be an object keyed by unit, got ${show(value)}`);
+    s.r.report(code, key, `must be an object keyed by unit, got ${show(value)}`);
     return out;
   }
   for (const [unit, v] of Object.entries(value)) {
@@ -182,17 +202,7 @@ function resolveUnitBuckets(s: Section<object>): Record<string, readonly number[
     );
     if (parsed) out['s'] = parsed;
   }
-  const value = s.get('unitBuckets');
-  if (value === undefined) return out;
-  if (!isRecord(value)) {
-    r.report('ERR_INVALID_BUCKETS', 'unitBuckets', `must be an object keyed by unit, got ${show(value)}`);
-    return out;
-  }
-  for (const [unit, v] of Object.entries(value)) {
-    const parsed = r.buckets(`unitBuckets[${JSON.stringify(unit)}]`, v);
-    if (parsed) out[unit] = parsed;
-  }
-  return out;
+  return { ...out, ...unitMap(s, 'unitBuckets', 'ERR_INVALID_BUCKETS', (v, src) => r.buckets(src, v)) };
 }
 
 export function resolveViews(r: Reader, value: unknown): ViewOptions[] {

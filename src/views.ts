@@ -93,7 +93,9 @@ export function exponentialFor(
 ): ExponentialSettings | undefined {
   const chosen =
     settings.histogramAggregations[name] ??
-    (explicitBuckets ? 'explicit' : (settings.unitHistogramAggregation[unit] ?? settings.histogramAggregation));
+    (explicitBuckets
+      ? 'explicit'
+      : (settings.unitHistogramAggregation[unit] ?? settings.histogramAggregation));
   return chosen === 'explicit' ? undefined : chosen;
 }
 

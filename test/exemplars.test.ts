@@ -221,7 +221,8 @@ describe('exemplars', () => {
       expect(exemplar.value).toBeGreaterThan(0.004);
       const metric = (await collect()).get('http.server.request.duration')!;
       expect(metric.dataPointType).toBe(DataPointType.EXPONENTIAL_HISTOGRAM);
-      const point = metric.dataPoints.find((p) => exemplarsOf(p)?.includes(exemplar)) ?? metric.dataPoints[0]!;
+      const point =
+        metric.dataPoints.find((p) => exemplarsOf(p)?.includes(exemplar)) ?? metric.dataPoints[0]!;
       const { scale, positive } = point.value as ExponentialHistogram;
       expect(positive.bucketCounts[bucketIndex(exemplar.value, scale) - positive.offset]).toBeGreaterThan(0);
     });

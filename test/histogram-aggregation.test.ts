@@ -8,8 +8,8 @@ import {
 import { describe, expect, it } from 'vitest';
 import { type MetricsConfig, resolveConfig } from '../src/config.js';
 import { MetricsError } from '../src/errors.js';
-import { InMemoryMetricReader } from '../src/testing/reader.js';
 import { createTestMeter } from '../src/testing/index.js';
+import { InMemoryMetricReader } from '../src/testing/reader.js';
 import { BucketAdvisingMeterProvider, buildViews } from '../src/views.js';
 import { messageOf } from './helpers.js';
 import { close, collect, eventually, listen, startMeter } from './http/helpers.js';
@@ -105,7 +105,9 @@ describe('histogramAggregation on SDK instruments', () => {
 
 describe('histogramAggregation options', () => {
   it('reads OMB_HISTOGRAM_AGGREGATION and the object form', () => {
-    expect(resolveConfig({}, { OMB_HISTOGRAM_AGGREGATION: 'exponential' }).views.histogramAggregation).toEqual({
+    expect(
+      resolveConfig({}, { OMB_HISTOGRAM_AGGREGATION: 'exponential' }).views.histogramAggregation,
+    ).toEqual({
       maxSize: 160,
       maxScale: 20,
     });

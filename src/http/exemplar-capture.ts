@@ -46,12 +46,11 @@ export function exemplarsSince(
   list: Iterable<Exemplar | undefined>,
   sinceMs: number | undefined,
 ): Exemplar[] | undefined {
-  let out: Exemplar[] | undefined;
+  const out: Exemplar[] = [];
   for (const e of list) {
-    if (e === undefined || (sinceMs !== undefined && e.timestamp <= sinceMs)) continue;
-    (out ??= []).push(e);
+    if (e !== undefined && (sinceMs === undefined || e.timestamp > sinceMs)) out.push(e);
   }
-  return out;
+  return out.length > 0 ? out : undefined;
 }
 
 /** Keeps an exemplar of `value` on `series` when a sampled span is active (the hot path's one call). */

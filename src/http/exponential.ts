@@ -49,7 +49,7 @@ export function bucketIndex(v: number, scale: number): number {
   const i = Math.floor(Math.log2(v) * 2 ** scale);
   const low = e << scale;
   const high = ((e + 1) << scale) - 1;
-  return i < low ? low : i > high ? high : i;
+  return Math.min(Math.max(i, low), high);
 }
 
 /** The lower bound of bucket `index` at `scale` (its upper bound is the next index's lower bound). */
@@ -181,7 +181,8 @@ export class ExponentialHistogramSeries {
     }
     const buckets = v > 0 ? this.positive : this.negative;
     this.bucketFor(buckets, v > 0 ? v : -v);
-    (buckets.exemplars ??= new Map()).set(this.index, exemplar);
+    buckets.exemplars ??= new Map();
+    buckets.exemplars.set(this.index, exemplar);
   }
 
   /** Exemplars in value order: negative buckets (most negative first), zero, positive. */
@@ -231,7 +232,10 @@ export class ExponentialHistogramSeries {
  * the earlier counts are downscaled first when the series has lost resolution since. Min and max of the
  * interval are unknown (the series keeps lifetime extremes), so they are left out, which the data model allows.
  */
-export function exponentialDelta(now: ExponentialHistogram, previous: ExponentialHistogram): ExponentialHistogram {
+export function exponentialDelta(
+  now: ExponentialHistogram,
+  previous: ExponentialHistogram,
+): ExponentialHistogram {
   const change = previous.scale - now.scale;
   return {
     count: now.count - previous.count,

@@ -15,11 +15,7 @@ import {
 import { EXEMPLARS, type Exemplar, type WithExemplars } from '../exemplars.js';
 import { ATTR_OTEL_METRIC_OVERFLOW, SCOPE_NAME } from '../semconv.js';
 import { exemplarsSince } from './exemplar-capture.js';
-import {
-  ExponentialHistogramSeries,
-  type ExponentialSettings,
-  exponentialDelta,
-} from './exponential.js';
+import { ExponentialHistogramSeries, type ExponentialSettings, exponentialDelta } from './exponential.js';
 
 /**
  * Pre-bound series: the HTTP hot path resolves its attribute combination to one of these once, caches it, and
@@ -68,7 +64,8 @@ export class HistogramSeries {
     const b = this.boundaries;
     let i = 0;
     while (i < b.length && exemplar.value > b[i]!) i++;
-    (this.exemplars ??= new Array<Exemplar | undefined>(b.length + 1))[i] = exemplar;
+    this.exemplars ??= new Array<Exemplar | undefined>(b.length + 1);
+    this.exemplars[i] = exemplar;
   }
 }
 
@@ -333,7 +330,11 @@ export class SeriesProducer implements MetricProducer {
           dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
           dataPoints: dataPoints as DataPoint<ExponentialHistogram>[],
         }
-      : { ...common, dataPointType: DataPointType.HISTOGRAM, dataPoints: dataPoints as DataPoint<Histogram>[] };
+      : {
+          ...common,
+          dataPointType: DataPointType.HISTOGRAM,
+          dataPoints: dataPoints as DataPoint<Histogram>[],
+        };
   }
 }
 

@@ -22,12 +22,12 @@ import {
   PROTOCOL_VERSIONS,
   parseLength,
 } from './attributes.js';
+import { captureExemplar } from './exemplar-capture.js';
 import { expressRoute } from './express.js';
 import type { RequestFilter } from './ignore.js';
 import type { HttpRequestInfo } from './options.js';
 import { kRequestState, type RouteSlot } from './route.js';
 import type { RouteTable } from './route-table.js';
-import { captureExemplar } from './exemplar-capture.js';
 import type { AnyHistogramSeries, HistogramStream, SumSeries, SumStream } from './series.js';
 
 /** The streams a server recorder writes; any may be absent (e.g. the duration under the compatibility engine). */

@@ -6,6 +6,8 @@ import {
   DataPointType,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
+import { EXEMPLARS, type WithExemplars } from '../exemplars.js';
+import { captureExemplar } from '../http/exemplar-capture.js';
 import {
   type CollectableStream,
   type CollectContext,
@@ -13,8 +15,6 @@ import {
   Stream,
   SumSeries,
 } from '../http/series.js';
-import { EXEMPLARS, type WithExemplars } from '../exemplars.js';
-import { captureExemplar } from '../http/exemplar-capture.js';
 import { Instrument, type SeriesReading } from './instrument.js';
 
 /**

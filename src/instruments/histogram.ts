@@ -112,7 +112,9 @@ function snapshotOf(
     series === undefined || series instanceof HistogramSeries
       ? {
           boundaries: explicitBoundaries,
-          counts: series ? Array.from(series.counts) : new Array<number>(explicitBoundaries.length + 1).fill(0),
+          counts: series
+            ? Array.from(series.counts)
+            : new Array<number>(explicitBoundaries.length + 1).fill(0),
         }
       : exponentialBuckets(series);
   let cumulative = 0;

@@ -123,13 +123,7 @@ export class Instruments {
   /** A timer: a histogram in seconds with `time(fn)`, stopwatches and `startTimer()`. */
   timer(name: string, options: TimerOptions = {}): Timer {
     const full = { ...options, unit: 's' };
-    return this.create(
-      'timer',
-      name,
-      full,
-      (d) => this.histogramStream(d, options.buckets),
-      Timer,
-    );
+    return this.create('timer', name, full, (d) => this.histogramStream(d, options.buckets), Timer);
   }
 
   /** The same API with more constant attributes on every series of the instruments created through it. */

@@ -7,11 +7,7 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import {
-  bucketIndex,
-  ExponentialHistogramSeries,
-  lowerBound,
-} from '../../src/http/exponential.js';
+import { bucketIndex, ExponentialHistogramSeries, lowerBound } from '../../src/http/exponential.js';
 import { HistogramStream, SeriesProducer } from '../../src/http/series.js';
 
 const descriptor = {

@@ -1,7 +1,7 @@
 import { ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { HistogramSeries, HistogramStream, SeriesProducer, SumStream } from '../../src/http/series.js';
+import { type HistogramSeries, HistogramStream, SeriesProducer, SumStream } from '../../src/http/series.js';
 
 const descriptor = (limit = 2000, allowedKeys?: string[]) => ({
   name: 'test.duration',
