@@ -15,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { context } from '@opentelemetry/api';
 import { AlwaysOnSampler, StackContextManager, TracerProvider } from '@opentelemetry/sdk-trace';
+import { refreshTracing } from '../dist/http/exemplar-capture.js';
 import { ExponentialHistogramSeries } from '../dist/http/exponential.js';
 import { HistogramSeries } from '../dist/http/series.js';
 import { createInstruments } from '../dist/index.js';
@@ -53,12 +54,15 @@ if (values.baseline) {
 
 const tracer = new TracerProvider({ sampler: new AlwaysOnSampler() }).getTracer('bench');
 const manager = new StackContextManager();
+// The recorders notice a context manager at the next new series or collection; the bench tells them at once.
 const withTracing = (fn) => () => {
   context.setGlobalContextManager(manager);
+  refreshTracing();
   try {
     fn();
   } finally {
     context.disable();
+    refreshTracing();
   }
 };
 

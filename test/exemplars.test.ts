@@ -87,6 +87,23 @@ describe('exemplars', () => {
     context.disable();
   });
 
+  it('notices tracing set up after a series exists at the next collection', async () => {
+    context.disable();
+    const instruments = createInstruments();
+    const h = instruments.histogram('late_seconds', { unit: 's' }).bind();
+    await instruments.producer().collect(); // tracing is off here
+    context.setGlobalContextManager(new AsyncContextManager());
+    inSpan(sampled, () => h.observe(1)); // no new series, no collection yet: not noticed
+    expect(exemplarsOf((await pointsOf(instruments, 'late_seconds'))[0]!)).toBeUndefined();
+    const span = inSpan(sampled, (s) => {
+      h.observe(2);
+      return s;
+    });
+    expect(exemplarsOf((await pointsOf(instruments, 'late_seconds'))[0]!)).toEqual([
+      expect.objectContaining({ value: 2, ...ids(span) }),
+    ]);
+  });
+
   it('sees a registered context manager, and none once it is gone', () => {
     expect(tracingRegistered()).toBe(true);
     context.disable();

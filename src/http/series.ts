@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { EXEMPLARS, type Exemplar, type WithExemplars } from '../exemplars.js';
 import { ATTR_OTEL_METRIC_OVERFLOW, SCOPE_NAME } from '../semconv.js';
-import { exemplarsSince } from './exemplar-capture.js';
+import { exemplarsSince, refreshTracing } from './exemplar-capture.js';
 import { ExponentialHistogramSeries, type ExponentialSettings, exponentialDelta } from './exponential.js';
 
 /**
@@ -138,6 +138,7 @@ export abstract class Stream<S extends { readonly attributes: Attributes }> {
       return this.overflow;
     }
     if (budget) budget.used++;
+    refreshTracing();
     const series = this.create(Object.freeze(attrs));
     this.byKey.set(key, series);
     return series;
@@ -246,6 +247,7 @@ export class SeriesProducer implements MetricProducer {
     const metrics: MetricData[] = [];
     const src = this.source();
     const endTime = hrTime();
+    refreshTracing();
     if (src) {
       for (const stream of src.histograms) {
         const data = this.histogramData(stream, endTime);
