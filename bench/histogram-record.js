@@ -2,13 +2,13 @@
 //   - the series alone: explicit buckets (the 14 seconds boundaries) against base-2 exponential buckets (max size
 //     160, max scale 20), on the same values spread over four decades (1 ms … 10 s);
 //   - the instruments API's bound histogram observe and bound counter inc, in this build and (with
-//     `--baseline <dir>`, another build's dist/) in that one: a before/after of a change in one run;
+//     BASELINE_DIST=<another build's dist/ folder>) in that one: a before/after of a change in one run;
 //   - the same bound observe with a context manager registered: no span active (an untraced request), and a
 //     sampled span active (an exemplar kept on every call).
 // Each variant runs `--iterations` times per round, interleaved; medians of `--rounds` rounds in ns/op, thread
 // CPU time then wall time.
 //
-//   node bench/histogram-record.js [--iterations 2000000] [--rounds 7] [--baseline <dir>]
+//   [BASELINE_DIST=/tmp/main/dist] node bench/histogram-record.js [--iterations 2000000] [--rounds 7]
 //
 // Runs on the built dist/ (`npm run build`).
 
@@ -20,13 +20,12 @@ import { ExponentialHistogramSeries } from '../dist/http/exponential.js';
 import { HistogramSeries } from '../dist/http/series.js';
 import { createInstruments } from '../dist/index.js';
 import { SECONDS_BUCKETS } from '../dist/views.js';
-import { environment } from './util.js';
+import { environment, middle as median, timePerOp } from './util.js';
 
 const { values } = parseArgs({
   options: {
     iterations: { type: 'string', default: '2000000' },
     rounds: { type: 'string', default: '7' },
-    baseline: { type: 'string' },
   },
 });
 const N = Number(values.iterations);
@@ -43,8 +42,8 @@ const ours = createInstruments();
 const oHist = ours.histogram('bench.histogram', { unit: 's' }).bind();
 const oCounter = ours.counter('bench.counter').bind();
 let before;
-if (values.baseline) {
-  const dist = new URL('dist/index.js', `file://${values.baseline.replace(/\/?$/, '/')}`).href;
+if (process.env.BASELINE_DIST) {
+  const dist = new URL('index.js', `file://${process.env.BASELINE_DIST.replace(/\/?$/, '/')}`).href;
   const api = (await import(dist)).createInstruments();
   before = {
     hist: api.histogram('bench.histogram', { unit: 's' }).bind(),
@@ -115,17 +114,7 @@ const rows = [
   },
 ];
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const cpuUs = () => {
-  const u = process.threadCpuUsage();
-  return u.user + u.system;
-};
-const timeNs = (fn) => {
-  const c = cpuUs();
-  const t = process.hrtime.bigint();
-  fn();
-  return { wall: Number(process.hrtime.bigint() - t) / N, cpu: ((cpuUs() - c) * 1000) / N };
-};
+const timeNs = (fn) => timePerOp(fn, N);
 
 console.log(environment());
 console.log(`${N} operations × ${ROUNDS} rounds, medians in ns/op (lower is better)`);

@@ -4,8 +4,8 @@
 //   instrumentation-http  @opentelemetry/instrumentation-http 0.301 + SDK MeterProvider (metrics only)
 //   prom-client           prom-client histogram + gauge by hand in the handler
 //   bare-again            a second bare server: the A/A control, it shows how far the run's noise goes
-// Opt-in: `ours-exponential` (the durations as exponential histograms) and `baseline` (`ours` from another build,
-// `--baseline <dir>` holding its dist/: a before/after comparison of a change in one run).
+// Opt-in: `ours-exponential` (the durations as exponential histograms) and `baseline` (`ours` from another build
+// of this package, BASELINE_DIST=<its dist/ folder>: a before/after comparison of a change in one run).
 // Each variant is its own server process pinned to CPU 0 (taskset); wrk runs on CPU 1. Two figures per variant:
 // throughput (req/s, what wrk saw) and the server's CPU time per request (process.cpuUsage() delta / requests
 // served); at saturation throughput is the inverse of CPU per request, so "capacity" = bare CPU/request ÷
@@ -22,7 +22,7 @@
 // At the end the request count in our /metrics scrape must equal the requests served.
 //
 //   node bench/http-overhead.js [--mode concurrent|interleaved] [--rounds 8] [--duration 3] [--connections 50]
-//                               [--variants bare,ours,...] [--fresh] [--baseline <dir>]
+//                               [--variants bare,ours,...] [--fresh]
 // --fresh starts a new server process for every variant in every round (see the loop for why).
 // Run on the built dist/ (`npm run build`). Needs wrk and taskset.
 import { execFile, fork } from 'node:child_process';
@@ -66,12 +66,12 @@ async function main() {
       connections: { type: 'string', default: '50' },
       variants: { type: 'string' },
       fresh: { type: 'boolean', default: false },
-      baseline: { type: 'string' },
     },
   });
-  if (values.baseline) process.env.OMB_BENCH_BASELINE = values.baseline;
-  if (!values.baseline && values.variants?.includes('baseline'))
-    throw new Error('--variants baseline needs --baseline <dir> (another build of this package)');
+  if (VARIANTS.includes('baseline') && !process.env.BASELINE_DIST)
+    throw new Error(
+      'the baseline variant needs BASELINE_DIST=<dist/ folder of another build of this package>',
+    );
   if (values.variants) VARIANTS = values.variants.split(',');
   if (VARIANTS[0] !== 'bare' || VARIANTS.some((v) => !ALL_VARIANTS.includes(v)))
     throw new Error(`--variants: a comma list starting with bare, from ${ALL_VARIANTS.join(', ')}`);
@@ -201,7 +201,7 @@ async function serve(variant) {
   if (variant.startsWith('ours') || variant === 'baseline') {
     const dist =
       variant === 'baseline'
-        ? new URL('dist/index.js', `file://${process.env.OMB_BENCH_BASELINE.replace(/\/?$/, '/')}`).href
+        ? new URL('index.js', `file://${process.env.BASELINE_DIST.replace(/\/?$/, '/')}`).href
         : '../dist/index.js';
     const { initMeter } = await import(dist);
     const telemetry = initMeter({

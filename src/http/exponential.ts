@@ -66,7 +66,8 @@ class Buckets {
 
   /** The downscale needed so `index` fits with the buckets in use within `maxSize` (0: it fits). */
   changeFor(index: number, maxSize: number): number {
-    if (this.counts.length === 0) return 0;
+    const n = this.counts.length;
+    if (n === 0 || (index >= this.offset && index < this.offset + n)) return 0;
     let low = Math.min(this.offset, index);
     let high = Math.max(this.offset + this.counts.length - 1, index);
     let change = 0;
