@@ -83,6 +83,7 @@ export class SumSeries {
     readonly startTime: HrTime,
   ) {}
 
+  /** Keeps `exemplar` as the series' latest (counters carry one). */
   keep(exemplar: Exemplar): void {
     this.exemplar = exemplar;
   }
@@ -228,8 +229,9 @@ type Previous = Histogram | ExponentialHistogram;
 
 /**
  * Exports the pre-bound series to a reader through the SDK's `MetricProducer` extension point (readers take
- * `metricProducers`). Output is ordinary OTel data: explicit-bucket histograms and non-monotonic sums with the
- * semconv names, units and value types. The up-down counter is always cumulative (as the SDK's delta
+ * `metricProducers`). Output is ordinary OTel data: explicit-bucket or exponential histograms and non-monotonic
+ * sums with the semconv names, units and value types; histogram points carry their exemplars under `EXEMPLARS`
+ * (delta points: those of their interval). The up-down counter is always cumulative (as the SDK's delta
  * preference keeps it); histograms follow `temporality`, so one producer per reader is needed when readers
  * differ. Counts are copied at collection, so an exporter that holds on to the data never sees it change.
  */
