@@ -10,6 +10,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import {
+  AggregationTemporality,
   type DataPoint,
   DataPointType,
   type ExponentialHistogram,
@@ -159,6 +160,31 @@ describe('exemplars', () => {
         expect(point).toBeDefined();
         expect(exemplarsOf(point!)).toBeUndefined();
       }
+    });
+
+    it('gives a delta reader only the exemplars of its interval', async () => {
+      const instruments = createInstruments();
+      const h = instruments.histogram('delta_seconds', { unit: 's', buckets: [1, 10] });
+      const c = instruments.counter('delta_total');
+      const delta = instruments.producer(AggregationTemporality.DELTA);
+      const points = async () => {
+        const { resourceMetrics } = await delta.collect();
+        return resourceMetrics.scopeMetrics[0]!.metrics.map((m) => exemplarsOf(m.dataPoints[0]!));
+      };
+      inSpan(sampled, () => {
+        h.observe(0.5);
+        c.inc();
+      });
+      expect((await points()).map((e) => e?.length)).toEqual([1, 1]);
+      await new Promise((r) => setTimeout(r, 5)); // the next interval starts after this collection
+      const later = inSpan(sampled, (span) => {
+        h.observe(5);
+        return span;
+      });
+      c.inc(); // no span: the counter's interval has no exemplar
+      const [histogram, counter] = await points();
+      expect(histogram).toEqual([expect.objectContaining({ value: 5, ...ids(later) })]);
+      expect(counter).toBeUndefined();
     });
 
     it('keeps the latest on a counter', async () => {
