@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import {
   type Context,
   type ContextManager,
@@ -9,6 +10,7 @@ import {
   TraceFlags,
   trace,
 } from '@opentelemetry/api';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import {
   AggregationTemporality,
   type DataPoint,
@@ -284,6 +286,37 @@ describe('exemplars', () => {
           .dataPoints.reduce((n, p) => n + (p.value as { count: number }).count, 0);
         expect(total).toBeGreaterThanOrEqual(3);
       });
+    });
+
+    it('links a server duration to instrumentation-http’s span of the request', async () => {
+      const provider = new TracerProvider({ sampler: new AlwaysOnSampler() });
+      const instrumentation = new HttpInstrumentation();
+      instrumentation.setTracerProvider(provider);
+      instrumentation.enable();
+      const require = createRequire(import.meta.url);
+      const patched = require('node:http') as typeof http; // the require hook patches it here
+      const seen: string[] = [];
+      const app = patched.createServer((_req, res) => {
+        // The request's span, as the handler sees it: the exemplar must carry its ids.
+        const sc = trace.getSpan(context.active())?.spanContext();
+        if (sc) seen.push(sc.spanId);
+        setTimeout(() => res.end('ok'), 5);
+      });
+      const url = await listen(app);
+      try {
+        await (await fetch(`${url}/instrumented`)).text();
+        expect(seen).toHaveLength(1);
+        await eventually(async () => {
+          const all = (await durationPoints('http.server.request.duration')).flatMap(
+            (p) => exemplarsOf(p) ?? [],
+          );
+          expect(all.map((e) => e.spanId)).toContain(seen[0]);
+        });
+      } finally {
+        instrumentation.disable();
+        await close(app);
+        await provider.shutdown();
+      }
     });
 
     it('links a client duration to the span active when the request was made', async () => {
