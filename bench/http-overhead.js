@@ -4,6 +4,8 @@
 //   instrumentation-http  @opentelemetry/instrumentation-http 0.301 + SDK MeterProvider (metrics only)
 //   prom-client           prom-client histogram + gauge by hand in the handler
 //   bare-again            a second bare server: the A/A control, it shows how far the run's noise goes
+// Opt-in: `ours-exponential` (the durations as exponential histograms) and `baseline` (`ours` from another build
+// of this package, BASELINE_DIST=<its dist/ folder>: a before/after comparison of a change in one run).
 // Each variant is its own server process pinned to CPU 0 (taskset); wrk runs on CPU 1. Two figures per variant:
 // throughput (req/s, what wrk saw) and the server's CPU time per request (process.cpuUsage() delta / requests
 // served); at saturation throughput is the inverse of CPU per request, so "capacity" = bare CPU/request ÷
@@ -37,6 +39,8 @@ const ALL_VARIANTS = [
   'channels-only',
   'ours-defaults',
   'ours-http-off',
+  'ours-exponential',
+  'baseline',
   'bare-again',
 ];
 // `ours` is initMeter() with runtime and host metrics off, so it measures the HTTP metrics alone (their own cost
@@ -64,6 +68,10 @@ async function main() {
       fresh: { type: 'boolean', default: false },
     },
   });
+  if (VARIANTS.includes('baseline') && !process.env.BASELINE_DIST)
+    throw new Error(
+      'the baseline variant needs BASELINE_DIST=<dist/ folder of another build of this package>',
+    );
   if (values.variants) VARIANTS = values.variants.split(',');
   if (VARIANTS[0] !== 'bare' || VARIANTS.some((v) => !ALL_VARIANTS.includes(v)))
     throw new Error(`--variants: a comma list starting with bare, from ${ALL_VARIANTS.join(', ')}`);
@@ -131,10 +139,10 @@ async function main() {
           `${median(cpu[v]).toFixed(2).padStart(17)}  ${capacity.toFixed(3)}`,
       );
     }
-    if (servers.ours) {
-      const ours = await ask(servers.ours, 'count');
+    for (const v of ['ours', 'ours-exponential', 'baseline'].filter((name) => servers[name])) {
+      const ours = await ask(servers[v], 'count');
       console.log(
-        `\nours: requests served ${ours.served}, http_server_request_duration_seconds_count in the scrape ` +
+        `\n${v}: requests served ${ours.served}, http_server_request_duration_seconds_count in the scrape ` +
           `${ours.counted} → ${ours.served === ours.counted ? 'equal' : 'MISMATCH'}`,
       );
       if (ours.served !== ours.counted) process.exitCode = 1;
@@ -190,24 +198,40 @@ async function serve(variant) {
     res.end(BODY);
   };
 
-  if (variant === 'ours' || variant === 'ours-defaults' || variant === 'ours-http-off') {
-    const { initMeter } = await import('../dist/index.js');
+  if (variant.startsWith('ours') || variant === 'baseline') {
+    const dist =
+      variant === 'baseline'
+        ? new URL('index.js', `file://${process.env.BASELINE_DIST.replace(/\/?$/, '/')}`).href
+        : '../dist/index.js';
+    const { initMeter } = await import(dist);
     const telemetry = initMeter({
       serviceName: 'bench',
       prometheus: { port: 0 },
       ...(variant !== 'ours-defaults' && { runtime: false, host: false }),
       ...(variant === 'ours-http-off' && { http: false }),
+      ...(variant === 'ours-exponential' && { histogramAggregation: 'exponential' }),
     });
     await telemetry.ready;
-    count = async () => {
-      const text = await (await fetch(telemetry.metricsUrl)).text();
-      let total = 0;
-      for (const line of text.split('\n')) {
-        if (line.startsWith('http_server_request_duration_seconds_count{'))
-          total += Number(line.split(' ').pop());
-      }
-      return total;
-    };
+    if (variant === 'ours-exponential') {
+      // The text exposition may not carry exponential histograms: count through the producer readers use.
+      const { createHttpMetricProducer } = await import('../dist/http/instrumentation.js');
+      count = async () => {
+        const { resourceMetrics } = await createHttpMetricProducer().collect();
+        const duration = resourceMetrics.scopeMetrics
+          .flatMap((s) => s.metrics)
+          .find((m) => m.descriptor.name === 'http.server.request.duration');
+        return (duration?.dataPoints ?? []).reduce((n, p) => n + p.value.count, 0);
+      };
+    } else
+      count = async () => {
+        const text = await (await fetch(telemetry.metricsUrl)).text();
+        let total = 0;
+        for (const line of text.split('\n')) {
+          if (line.startsWith('http_server_request_duration_seconds_count{'))
+            total += Number(line.split(' ').pop());
+        }
+        return total;
+      };
   } else if (variant === 'instrumentation-http') {
     const { MeterProvider } = require('@opentelemetry/sdk-metrics');
     const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus');

@@ -12,7 +12,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import client from 'prom-client';
 import { createInstruments } from '../dist/index.js';
 import { InMemoryMetricReader } from '../dist/testing/reader.js';
-import { environment } from './util.js';
+import { environment, middle as median, timePerOp } from './util.js';
 
 const { values } = parseArgs({
   options: {
@@ -179,21 +179,7 @@ const rows = [
   },
 ];
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-// Two clocks per run: wall time, and the CPU time of this thread (process.threadCpuUsage(), µs). On a shared,
-// loaded machine the wall figure includes the time the thread waited for a core; the thread CPU figure does
-// not (GC helper and compiler threads are not counted either, for any variant), so it is the steadier one.
-const cpuUs = () => {
-  const u = process.threadCpuUsage();
-  return u.user + u.system;
-};
-const timeNs = (fn) => {
-  const c = cpuUs();
-  const t = process.hrtime.bigint();
-  fn();
-  const wall = Number(process.hrtime.bigint() - t) / N;
-  return { wall, cpu: ((cpuUs() - c) * 1000) / N };
-};
+const timeNs = (fn) => timePerOp(fn, N);
 
 console.log(environment());
 console.log(

@@ -24,6 +24,7 @@ export const BENCHMARKS = {
   'endpoint-connections': 'endpoint-connections.js',
   export: 'export.js',
   instruments: 'instruments.js',
+  'histogram-record': 'histogram-record.js',
   business: 'business.js',
   startup: 'startup.js',
   'startup-cpu': 'startup-cpu.js',

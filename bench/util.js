@@ -40,3 +40,23 @@ export function environment() {
 }
 
 export const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+
+/** The middle value of `xs` (the upper one of the two for an even count). */
+export const middle = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Runs `fn` (which does `n` operations) once; returns ns per operation by two clocks: wall time, and the CPU
+ * time of this thread (process.threadCpuUsage()). On a shared, loaded machine the wall figure includes the time
+ * the thread waited for a core; the thread CPU figure does not (GC helper and compiler threads are not counted
+ * either, for any variant), so it is the steadier one.
+ */
+export function timePerOp(fn, n) {
+  const cpuUs = () => {
+    const u = process.threadCpuUsage();
+    return u.user + u.system;
+  };
+  const c = cpuUs();
+  const t = process.hrtime.bigint();
+  fn();
+  return { wall: Number(process.hrtime.bigint() - t) / n, cpu: ((cpuUs() - c) * 1000) / n };
+}

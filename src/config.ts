@@ -48,7 +48,7 @@ import {
   resolveHost,
   resolveRuntime,
 } from './runtime/options.js';
-import { DEFAULT_CARDINALITY_LIMIT, type ViewSettings } from './views.js';
+import { DEFAULT_CARDINALITY_LIMIT, type HistogramAggregation, type ViewSettings } from './views.js';
 import { resolveViewOptions, resolveViews, VIEW_DEFAULTS } from './views-options.js';
 
 export type { ExporterName } from './export/options.js';
@@ -81,6 +81,20 @@ export interface MetricsConfig extends ExportOptions, Pick<InstrumentsOptions, '
   cardinalityLimit?: number;
   /** Cardinality limit per instrument name, overriding `cardinalityLimit`. */
   cardinalityLimits?: Record<string, number>;
+  /**
+   * How histograms aggregate when nothing more specific says: `'explicit'` buckets, or base-2 `'exponential'`
+   * buckets (served to Prometheus as native histograms), optionally `{ type: 'exponential', maxSize, maxScale }`
+   * (defaults 160 and 20). Applies to SDK histograms, the HTTP metrics and the instruments API. Default
+   * `'explicit'`. Env `OMB_HISTOGRAM_AGGREGATION` (`explicit` or `exponential`).
+   */
+  histogramAggregation?: HistogramAggregation;
+  /** {@link MetricsConfig.histogramAggregation} per unit, e.g. `{ s: 'exponential' }`; wins over the global one. */
+  unitHistogramAggregation?: Record<string, HistogramAggregation>;
+  /**
+   * {@link MetricsConfig.histogramAggregation} per instrument name; wins over everything else. An instrument with
+   * its own boundaries (`histograms`, the instruments API's `buckets`) stays explicit unless named here.
+   */
+  histogramAggregations?: Record<string, HistogramAggregation>;
   /** Raw SDK views, applied after ours. A view that matches an instrument named above adds a second stream. */
   views?: ViewOptions[];
   /** Diagnostic log level for OTel's `diag` logger. Default `warn`. Env `OTEL_LOG_LEVEL`. */
@@ -161,6 +175,7 @@ export const DEFAULTS = Object.freeze({
   http: HTTP_DEFAULTS,
   ...EXPORT_DEFAULTS,
   histograms: TOP_DEFAULTS.histograms,
+  histogramAggregation: TOP_DEFAULTS.histogramAggregation,
   runtime: RUNTIME_DEFAULTS,
   hostGroups: HOST_DEFAULTS.groups,
   promClientCompat: TOP_DEFAULTS.promClientCompat,
@@ -182,6 +197,7 @@ const TOP_ENV = Object.freeze({
   OMB_ENVIRONMENT: 'environment',
   OMB_CARDINALITY_LIMIT: 'cardinalityLimit',
   OMB_SECONDS_BUCKETS: 'unitBuckets.s',
+  OMB_HISTOGRAM_AGGREGATION: 'histogramAggregation',
   OMB_PROM_CLIENT_COMPAT: 'promClientCompat',
   OMB_DRAIN_TIMEOUT: 'drainTimeout',
 } as const);
@@ -244,7 +260,7 @@ export function resolveConfigAndWarnings(
   const exporters = resolveExporters(s, internals.onUnknownExporter);
   const prometheus = resolvePrometheus(r, s.get('prometheus'), exporters);
   const exported = resolveExport(s, exporters, serviceName);
-  const { histograms, attributes, cardinalityLimit, cardinalityLimits, unitBuckets } = resolveViewOptions(s);
+  const { cardinalityLimit, ...viewOptions } = resolveViewOptions(s);
   const logLevel = resolveLogLevel(s);
   const http = resolveHttp(r, s.get('http'));
   const instruments = resolveInstruments(r, s.get('namespace'), s.get('subsystem'), s.get('instruments'));
@@ -266,13 +282,7 @@ export function resolveConfigAndWarnings(
     prometheus,
     cardinalityLimit: cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT,
     logLevel,
-    views: {
-      histograms,
-      attributes,
-      cardinalityLimits,
-      views,
-      unitBuckets,
-    },
+    views: { ...viewOptions, views },
     runtime,
     host,
     promClientCompat,

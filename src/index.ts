@@ -64,4 +64,5 @@ export { PrometheusSerializer } from './prometheus/serializer.js';
 export type { HostMetricGroup, HostOptions, RuntimeOptions } from './runtime/options.js';
 export { HOST_METRIC_GROUPS, INSTRUMENTATION_SHORT_NAMES } from './runtime/options.js';
 export { PROM_CLIENT_GC_BUCKETS } from './runtime/prom-client.js';
+export type { HistogramAggregation } from './views.js';
 export { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, GC_DURATION_BUCKETS, SECONDS_BUCKETS } from './views.js';

@@ -162,7 +162,7 @@ function createHandle(config: ResolvedConfig, logListenErrors: boolean): Metrics
   const guard = new CallbackGuard(config.prometheus?.callbackTimeout ?? PROMETHEUS_DEFAULTS.callbackTimeout);
   const provider = new BucketAdvisingMeterProvider(
     { resource: buildResource(config), views: buildViews(config.views), readers },
-    config.views.unitBuckets,
+    config.views,
     guard,
   );
   // Only a missing compatibility-engine package throws here, before anything global is registered.

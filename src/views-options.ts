@@ -1,12 +1,22 @@
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { MetricsErrorCode } from './errors.js';
+import { EXPONENTIAL_DEFAULTS, MAX_SCALE, MIN_SCALE } from './http/exponential.js';
 import { INSTRUMENT_NAME } from './instruments/options.js';
 import { commaList, isRecord, type Reader, type Section, show } from './option-reader.js';
 import { METRIC_V8JS_GC_DURATION } from './semconv.js';
-import { BYTES_BUCKETS, DEFAULT_CARDINALITY_LIMIT, GC_DURATION_BUCKETS, SECONDS_BUCKETS } from './views.js';
+import {
+  BYTES_BUCKETS,
+  DEFAULT_CARDINALITY_LIMIT,
+  GC_DURATION_BUCKETS,
+  type HistogramAggregation,
+  type ResolvedHistogramAggregation,
+  SECONDS_BUCKETS,
+} from './views.js';
 
 /**
  * The top-level options that shape views (`histograms`, `unitBuckets`, `attributes`, `cardinalityLimit`,
- * `cardinalityLimits`, `views`): their defaults and resolvers. `config.ts` reads them in its top-level section,
+ * `cardinalityLimits`, `histogramAggregation`, `unitHistogramAggregation`, `histogramAggregations`, `views`):
+ * their defaults and resolvers. `config.ts` reads them in its top-level section,
  * so their option paths and variables stay where the README lists them.
  */
 export const VIEW_DEFAULTS = Object.freeze({
@@ -18,7 +28,11 @@ export const VIEW_DEFAULTS = Object.freeze({
   histograms: Object.freeze({ [METRIC_V8JS_GC_DURATION]: GC_DURATION_BUCKETS }) as Readonly<
     Record<string, readonly number[]>
   >,
+  histogramAggregation: 'explicit' as ResolvedHistogramAggregation,
 });
+
+/** The largest `maxSize` accepted: far beyond any useful resolution, and small enough to keep a series small. */
+const MAX_EXPONENTIAL_SIZE = 16384;
 
 /** Reads the view-shaping options of the top-level section `s`, in the order their problems are reported. */
 export function resolveViewOptions(s: Section<object>) {
@@ -33,13 +47,97 @@ export function resolveViewOptions(s: Section<object>) {
   );
   const cardinalityLimits = instrumentMap(s, 'cardinalityLimits', (v, src) => cardinality(r, src, v));
   const unitBuckets = resolveUnitBuckets(s);
+  const histogramAggregation =
+    aggregation(r, 'histogramAggregation', s.get('histogramAggregation'), 'OMB_HISTOGRAM_AGGREGATION') ??
+    VIEW_DEFAULTS.histogramAggregation;
+  const unitHistogramAggregation = unitMap(
+    s,
+    'unitHistogramAggregation',
+    'ERR_INVALID_HISTOGRAM_AGGREGATION',
+    (v, src) => aggregation(r, src, v),
+  );
+  const histogramAggregations = instrumentMap(s, 'histogramAggregations', (v, src) => aggregation(r, src, v));
   return {
     histograms: { ...VIEW_DEFAULTS.histograms, ...histograms },
     attributes,
     cardinalityLimit,
     cardinalityLimits,
     unitBuckets,
+    histogramAggregation,
+    unitHistogramAggregation,
+    histogramAggregations,
   };
+}
+
+const AGGREGATION_FIX =
+  "use 'explicit', 'exponential' or { type: 'exponential', maxSize, maxScale } " +
+  `(maxSize an integer 2…${MAX_EXPONENTIAL_SIZE}, default ${EXPONENTIAL_DEFAULTS.maxSize}; ` +
+  `maxScale an integer ${MIN_SCALE}…${MAX_SCALE}, default ${EXPONENTIAL_DEFAULTS.maxScale})`;
+
+/** A histogram aggregation setting (see {@link HistogramAggregation}); the variable takes the two names only. */
+function aggregation(
+  r: Reader,
+  source: string,
+  value: unknown,
+  envName?: string,
+): ResolvedHistogramAggregation | undefined {
+  let given = value as HistogramAggregation | undefined;
+  let from = source;
+  if (given === undefined) {
+    const raw = r.envValue(envName);
+    if (raw === undefined || envName === undefined) return undefined;
+    given = raw.toLowerCase() as HistogramAggregation;
+    from = envName;
+  }
+  if (given === 'explicit') return 'explicit';
+  if (given === 'exponential') return EXPONENTIAL_DEFAULTS;
+  if (isRecord(given) && given.type === 'exponential') {
+    const {
+      type: _,
+      maxSize = EXPONENTIAL_DEFAULTS.maxSize,
+      maxScale = EXPONENTIAL_DEFAULTS.maxScale,
+      ...rest
+    } = given as Record<string, unknown>;
+    const sizeOk =
+      Number.isInteger(maxSize) && (maxSize as number) >= 2 && (maxSize as number) <= MAX_EXPONENTIAL_SIZE;
+    const scaleOk =
+      Number.isInteger(maxScale) && (maxScale as number) >= MIN_SCALE && (maxScale as number) <= MAX_SCALE;
+    const extra = Object.keys(rest);
+    if (sizeOk && scaleOk && extra.length === 0) {
+      return Object.freeze({ maxSize: maxSize as number, maxScale: maxScale as number });
+    }
+    const what =
+      extra.length > 0
+        ? `unknown key ${show(extra[0])}`
+        : !sizeOk
+          ? `maxSize ${show(maxSize)}`
+          : `maxScale ${show(maxScale)}`;
+    r.report('ERR_INVALID_HISTOGRAM_AGGREGATION', from, `${what} is not valid; ${AGGREGATION_FIX}`);
+    return undefined;
+  }
+  r.report('ERR_INVALID_HISTOGRAM_AGGREGATION', from, `${show(given)} is not valid; ${AGGREGATION_FIX}`);
+  return undefined;
+}
+
+/** An object keyed by unit (`unitBuckets`, `unitHistogramAggregation`), each value parsed by `each`. */
+function unitMap<T>(
+  s: Section<object>,
+  key: string,
+  code: MetricsErrorCode,
+  each: (v: unknown, source: string) => T | undefined,
+) {
+  const value = s.get(key);
+  const out: Record<string, T> = {};
+  if (value === undefined) return out;
+  if (!isRecord(value)) {
+    s.r.report(code, key, `must be an object keyed by unit, got ${show(value)}`);
+    return out;
+  }
+  for (const [unit, v] of Object.entries(value)) {
+    const parsed = each(v, `${key}[${JSON.stringify(unit)}]`);
+    if (parsed !== undefined) out[unit] = parsed;
+  }
+  return out;
 }
 
 /** A cardinality limit: a positive integer. */
@@ -61,7 +159,10 @@ function keyList(r: Reader, source: string, value: unknown): string[] | undefine
   return [...value];
 }
 
-/** An object keyed by instrument name (`histograms`, `attributes`, `cardinalityLimits`), each value parsed by `each`. */
+/**
+ * An object keyed by instrument name (`histograms`, `attributes`, `cardinalityLimits`, `histogramAggregations`),
+ * each value parsed by `each`.
+ */
 function instrumentMap<T>(
   s: Section<object>,
   key: string,
@@ -101,17 +202,7 @@ function resolveUnitBuckets(s: Section<object>): Record<string, readonly number[
     );
     if (parsed) out['s'] = parsed;
   }
-  const value = s.get('unitBuckets');
-  if (value === undefined) return out;
-  if (!isRecord(value)) {
-    r.report('ERR_INVALID_BUCKETS', 'unitBuckets', `must be an object keyed by unit, got ${show(value)}`);
-    return out;
-  }
-  for (const [unit, v] of Object.entries(value)) {
-    const parsed = r.buckets(`unitBuckets[${JSON.stringify(unit)}]`, v);
-    if (parsed) out[unit] = parsed;
-  }
-  return out;
+  return { ...out, ...unitMap(s, 'unitBuckets', 'ERR_INVALID_BUCKETS', (v, src) => r.buckets(src, v)) };
 }
 
 export function resolveViews(r: Reader, value: unknown): ViewOptions[] {

@@ -13,14 +13,17 @@ import type {
   ObservableUpDownCounter,
   UpDownCounter,
 } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import {
   AggregationType,
   createAllowListAttributesProcessor,
+  InstrumentType,
   MeterProvider,
   type MeterProviderOptions,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
 import type { CallbackGuard } from './callback-guard.js';
+import type { ExponentialSettings } from './http/exponential.js';
 import { MeasurementGuard, type ValueRule } from './measurement-guard.js';
 
 /**
@@ -50,6 +53,19 @@ export const GC_DURATION_BUCKETS: readonly number[] = Object.freeze([
 /** The OTel spec's default cardinality limit per metric stream, overflow series included. */
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
 
+/**
+ * How a histogram aggregates: `'explicit'` buckets (boundaries from `histograms`/`unitBuckets`), or base-2
+ * `'exponential'` buckets (OTel exponential histogram, served to Prometheus as a native histogram) with the OTel
+ * defaults (at most 160 buckets per sign, scale 20 at most), or `{ type: 'exponential', maxSize, maxScale }`.
+ */
+export type HistogramAggregation =
+  | 'explicit'
+  | 'exponential'
+  | { readonly type: 'exponential'; readonly maxSize?: number; readonly maxScale?: number };
+
+/** A resolved setting: `'explicit'`, or the exponential histogram's settings. */
+export type ResolvedHistogramAggregation = 'explicit' | ExponentialSettings;
+
 /** What `views.ts` needs from the resolved configuration. */
 export interface ViewSettings {
   readonly histograms: Readonly<Record<string, readonly number[]>>;
@@ -57,24 +73,53 @@ export interface ViewSettings {
   readonly cardinalityLimits: Readonly<Record<string, number>>;
   readonly views: readonly ViewOptions[];
   readonly unitBuckets: Readonly<Record<string, readonly number[]>>;
+  /** The aggregation of histograms that neither `histogramAggregations`, `histograms` nor a unit setting names. */
+  readonly histogramAggregation: ResolvedHistogramAggregation;
+  readonly unitHistogramAggregation: Readonly<Record<string, ResolvedHistogramAggregation>>;
+  readonly histogramAggregations: Readonly<Record<string, ResolvedHistogramAggregation>>;
 }
 
 /**
- * One view per instrument named in `histograms`, `attributes` or `cardinalityLimits` (all settings for a name
- * merged into a single view: two views matching one instrument would make the SDK emit two streams), followed
- * by the user's raw views.
+ * The exponential settings of the histogram `name` with `unit`, or `undefined` for explicit buckets. The most
+ * specific setting wins: `histogramAggregations[name]`; then explicit when the instrument has its own
+ * boundaries (`explicitBuckets`: a `histograms` entry, or the instruments API's `buckets` option); then
+ * `unitHistogramAggregation[unit]`; then `histogramAggregation`.
+ */
+export function exponentialFor(
+  settings: ViewSettings,
+  name: string,
+  unit: string,
+  explicitBuckets = settings.histograms[name] !== undefined,
+): ExponentialSettings | undefined {
+  const chosen =
+    settings.histogramAggregations[name] ??
+    (explicitBuckets
+      ? 'explicit'
+      : (settings.unitHistogramAggregation[unit] ?? settings.histogramAggregation));
+  return chosen === 'explicit' ? undefined : chosen;
+}
+
+/**
+ * One view per instrument named in `histograms`, `attributes`, `cardinalityLimits` or `histogramAggregations`
+ * (all settings for a name merged into a single view: two views matching one instrument would make the SDK emit
+ * two streams), followed by the user's raw views. Unit-wide and global exponential settings are not views (see
+ * `BucketAdvisingMeterProvider`).
  */
 export function buildViews(settings: ViewSettings): ViewOptions[] {
   const names = new Set([
     ...Object.keys(settings.histograms),
     ...Object.keys(settings.attributes),
     ...Object.keys(settings.cardinalityLimits),
+    ...Object.keys(settings.histogramAggregations),
   ]);
   const views: ViewOptions[] = [];
   for (const name of names) {
     const view: ViewOptions = { instrumentName: name };
     const buckets = settings.histograms[name];
-    if (buckets) {
+    const own = settings.histogramAggregations[name];
+    if (own !== undefined && own !== 'explicit') {
+      view.aggregation = { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: own.maxSize } };
+    } else if (buckets) {
       view.aggregation = {
         type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
         options: { boundaries: [...buckets] },
@@ -103,15 +148,18 @@ export class BucketAdvisingMeterProvider extends MeterProvider {
   /** Drops invalid values and attributes on every instrument of this provider (see `measurement-guard.ts`). */
   readonly measurements = new MeasurementGuard();
 
-  /** `guard` counts and logs failing observable callbacks per instrument (see `callback-guard.ts`). */
-  constructor(
-    options: MeterProviderOptions,
-    unitBuckets: Readonly<Record<string, readonly number[]>>,
-    guard?: CallbackGuard,
-  ) {
+  /**
+   * `settings` gives the unit buckets (advice) and which histograms the unit-wide or global setting makes
+   * exponential; `guard` counts and logs failing observable callbacks per instrument (see `callback-guard.ts`).
+   */
+  constructor(options: MeterProviderOptions, settings: ViewSettings, guard?: CallbackGuard) {
     super(options);
-    this.unitBuckets = unitBuckets;
+    this.unitBuckets = settings.unitBuckets;
     this.guard = guard;
+    const { histogramAggregation, unitHistogramAggregation } = settings;
+    if (histogramAggregation !== 'explicit' || Object.keys(unitHistogramAggregation).length > 0) {
+      chooseExponential(this, (name, unit) => exponentialFor(settings, name, unit));
+    }
   }
 
   override getMeter(name: string, version?: string, options?: MeterOptions): Meter {
@@ -209,4 +257,75 @@ class AdvisedMeter implements Meter {
     this.measurements.observable(instrument, name, rule);
     return this.guard ? this.guard.observable(instrument, name) : instrument;
   }
+}
+
+/** The SDK internals `chooseExponential` relies on (sdk-metrics 3.x, pinned in package.json). */
+interface ViewLike {
+  aggregation: unknown;
+}
+interface ViewRegistryLike {
+  findViews(instrument: { name: string; unit: string; type: string }, scope: unknown): ViewLike[];
+}
+type WithRegistry = { _sharedState?: { viewRegistry?: ViewRegistryLike } };
+
+function registryOf(provider: MeterProvider): ViewRegistryLike | undefined {
+  const registry = (provider as unknown as WithRegistry)._sharedState?.viewRegistry;
+  return typeof registry?.findViews === 'function' ? registry : undefined;
+}
+
+/** The SDK's view object for `options`, as its registry holds it. */
+function sdkView(options: ViewOptions): ViewLike | undefined {
+  return registryOf(new MeterProvider({ views: [options] }))?.findViews(
+    { name: 'probe', unit: '', type: InstrumentType.HISTOGRAM },
+    { name: '' },
+  )[0];
+}
+
+/**
+ * Makes histograms exponential by unit or globally. A unit-wide view cannot do it: the SDK applies every
+ * matching view, so `{ instrumentUnit: 's' }` next to a per-name view (`attributes`, `cardinalityLimits`)
+ * would give one instrument two streams; and advice, which handles unit buckets, has no exponential form.
+ * So the provider's view lookup is wrapped: a histogram chosen exponential that no view matches gets an
+ * exponential view, and matching views that leave the aggregation to the default (an `attributes` view, a
+ * user's rename) get the exponential aggregation instead. Views that set an aggregation keep it. When the
+ * SDK's internals are not where this expects them, it says so once and histograms stay explicit.
+ */
+function chooseExponential(
+  provider: MeterProvider,
+  exponential: (name: string, unit: string) => ExponentialSettings | undefined,
+): void {
+  const registry = registryOf(provider);
+  const defaultAggregation = sdkView({ instrumentName: 'probe' })?.aggregation;
+  if (registry === undefined || defaultAggregation === undefined) {
+    diag.warn(
+      'otel-metrics-bootstrap: this @opentelemetry/sdk-metrics has no view registry where expected; ' +
+        'unitHistogramAggregation and histogramAggregation do not apply to SDK instruments (histogramAggregations does)',
+    );
+    return;
+  }
+  const bySize = new Map<number, ViewLike | undefined>();
+  const find = registry.findViews.bind(registry);
+  registry.findViews = (instrument, scope) => {
+    const views = find(instrument, scope);
+    if (instrument.type !== InstrumentType.HISTOGRAM) return views;
+    const settings = exponential(instrument.name, instrument.unit);
+    if (settings === undefined) return views;
+    let view = bySize.get(settings.maxSize);
+    if (!bySize.has(settings.maxSize)) {
+      view = sdkView({
+        instrumentName: '*',
+        aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: settings.maxSize } },
+      });
+      bySize.set(settings.maxSize, view);
+    }
+    if (view === undefined) return views;
+    if (views.length === 0) return [view];
+    return views.map((v) =>
+      v.aggregation === defaultAggregation
+        ? Object.assign(Object.create(Object.getPrototypeOf(v) as object) as ViewLike, v, {
+            aggregation: view.aggregation,
+          })
+        : v,
+    );
+  };
 }

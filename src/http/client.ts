@@ -1,5 +1,5 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, SpanContext } from '@opentelemetry/api';
 import { isExportRequest } from '../metrics-traffic.js';
 import {
   ATTR_ERROR_TYPE,
@@ -17,7 +17,8 @@ import {
   PROTOCOL_1_1,
   PROTOCOL_VERSIONS,
 } from './attributes.js';
-import type { HistogramSeries, HistogramStream } from './series.js';
+import { exemplarOf, sampledSpanContext } from './exemplar-capture.js';
+import type { AnyHistogramSeries, HistogramStream } from './series.js';
 
 const kClientState: unique symbol = Symbol.for('otel-metrics-bootstrap.http.client-state') as never;
 /** No `network.protocol.version`: undici's channels do not say which protocol a request used. */
@@ -27,8 +28,8 @@ const SERIES_CACHE_LIMIT = 10_000;
 
 /** Everything about one destination that is fixed: its attributes and its cached series. */
 class Origin {
-  readonly byKey = new Map<number, HistogramSeries>();
-  readonly byError = new Map<string, HistogramSeries>();
+  readonly byKey = new Map<number, AnyHistogramSeries>();
+  readonly byError = new Map<string, AnyHistogramSeries>();
 
   constructor(
     readonly address: string,
@@ -40,6 +41,11 @@ class ClientState {
   done = false;
   status = 0;
   protocol = PROTOCOL_UNKNOWN;
+  /**
+   * The sampled span active when the request was created (the client span of instrumentation-http, or the
+   * caller's span for fetch): the response ends in other contexts, so it is taken here.
+   */
+  readonly span: SpanContext | undefined = sampledSpanContext();
 
   constructor(
     readonly start: number,
@@ -167,7 +173,7 @@ export class ClientRecorder {
   private record(state: ClientState, failure: string | undefined): void {
     const seconds = (performance.now() - state.start) / 1000;
     const { status, origin } = state;
-    let series: HistogramSeries | undefined;
+    let series: AnyHistogramSeries | undefined;
     if (failure === undefined) {
       const key = (status * 4 + state.protocol) * this.methodCount + state.method;
       series = origin.byKey.get(key);
@@ -190,6 +196,7 @@ export class ClientRecorder {
       }
     }
     series.record(seconds);
+    if (state.span !== undefined) series.keep(exemplarOf(seconds, state.span));
   }
 
   private attributes(state: ClientState, failure: string | undefined): Attributes {

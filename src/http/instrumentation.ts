@@ -9,7 +9,7 @@ import {
   METRIC_HTTP_SERVER_REQUEST_DURATION,
   METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE,
 } from '../semconv.js';
-import { BYTES_BUCKETS, SECONDS_BUCKETS, type ViewSettings } from '../views.js';
+import { BYTES_BUCKETS, exponentialFor, SECONDS_BUCKETS, type ViewSettings } from '../views.js';
 import { MethodTable } from './attributes.js';
 import { ClientRecorder } from './client.js';
 import { startInstrumentationHttp } from './compat.js';
@@ -77,6 +77,7 @@ export class HttpMetrics implements StreamSource {
       const stream = new HistogramStream(
         describe(name, description, unit, valueType),
         views.histograms[name] ?? advice,
+        exponentialFor(views, name, unit),
       );
       this.histograms.push(stream);
       return stream;

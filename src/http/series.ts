@@ -1,17 +1,21 @@
 import type { Attributes, HrTime, ValueType } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
+import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
   type CollectionResult,
   type DataPoint,
   DataPointType,
+  type ExponentialHistogram,
   type Histogram,
   type MetricCollectOptions,
   type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
+import { EXEMPLARS, type Exemplar, type WithExemplars } from '../exemplars.js';
 import { ATTR_OTEL_METRIC_OVERFLOW, SCOPE_NAME } from '../semconv.js';
+import { exemplarsSince, refreshTracing } from './exemplar-capture.js';
+import { ExponentialHistogramSeries, type ExponentialSettings, exponentialDelta } from './exponential.js';
 
 /**
  * Pre-bound series: the HTTP hot path resolves its attribute combination to one of these once, caches it, and
@@ -27,6 +31,8 @@ export class HistogramSeries {
   sum = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
+  /** The latest exemplar per bucket, allocated when the first is kept (most series never get one). */
+  exemplars: (Exemplar | undefined)[] | undefined = undefined;
 
   constructor(
     readonly boundaries: readonly number[],
@@ -49,16 +55,38 @@ export class HistogramSeries {
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
   }
+
+  /**
+   * Keeps `exemplar` as the latest of the bucket its value falls in. Apart from `record()` (which it repeats the
+   * bucket scan of) so the common path, with no sampled span, pays nothing for exemplars.
+   */
+  keep(exemplar: Exemplar): void {
+    const b = this.boundaries;
+    let i = 0;
+    while (i < b.length && exemplar.value > b[i]!) i++;
+    this.exemplars ??= new Array<Exemplar | undefined>(b.length + 1);
+    this.exemplars[i] = exemplar;
+  }
 }
 
-/** A pre-bound up-down counter series. */
+/** A histogram series of either kind; a stream holds one kind only. */
+export type AnyHistogramSeries = HistogramSeries | ExponentialHistogramSeries;
+
+/** A pre-bound sum series (up-down counters; the instruments API's counters). */
 export class SumSeries {
   value = 0;
+  /** The latest exemplar (counters of the instruments API). */
+  exemplar: Exemplar | undefined = undefined;
 
   constructor(
     readonly attributes: Attributes,
     readonly startTime: HrTime,
   ) {}
+
+  /** Keeps `exemplar` as the series' latest (counters carry one). */
+  keep(exemplar: Exemplar): void {
+    this.exemplar = exemplar;
+  }
 }
 
 /** What one stream (one instrument after views) is: its name, unit, buckets, allow-list and limit. */
@@ -111,6 +139,7 @@ export abstract class Stream<S extends { readonly attributes: Attributes }> {
       return this.overflow;
     }
     if (budget) budget.used++;
+    refreshTracing();
     const series = this.create(Object.freeze(attrs));
     this.byKey.set(key, series);
     return series;
@@ -132,10 +161,18 @@ export abstract class Stream<S extends { readonly attributes: Attributes }> {
   }
 }
 
-export class HistogramStream extends Stream<HistogramSeries> {
+/**
+ * The series of one histogram instrument: explicit buckets (`boundaries`), or base-2 exponential buckets when
+ * `exponential` is given (then `boundaries` is unused by the series).
+ */
+export class HistogramStream extends Stream<AnyHistogramSeries> {
   readonly boundaries: readonly number[];
 
-  constructor(descriptor: StreamDescriptor, boundaries: readonly number[]) {
+  constructor(
+    descriptor: StreamDescriptor,
+    boundaries: readonly number[],
+    readonly exponential?: ExponentialSettings,
+  ) {
     super(descriptor);
     // A private copy: bucket arrays are often frozen (prom-client freezes the one it is given, and so do our
     // presets), and V8 reads frozen arrays several times slower in optimised code, which is every
@@ -144,8 +181,10 @@ export class HistogramStream extends Stream<HistogramSeries> {
     this.boundaries = [...boundaries];
   }
 
-  protected create(attributes: Attributes): HistogramSeries {
-    return new HistogramSeries(this.boundaries, attributes, hrTime());
+  protected create(attributes: Attributes): AnyHistogramSeries {
+    return this.exponential
+      ? new ExponentialHistogramSeries(this.exponential, attributes, hrTime())
+      : new HistogramSeries(this.boundaries, attributes, hrTime());
   }
 }
 
@@ -185,21 +224,19 @@ export interface StreamSource {
   readonly collectables?: readonly CollectableStream[];
 }
 
-interface Previous {
-  readonly counts: Float64Array;
-  readonly count: number;
-  readonly sum: number;
-}
+/** What a delta reader remembers of a histogram series: its value at the previous collection. */
+type Previous = Histogram | ExponentialHistogram;
 
 /**
  * Exports the pre-bound series to a reader through the SDK's `MetricProducer` extension point (readers take
- * `metricProducers`). Output is ordinary OTel data: explicit-bucket histograms and non-monotonic sums with the
- * semconv names, units and value types. The up-down counter is always cumulative (as the SDK's delta
+ * `metricProducers`). Output is ordinary OTel data: explicit-bucket or exponential histograms and non-monotonic
+ * sums with the semconv names, units and value types; histogram points carry their exemplars under `EXEMPLARS`
+ * (delta points: those of their interval). The up-down counter is always cumulative (as the SDK's delta
  * preference keeps it); histograms follow `temporality`, so one producer per reader is needed when readers
  * differ. Counts are copied at collection, so an exporter that holds on to the data never sees it change.
  */
 export class SeriesProducer implements MetricProducer {
-  private readonly previous = new WeakMap<HistogramSeries, Previous>();
+  private readonly previous = new WeakMap<AnyHistogramSeries, Previous>();
   private readonly collectablesPrevious = new WeakMap<object, unknown>();
   private lastCollection: HrTime | undefined;
 
@@ -212,6 +249,7 @@ export class SeriesProducer implements MetricProducer {
     const metrics: MetricData[] = [];
     const src = this.source();
     const endTime = hrTime();
+    refreshTracing();
     if (src) {
       for (const stream of src.histograms) {
         const data = this.histogramData(stream, endTime);
@@ -255,47 +293,79 @@ export class SeriesProducer implements MetricProducer {
 
   private histogramData(stream: HistogramStream, endTime: HrTime): MetricData | undefined {
     const delta = this.temporality === AggregationTemporality.DELTA;
-    const dataPoints: DataPoint<Histogram>[] = [];
+    // Delta points carry the exemplars of their interval only.
+    const since = delta && this.lastCollection ? hrTimeToMilliseconds(this.lastCollection) : undefined;
+    const dataPoints: DataPoint<Histogram | ExponentialHistogram>[] = [];
     for (const s of stream.all()) {
       if (s.count === 0) continue;
-      const boundaries = [...s.boundaries];
-      if (!delta) {
-        dataPoints.push({
-          startTime: s.startTime,
-          endTime,
-          attributes: s.attributes,
-          value: {
-            buckets: { boundaries, counts: Array.from(s.counts) },
-            count: s.count,
-            sum: s.sum,
-            min: s.min,
-            max: s.max,
-          },
-        });
-        continue;
+      const prev = delta ? this.previous.get(s) : undefined;
+      const value = s instanceof HistogramSeries ? explicitValue(s) : s.snapshot();
+      if (delta) this.previous.set(s, value);
+      // A delta reader's first point covers the series' whole life, so it is the value itself, extremes included.
+      let point: Histogram | ExponentialHistogram = value;
+      if (prev !== undefined) {
+        if (prev.count === s.count) continue;
+        point =
+          s instanceof HistogramSeries
+            ? explicitDelta(value as Histogram, prev as Histogram)
+            : exponentialDelta(value as ExponentialHistogram, prev as ExponentialHistogram);
       }
-      const prev = this.previous.get(s);
-      const count = s.count - (prev?.count ?? 0);
-      this.previous.set(s, { counts: s.counts.slice(), count: s.count, sum: s.sum });
-      if (count === 0) continue;
-      const counts = Array.from(s.counts, (c, i) => c - (prev?.counts[i] ?? 0));
-      // Min and max of the interval are unknown (the series keeps lifetime extremes), so they are left out,
-      // which the data model allows.
-      dataPoints.push({
+      const dataPoint: DataPoint<Histogram | ExponentialHistogram> & WithExemplars = {
         startTime: prev ? (this.lastCollection ?? s.startTime) : s.startTime,
         endTime,
         attributes: s.attributes,
-        value: { buckets: { boundaries, counts }, count, sum: s.sum - (prev?.sum ?? 0) },
-      });
+        value: point,
+      };
+      const exemplars = exemplarsSince(
+        s instanceof HistogramSeries ? (s.exemplars ?? []) : s.exemplars(),
+        since,
+      );
+      if (exemplars) dataPoint[EXEMPLARS] = exemplars;
+      dataPoints.push(dataPoint);
     }
     if (dataPoints.length === 0) return undefined;
-    return {
+    const common = {
       descriptor: descriptorOf(stream.descriptor),
       aggregationTemporality: this.temporality,
-      dataPointType: DataPointType.HISTOGRAM,
-      dataPoints,
     };
+    return stream.exponential
+      ? {
+          ...common,
+          dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+          dataPoints: dataPoints as DataPoint<ExponentialHistogram>[],
+        }
+      : {
+          ...common,
+          dataPointType: DataPointType.HISTOGRAM,
+          dataPoints: dataPoints as DataPoint<Histogram>[],
+        };
   }
+}
+
+/** An explicit series' value, copied; the copy is also what a delta reader remembers. */
+function explicitValue(s: HistogramSeries): Histogram {
+  return {
+    buckets: { boundaries: [...s.boundaries], counts: Array.from(s.counts) },
+    count: s.count,
+    sum: s.sum,
+    min: s.min,
+    max: s.max,
+  };
+}
+
+/**
+ * The change between two copies of one explicit series. Min and max of the interval are unknown (the series
+ * keeps lifetime extremes), so they are left out, which the data model allows.
+ */
+function explicitDelta(now: Histogram, prev: Histogram): Histogram {
+  return {
+    buckets: {
+      boundaries: now.buckets.boundaries,
+      counts: now.buckets.counts.map((c, i) => c - (prev.buckets.counts[i] ?? 0)),
+    },
+    count: now.count - prev.count,
+    sum: (now.sum ?? 0) - (prev.sum ?? 0),
+  };
 }
 
 export function descriptorOf(d: StreamDescriptor): MetricData['descriptor'] {

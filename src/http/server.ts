@@ -22,12 +22,13 @@ import {
   PROTOCOL_VERSIONS,
   parseLength,
 } from './attributes.js';
+import { captureExemplar } from './exemplar-capture.js';
 import { expressRoute } from './express.js';
 import type { RequestFilter } from './ignore.js';
 import type { HttpRequestInfo } from './options.js';
 import { kRequestState, type RouteSlot } from './route.js';
 import type { RouteTable } from './route-table.js';
-import type { HistogramSeries, HistogramStream, SumSeries, SumStream } from './series.js';
+import type { AnyHistogramSeries, HistogramStream, SumSeries, SumStream } from './series.js';
 
 /** The streams a server recorder writes; any may be absent (e.g. the duration under the compatibility engine). */
 export interface ServerStreams {
@@ -86,9 +87,9 @@ const pipelined = new WeakMap<Socket, ServerRequestState[]>();
 /** The series one finished request lands in, for all three histograms at once. */
 class RequestSeries {
   constructor(
-    readonly duration: HistogramSeries | undefined,
-    readonly requestSize: HistogramSeries | undefined,
-    readonly responseSize: HistogramSeries | undefined,
+    readonly duration: AnyHistogramSeries | undefined,
+    readonly requestSize: AnyHistogramSeries | undefined,
+    readonly responseSize: AnyHistogramSeries | undefined,
   ) {}
 }
 
@@ -335,7 +336,13 @@ export class ServerRecorder {
     aborted: boolean,
   ): RequestSeries | undefined {
     const series = this.seriesFor(state, route, status, aborted);
-    series.duration?.record(seconds);
+    const duration = series.duration;
+    if (duration !== undefined) {
+      duration.record(seconds);
+      // The request's span is the active one here: node:http publishes the finish from the write that ended
+      // the response, which runs in the context of the handler's `end()` call (instrumentation-http's span).
+      captureExemplar(duration, seconds);
+    }
     return aborted ? undefined : series;
   }
 

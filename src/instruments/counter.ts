@@ -1,11 +1,13 @@
 import type { Attributes } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
+import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
 import {
   AggregationTemporality,
   type DataPoint,
   DataPointType,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
+import { EXEMPLARS, type WithExemplars } from '../exemplars.js';
+import { captureExemplar } from '../http/exemplar-capture.js';
 import {
   type CollectableStream,
   type CollectContext,
@@ -26,25 +28,21 @@ export class CounterStream extends Stream<SumSeries> implements CollectableStrea
 
   collect(context: CollectContext): MetricData | undefined {
     const delta = context.temporality === AggregationTemporality.DELTA;
+    // Delta points carry an exemplar of their own interval only.
+    const since = delta && context.lastCollection ? hrTimeToMilliseconds(context.lastCollection) : undefined;
     const dataPoints: DataPoint<number>[] = [];
     for (const s of this.all()) {
-      if (!delta) {
-        dataPoints.push({
-          startTime: s.startTime,
-          endTime: context.endTime,
-          attributes: s.attributes,
-          value: s.value,
-        });
-        continue;
-      }
-      const previous = context.previous.get(s) as number | undefined;
-      context.previous.set(s, s.value);
-      dataPoints.push({
+      const previous = delta ? (context.previous.get(s) as number | undefined) : undefined;
+      if (delta) context.previous.set(s, s.value);
+      const point: DataPoint<number> & WithExemplars = {
         startTime: previous === undefined ? s.startTime : (context.lastCollection ?? s.startTime),
         endTime: context.endTime,
         attributes: s.attributes,
         value: s.value - (previous ?? 0),
-      });
+      };
+      const e = s.exemplar;
+      if (e !== undefined && (since === undefined || e.timestamp > since)) point[EXEMPLARS] = [e];
+      dataPoints.push(point);
     }
     if (dataPoints.length === 0) return undefined;
     return {
@@ -61,10 +59,12 @@ export class CounterStream extends Stream<SumSeries> implements CollectableStrea
 export class Counter extends Instrument<SumSeries> {
   readonly kind = 'counter';
 
-  /** Adds 1 to the series of `attributes`. */
+  /** Adds 1 to the series of `attributes`; with a sampled span active, it becomes the series' exemplar. */
   inc(attributes?: Attributes): void {
-    (attributes === undefined ? (this.baseSeries ?? this.series(undefined)) : this.series(attributes))
-      .value++;
+    const series =
+      attributes === undefined ? (this.baseSeries ?? this.series(undefined)) : this.series(attributes);
+    series.value++;
+    captureExemplar(series, 1);
   }
 
   /** Adds `value` (≥ 0, finite; anything else is dropped and reported once) to the series of `attributes`. */
@@ -73,9 +73,10 @@ export class Counter extends Instrument<SumSeries> {
       this.invalid(value);
       return;
     }
-    (attributes === undefined
-      ? (this.baseSeries ?? this.series(undefined))
-      : this.series(attributes)).value += value;
+    const series =
+      attributes === undefined ? (this.baseSeries ?? this.series(undefined)) : this.series(attributes);
+    series.value += value;
+    captureExemplar(series, value);
   }
 
   /** A handle on the series of `attributes`: its `inc()`/`add()` skip the lookup and allocate nothing. */
@@ -111,6 +112,7 @@ export class BoundCounter {
   /** Adds 1. */
   inc(): void {
     this.s.value++;
+    captureExemplar(this.s, 1);
   }
 
   /** Adds `value` (≥ 0, finite; anything else is dropped and reported once). */
@@ -120,6 +122,7 @@ export class BoundCounter {
       return;
     }
     this.s.value += value;
+    captureExemplar(this.s, value);
   }
 
   /** The current value. */

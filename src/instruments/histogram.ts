@@ -1,5 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { HistogramSeries, HistogramStream } from '../http/series.js';
+import { captureExemplar } from '../http/exemplar-capture.js';
+import { type ExponentialHistogramSeries, lowerBound } from '../http/exponential.js';
+import { type AnyHistogramSeries, HistogramSeries, type HistogramStream } from '../http/series.js';
 import { bucketQuantile } from '../testing/quantile.js';
 import { Instrument, type InstrumentOptions, type SeriesReading } from './instrument.js';
 
@@ -18,17 +20,24 @@ export interface HistogramSnapshot {
   readonly count: number;
   /** Sum of the observations. */
   readonly sum: number;
-  /** Cumulative counts per upper bound, as Prometheus's `_bucket{le}` samples; the last `le` is `Infinity`. */
+  /**
+   * Cumulative counts per upper bound, as Prometheus's `_bucket{le}` samples; the last `le` is `Infinity`. For
+   * an exponential histogram: the zero bucket (`le: 0`), then the upper bound of each exponential bucket in use.
+   */
   readonly buckets: readonly { readonly le: number; readonly count: number }[];
   /**
    * The `q`-quantile (0…1) estimated from the buckets as PromQL's `histogram_quantile()` does (linear
-   * interpolation inside the bucket); `NaN` when empty.
+   * interpolation inside the bucket, whose bounds are exact for exponential buckets too); `NaN` when empty.
    */
   quantile(q: number): number;
 }
 
-/** An explicit-bucket histogram (Prometheus `histogram`, OTel explicit-bucket histogram). */
-export class Histogram extends Instrument<HistogramSeries> {
+/**
+ * A histogram (Prometheus `histogram`): OTel explicit buckets, or base-2 exponential buckets when the
+ * configuration's `histogramAggregation` settings choose them for this instrument (Prometheus native histogram).
+ * With a sampled span active, each observation is kept as its bucket's exemplar.
+ */
+export class Histogram extends Instrument<AnyHistogramSeries> {
   readonly kind: 'histogram' | 'timer' = 'histogram';
 
   /** Records `value` (finite, ≥ 0 as OTel requires of histograms; anything else is dropped and reported once). */
@@ -37,7 +46,9 @@ export class Histogram extends Instrument<HistogramSeries> {
       this.invalid(value);
       return;
     }
-    this.series(attributes).record(value);
+    const series = this.series(attributes);
+    series.record(value);
+    captureExemplar(series, value);
   }
 
   /** A handle on the series of `attributes`: its `observe()` skips the lookup and allocates nothing. */
@@ -50,13 +61,19 @@ export class Histogram extends Instrument<HistogramSeries> {
     return snapshotOf(this.peek(attributes), this.boundaries());
   }
 
-  /** The bucket bounds in use. */
-  boundaries(): readonly number[] {
-    return (this.stream as HistogramStream).boundaries;
+  /**
+   * The explicit bucket bounds in use; for an exponential histogram, the bounds the series of `attributes` has
+   * now (they change as it rescales).
+   */
+  boundaries(attributes?: Attributes): readonly number[] {
+    const series = this.peek(attributes);
+    return series && !(series instanceof HistogramSeries)
+      ? exponentialBuckets(series).boundaries
+      : (this.stream as HistogramStream).boundaries;
   }
 
-  protected read(series: HistogramSeries): SeriesReading {
-    return { attributes: series.attributes, ...snapshotOf(series, series.boundaries) };
+  protected read(series: AnyHistogramSeries): SeriesReading {
+    return { attributes: series.attributes, ...snapshotOf(series, this.boundaries()) };
   }
 
   /** @internal */
@@ -68,7 +85,7 @@ export class Histogram extends Instrument<HistogramSeries> {
 /** One series of a histogram, bound by `histogram.bind()`. */
 export class BoundHistogram {
   constructor(
-    private readonly s: HistogramSeries,
+    private readonly s: AnyHistogramSeries,
     private readonly histogram: Histogram,
   ) {}
 
@@ -79,15 +96,27 @@ export class BoundHistogram {
       return;
     }
     this.s.record(value);
+    captureExemplar(this.s, value);
   }
 
   snapshot(): HistogramSnapshot {
-    return snapshotOf(this.s, this.s.boundaries);
+    return snapshotOf(this.s, this.histogram.boundaries());
   }
 }
 
-function snapshotOf(series: HistogramSeries | undefined, boundaries: readonly number[]): HistogramSnapshot {
-  const counts = series ? Array.from(series.counts) : new Array<number>(boundaries.length + 1).fill(0);
+function snapshotOf(
+  series: AnyHistogramSeries | undefined,
+  explicitBoundaries: readonly number[],
+): HistogramSnapshot {
+  const { boundaries, counts } =
+    series === undefined || series instanceof HistogramSeries
+      ? {
+          boundaries: explicitBoundaries,
+          counts: series
+            ? Array.from(series.counts)
+            : new Array<number>(explicitBoundaries.length + 1).fill(0),
+        }
+      : exponentialBuckets(series);
   let cumulative = 0;
   const buckets = counts.map((c, i) => {
     cumulative += c;
@@ -99,4 +128,24 @@ function snapshotOf(series: HistogramSeries | undefined, boundaries: readonly nu
     buckets,
     quantile: (q) => bucketQuantile(q, boundaries, counts),
   };
+}
+
+/**
+ * An exponential series (values ≥ 0 here) as explicit buckets with exact bounds: the zero bucket (…, 0], an empty
+ * bucket up to the first exponential bucket's lower bound, then each exponential bucket, then an empty `+Inf`.
+ */
+function exponentialBuckets(s: ExponentialHistogramSeries): { boundaries: number[]; counts: number[] } {
+  const { offset, counts } = s.positive;
+  const boundaries = [0];
+  const out = [s.zeroCount];
+  if (counts.length > 0) {
+    boundaries.push(lowerBound(offset, s.scale));
+    out.push(0);
+    for (let i = 0; i < counts.length; i++) {
+      boundaries.push(lowerBound(offset + i + 1, s.scale));
+      out.push(counts[i]!);
+    }
+  }
+  out.push(0);
+  return { boundaries, counts: out };
 }

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../config.js';
 import { MetricsError, type MetricsProblem } from '../errors.js';
 import { HistogramStream, type SeriesBudget, type Stream, type StreamDescriptor } from '../http/series.js';
 import { Reader } from '../option-reader.js';
-import { DEFAULT_CARDINALITY_LIMIT } from '../views.js';
+import { DEFAULT_CARDINALITY_LIMIT, exponentialFor } from '../views.js';
 import { Counter, CounterStream } from './counter.js';
 import { Gauge, type GaugeOptions, GaugeStream } from './gauge.js';
 import { Histogram, type HistogramOptions } from './histogram.js';
@@ -94,7 +94,7 @@ export class Instruments {
       'histogram',
       name,
       options,
-      (d) => new HistogramStream(d, this.boundaries(d.name, d.unit, options.buckets)),
+      (d) => this.histogramStream(d, options.buckets),
       Histogram,
     );
   }
@@ -123,13 +123,7 @@ export class Instruments {
   /** A timer: a histogram in seconds with `time(fn)`, stopwatches and `startTimer()`. */
   timer(name: string, options: TimerOptions = {}): Timer {
     const full = { ...options, unit: 's' };
-    return this.create(
-      'timer',
-      name,
-      full,
-      (d) => new HistogramStream(d, this.boundaries(d.name, 's', options.buckets)),
-      Timer,
-    );
+    return this.create('timer', name, full, (d) => this.histogramStream(d, options.buckets), Timer);
   }
 
   /** The same API with more constant attributes on every series of the instruments created through it. */
@@ -168,9 +162,15 @@ export class Instruments {
     return this.registry.producer(temporality);
   }
 
-  private boundaries(name: string, unit: string, buckets: readonly number[] | undefined): readonly number[] {
+  /** A histogram's stream: explicit bounds, or exponential when the `histogramAggregation` settings say so. */
+  private histogramStream(d: StreamDescriptor, buckets: readonly number[] | undefined): HistogramStream {
     const views = this.registry.views;
-    return views.histograms[name] ?? buckets ?? views.unitBuckets[unit] ?? SDK_DEFAULT_BUCKETS;
+    const own = views.histograms[d.name];
+    return new HistogramStream(
+      d,
+      own ?? buckets ?? views.unitBuckets[d.unit] ?? SDK_DEFAULT_BUCKETS,
+      exponentialFor(views, d.name, d.unit, own !== undefined || buckets !== undefined),
+    );
   }
 
   private create<I extends AnyInstrument>(
@@ -320,7 +320,16 @@ export function createInstruments(options: CreateInstrumentsOptions = {}): Instr
   );
 }
 
-const emptyViews = { histograms: {}, attributes: {}, cardinalityLimits: {}, views: [], unitBuckets: {} };
+const emptyViews = {
+  histograms: {},
+  attributes: {},
+  cardinalityLimits: {},
+  views: [],
+  unitBuckets: {},
+  histogramAggregation: 'explicit',
+  unitHistogramAggregation: {},
+  histogramAggregations: {},
+} as const;
 
 /** The API over `registry` with resolved options (what `initMeter()` and `createTestMeter()` call). */
 export function instrumentsFor(

@@ -109,7 +109,7 @@ export function createTestMeter(options: TestMeterOptions = {}): TestMeter {
     });
     return new BucketAdvisingMeterProvider(
       { resource, views: buildViews(resolved.views), readers: [reader] },
-      resolved.views.unitBuckets,
+      resolved.views,
     );
   });
 

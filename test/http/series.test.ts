@@ -1,7 +1,7 @@
 import { ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { HistogramStream, SeriesProducer, SumStream } from '../../src/http/series.js';
+import { type HistogramSeries, HistogramStream, SeriesProducer, SumStream } from '../../src/http/series.js';
 
 const descriptor = (limit = 2000, allowedKeys?: string[]) => ({
   name: 'test.duration',
@@ -19,7 +19,7 @@ async function histogramPoints(producer: SeriesProducer): Promise<DataPoint<Hist
 
 describe('pre-bound series', () => {
   it('puts a value equal to a boundary in that boundary’s bucket, as the SDK does', () => {
-    const s = new HistogramStream(descriptor(), [1, 2]).resolve({});
+    const s = new HistogramStream(descriptor(), [1, 2]).resolve({}) as HistogramSeries;
     for (const v of [0.5, 1, 1.5, 2, 3]) s.record(v);
     expect(Array.from(s.counts)).toEqual([2, 2, 1]);
     expect([s.count, s.sum, s.min, s.max]).toEqual([5, 8, 0.5, 3]);
