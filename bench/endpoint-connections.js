@@ -1,5 +1,5 @@
 // Hostile connections against the metrics endpoint (issue 10, findings 3 and 4). Each server runs in its own
-// child process, so the attacking and probing client (this process) does not share its event loop.
+// child process, and so does the attacker, so neither shares an event loop with the probe (this process).
 //
 // idle: N idle TCP connections (256, 1000; 0 for the machine's own noise), kept at N by reconnecting whenever the server closes one, while a
 //   probe asks for /healthz and /metrics on a fresh connection every 100 ms for 5 s. Prints the slowest answer
@@ -28,6 +28,12 @@ const PROBE_TIMEOUT_MS = 2000;
 const SLOW_READERS = 40;
 const SLOW_SERIES = Number(process.env.BENCH_SLOW_SERIES ?? 100_000);
 const SEND_TIMEOUT_MS = 5000;
+// Which idle rows to run: BENCH_IDLE_SERVERS=ours-https BENCH_IDLE_COUNTS=1000 BENCH_IDLE_REPEAT=3.
+const IDLE_SERVERS = (process.env.BENCH_IDLE_SERVERS ?? 'ours-http,ours-https,prom-client,upstream').split(
+  ',',
+);
+const IDLE_COUNTS = (process.env.BENCH_IDLE_COUNTS ?? '0,256,1000').split(',').map(Number);
+const IDLE_REPEAT = Number(process.env.BENCH_IDLE_REPEAT ?? 1);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -124,6 +130,10 @@ async function serve(kind, series) {
       process.send({ rss, peak });
       peak = rss;
     } else if (m === 'closes') process.send({ closes });
+    else if (m === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send({ cpu: (user + system) / 1000 });
+    }
   });
   process.send({ url });
 }
@@ -144,7 +154,7 @@ function startServer(kind, series, env = {}) {
 
 // ---------------------------------------------------------------- the clients (this process)
 
-/** Keeps `n` idle connections open, opening a new one whenever the server closes one. */
+/** Keeps `n` idle connections open, opening a new one whenever the server closes one (runs in its own process). */
 function idleAttack(url, n) {
   const { hostname, port } = new URL(url);
   let stopped = false;
@@ -164,12 +174,26 @@ function idleAttack(url, n) {
     });
   };
   for (let i = 0; i < n; i++) open();
+  process.on('message', () => {
+    stopped = true;
+    for (const s of sockets) s.destroy();
+    process.send({ reconnects });
+    process.exit(0);
+  });
+}
+
+/**
+ * The attacker in a child process of its own, so its reconnect loop does not delay the probe's event loop (a
+ * prober such as the kubelet does not share a process with the clients flooding the endpoint).
+ */
+function startAttack(url, n) {
+  const child = fork(self, ['attack', url, String(n)]);
   return {
-    reconnects: () => reconnects,
-    stop() {
-      stopped = true;
-      for (const s of sockets) s.destroy();
-    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('message', ({ reconnects }) => resolve(reconnects));
+        child.send('stop');
+      }),
   };
 }
 
@@ -203,36 +227,41 @@ async function idle() {
     `idle connections: probe /healthz and /metrics every ${PROBE_EVERY_MS} ms for ${PROBE_MS / 1000} s, ` +
       `${PROBE_TIMEOUT_MS / 1000} s timeout; 1000 series; the attacker reconnects whatever the server closes`,
   );
-  console.log('server         idle  /healthz max   /metrics max   no answer   attacker reconnects');
-  for (const kind of ['ours-http', 'ours-https', 'prom-client', 'upstream']) {
-    for (const n of [0, 256, 1000]) {
-      const server = await startServer(kind, 1000, { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert });
-      const base = server.url.slice(0, -'/metrics'.length);
-      const attack = idleAttack(server.url, n);
-      await sleep(500); // let the connections land
-      let failed = 0;
-      const max = { health: 0, metrics: 0 };
-      const end = performance.now() + PROBE_MS;
-      while (performance.now() < end) {
-        const [health, metrics] = await Promise.all([probe(`${base}/healthz`, ca), probe(server.url, ca)]);
-        // prom-client's and upstream's servers have no health path: their /healthz is their metrics (or 404).
-        if (kind.startsWith('ours')) {
-          if (health === undefined) failed++;
-          else max.health = Math.max(max.health, health);
+  console.log(
+    'server         idle  /healthz max   /metrics max   no answer   attacker reconnects  server CPU ms',
+  );
+  for (const kind of IDLE_SERVERS) {
+    for (const n of IDLE_COUNTS)
+      for (let r = 0; r < IDLE_REPEAT; r++) {
+        const server = await startServer(kind, 1000, { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert });
+        const base = server.url.slice(0, -'/metrics'.length);
+        const attack = startAttack(server.url, n);
+        await sleep(500); // let the connections land
+        const { cpu: cpuBefore } = await server.ask('cpu');
+        let failed = 0;
+        const max = { health: 0, metrics: 0 };
+        const end = performance.now() + PROBE_MS;
+        while (performance.now() < end) {
+          const [health, metrics] = await Promise.all([probe(`${base}/healthz`, ca), probe(server.url, ca)]);
+          // prom-client's and upstream's servers have no health path: their /healthz is their metrics (or 404).
+          if (kind.startsWith('ours')) {
+            if (health === undefined) failed++;
+            else max.health = Math.max(max.health, health);
+          }
+          if (metrics === undefined) failed++;
+          else max.metrics = Math.max(max.metrics, metrics);
+          await sleep(PROBE_EVERY_MS);
         }
-        if (metrics === undefined) failed++;
-        else max.metrics = Math.max(max.metrics, metrics);
-        await sleep(PROBE_EVERY_MS);
+        const reconnects = await attack.stop();
+        const { cpu: cpuAfter } = await server.ask('cpu');
+        server.stop();
+        const health = kind.startsWith('ours') ? `${fmt(max.health)} ms` : '—';
+        console.log(
+          `${kind.padEnd(13)} ${String(n).padStart(5)}  ${health.padStart(12)}  ${`${fmt(max.metrics)} ms`.padStart(13)}  ` +
+            `${String(failed).padStart(10)}  ${String(reconnects).padStart(20)}  ${fmt(cpuAfter - cpuBefore).padStart(14)}`,
+        );
+        await sleep(300);
       }
-      attack.stop();
-      server.stop();
-      const health = kind.startsWith('ours') ? `${fmt(max.health)} ms` : '—';
-      console.log(
-        `${kind.padEnd(13)} ${String(n).padStart(5)}  ${health.padStart(12)}  ${`${fmt(max.metrics)} ms`.padStart(13)}  ` +
-          `${String(failed).padStart(10)}  ${String(attack.reconnects()).padStart(20)}`,
-      );
-      await sleep(300);
-    }
   }
 }
 
@@ -307,6 +336,8 @@ async function slowReaders() {
 
 if (process.argv[2] === 'serve') {
   await serve(process.argv[3], Number(process.argv[4]));
+} else if (process.argv[2] === 'attack') {
+  idleAttack(process.argv[3], Number(process.argv[4]));
 } else {
   console.log(environment());
   console.log(`ulimit -n: ${execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()}`);
