@@ -106,31 +106,49 @@ async function serve(kind, series) {
     server = exporter._server;
     url = `http://127.0.0.1:${server.address().port}/metrics`;
   }
-  // Slow readers: when each response was closed, counted from its first byte (writeHead).
-  const closes = [];
-  server.on('request', (_req, res) => {
+  // Slow readers: each response's status, when its first byte went out (writeHead, also called implicitly by
+  // `end()`), whether it was sent whole, and when the server's side of its connection closed.
+  let responses = [];
+  server.on('request', (req, res) => {
+    const r = { status: undefined, first: undefined, whole: false, closed: undefined };
+    responses.push(r);
     const writeHead = res.writeHead;
-    let first;
-    res.writeHead = function (...args) {
-      first = performance.now();
-      return writeHead.apply(this, args);
+    res.writeHead = function (status, ...rest) {
+      r.status = status;
+      r.first ??= performance.now();
+      return writeHead.call(this, status, ...rest);
     };
     res.on('close', () => {
-      if (first !== undefined && !res.writableFinished) closes.push(performance.now() - first);
+      r.status ??= res.statusCode;
+      r.first ??= performance.now();
+      r.whole = res.writableFinished;
+    });
+    req.socket.once('close', () => {
+      r.closed = performance.now();
     });
   });
   let peak = 0;
+  let atPeak;
   setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) {
+      peak = rss;
+      atPeak = process.memoryUsage();
+    }
   }, 20).unref();
   process.on('message', (m) => {
     if (m === 'rss') {
       globalThis.gc?.();
       const rss = process.memoryUsage.rss();
-      process.send({ rss, peak });
+      const now = process.memoryUsage();
+      process.send({ rss, peak, atPeak, now });
       peak = rss;
-    } else if (m === 'closes') process.send({ closes });
-    else if (m === 'cpu') {
+      atPeak = now;
+    } else if (m === 'responses') {
+      const now = performance.now();
+      process.send({ responses: responses.map((r) => ({ ...r, open: r.closed === undefined, now })) });
+      responses = [];
+    } else if (m === 'cpu') {
       const { user, system } = process.cpuUsage();
       process.send({ cpu: (user + system) / 1000 });
     }
@@ -265,7 +283,10 @@ async function idle() {
   }
 }
 
-/** Sends a scrape and never reads; resolves once the response has started (or after 10 s). */
+/**
+ * Sends a scrape and never reads; resolves once the response has started (or after 10 s), with the status line
+ * peeked at (`socket.status`; the bytes are put back, so the socket holds as much as before).
+ */
 function nonReader(url) {
   const { hostname, port } = new URL(url);
   const s = connect(Number(port), hostname);
@@ -274,7 +295,11 @@ function nonReader(url) {
   s.write(`GET /metrics HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
   return new Promise((resolve) => {
     const started = setInterval(() => {
-      if (s.readableLength > 0) done();
+      if (s.readableLength < 12) return;
+      const head = s.read(12);
+      s.status = Number(head.toString('latin1', 9, 12));
+      s.unshift(head);
+      done();
     }, 10);
     const timer = setTimeout(done, 10_000);
     function done() {
@@ -293,7 +318,10 @@ async function slowReaders() {
   const server = await startServer('ours-http', SLOW_SERIES);
   // Steady state: two ordinary scrapes, then the RSS after a GC.
   for (let i = 0; i < 2; i++) await probe(server.url, undefined, 60_000);
-  const { rss: before } = await server.ask('rss');
+  const { rss: before, now: steady } = await server.ask('rss');
+  console.log(
+    `steady: V8 heap ${(steady.heapTotal / 1048576).toFixed(0)} MB, array buffers ${(steady.arrayBuffers / 1048576).toFixed(0)} MB`,
+  );
   const bytes = await new Promise((resolve) => {
     httpRequest(server.url, { agent: false }, (res) => {
       let n = 0;
@@ -308,28 +336,46 @@ async function slowReaders() {
   // readers add to the collections' own churn.
   for (let i = 0; i < SLOW_READERS; i++) await probe(server.url, undefined, 60_000);
   const { peak: readers } = await server.ask('rss');
+  await server.ask('responses'); // forget the control's
   const start = performance.now();
   const clients = [];
   for (let i = 0; i < SLOW_READERS; i++) clients.push(await nonReader(server.url));
   const sendingFor = performance.now() - start;
   await sleep(SEND_TIMEOUT_MS + 2000);
-  const { peak } = await server.ask('rss');
-  const { closes } = await server.ask('closes');
+  const { peak, atPeak } = await server.ask('rss');
+  const { responses } = await server.ask('responses');
   const { closed } = await server.ask('closed');
   for (const c of clients) c.destroy();
   server.stop();
   const mb = (b) => (b / 1024 / 1024).toFixed(0);
-  closes.sort((a, b) => a - b);
   console.log(`body ${mb(bytes)} MB; ${SLOW_READERS} requests sent over ${(sendingFor / 1000).toFixed(1)} s`);
   console.log(
     `server RSS: steady ${mb(before)} MB; one ordinary scrape peaks ${mb(ordinary - before)} MB above it; ` +
       `${SLOW_READERS} scrapes in a row that are read peak ${mb(readers - before)} MB above it; ` +
-      `the ${SLOW_READERS} slow readers peak ${mb(peak - before)} MB above it`,
+      `the ${SLOW_READERS} slow readers peak ${mb(peak - before)} MB above it (at that peak: V8 heap ` +
+      `${mb(atPeak.heapTotal)} MB, array buffers ${mb(atPeak.arrayBuffers)} MB)`,
   );
   console.log(
-    `connections closed by the server: ${closes.length} of ${SLOW_READERS}, after ` +
-      `${fmt(closes[0] ?? Number.NaN)}–${fmt(closes.at(-1) ?? Number.NaN)} ms from their first byte; by reason: ${JSON.stringify(closed)}`,
+    `statuses the clients saw: ${JSON.stringify(count(clients.map((c) => c.status)))}; ` +
+      `connections closed by the server, by reason: ${JSON.stringify(closed)}`,
   );
+  // Per status: how many connections the server had closed when asked, and when, from the response's first byte.
+  const byStatus = Map.groupBy(responses, (r) => r.status);
+  for (const [status, rs] of byStatus) {
+    const after = rs.filter((r) => !r.open).map((r) => r.closed - r.first);
+    after.sort((x, y) => x - y);
+    console.log(
+      `  ${status}: ${rs.length} responses, ${rs.filter((r) => r.whole).length} sent whole; connection closed by ` +
+        `the server for ${after.length}, ${fmt(after[0] ?? Number.NaN)}–${fmt(after.at(-1) ?? Number.NaN)} ms after ` +
+        `the first byte; still open ${rs.filter((r) => r.open).length}`,
+    );
+  }
+}
+
+function count(values) {
+  const counts = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
 }
 
 // ---------------------------------------------------------------- main

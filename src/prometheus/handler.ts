@@ -245,6 +245,8 @@ export class MetricsEndpoint {
   ): Promise<void> {
     const format: BodyFormat = json ?? negotiateFormat(req.headers.accept);
     const encoding = this.options.compression ? negotiateEncoding(req.headers['accept-encoding']) : undefined;
+    // A scrape that starts a collection will build a new body: slow readers' old ones make room for it first.
+    if (!this.producer.joinable) this.sender.reserve(encoding);
     let body: Awaited<ReturnType<ScrapeProducer['body']>>;
     try {
       body = await this.producer.body(format, encoding);
