@@ -87,6 +87,12 @@ export class MetricsEndpoint {
   private readonly rateLimiter: RateLimiter | undefined;
   private readonly sender: BodySender;
   private inFlight = 0;
+  /**
+   * Requests waiting for their body (collection, serialization, compression): what `maxConcurrentScrapes`
+   * bounds. A request that is only sending is bounded by the sender instead (`sendTimeout`, `maxQueuedBytes`),
+   * so clients that read slowly or never cannot hold the slots and lock new collections out.
+   */
+  private producing = 0;
   /** Connections with a scrape in flight: one at a time each, so a pipelining client cannot take every slot. */
   private readonly scraping = new WeakSet<Socket>();
   private shuttingDown = false;
@@ -221,7 +227,7 @@ export class MetricsEndpoint {
     // neither, so a burst of scrapers gets one collection and 200s rather than 503s. One per connection still.
     if (
       this.scraping.has(req.socket) ||
-      (this.inFlight >= this.options.maxConcurrentScrapes && !this.producer.joinable)
+      (this.producing >= this.options.maxConcurrentScrapes && !this.producer.joinable)
     ) {
       return this.reject(res, 503, 'too_many_concurrent_scrapes', 'too many concurrent scrapes\n', {
         'Retry-After': '1',
@@ -246,8 +252,9 @@ export class MetricsEndpoint {
     const format: BodyFormat = json ?? negotiateFormat(req.headers.accept);
     const encoding = this.options.compression ? negotiateEncoding(req.headers['accept-encoding']) : undefined;
     // A scrape that starts a collection will build a new body: slow readers' old ones make room for it first.
-    if (!this.producer.joinable) this.sender.reserve(encoding);
+    if (!this.producer.joinable) this.sender.reserve();
     let body: Awaited<ReturnType<ScrapeProducer['body']>>;
+    this.producing++;
     try {
       body = await this.producer.body(format, encoding);
     } catch (err) {
@@ -258,6 +265,8 @@ export class MetricsEndpoint {
       send(res, status, `${err.message}\n`);
       this.selfMetrics?.request(status, err.kind, (performance.now() - start) / 1000);
       return;
+    } finally {
+      this.producing--;
     }
     const headers: OutgoingHttpHeaders = {
       'Content-Type': format === 'json' ? JSON_CONTENT_TYPE : CONTENT_TYPES[format],

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Encoding } from './negotiation.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Body } from './scrape.js';
 import type { ConnectionCloseReason } from './self-metrics.js';
 
@@ -9,6 +9,13 @@ export interface SendLimits {
   /** Body bytes held for unfinished sends, over all connections (a shared body counts once). */
   readonly maxQueuedBytes: number;
 }
+
+/**
+ * Longest stretch of writing before yielding to the event loop, in ms. A burst of scrapes that share one body
+ * all become ready at the same moment; 200 of them writing their bodies in one go (on loopback, the kernel
+ * delivers each write to the reader inside the write call) blocked the application for over 100 ms.
+ */
+const SLICE_MS = 8;
 
 interface Send {
   readonly res: ServerResponse;
@@ -35,8 +42,13 @@ export class BodySender {
   /** Bodies held by unfinished sends, with how many sends hold each. */
   private readonly held = new Map<Body, number>();
   private heldBytes = 0;
-  /** Size of the latest body sent with each encoding: what the next one is expected to need. */
-  private readonly latestBytes = new Map<Encoding | 'identity', number>();
+  /**
+   * Size of the latest uncompressed body sent: what the next collection is expected to build (every production
+   * builds the uncompressed exposition, whatever encoding it then sends).
+   */
+  private latestPlainBytes = 0;
+  /** When the current stretch of writing must yield; 0 = no stretch under way in this turn of the loop. */
+  private sliceEnds = 0;
 
   constructor(
     private readonly limits: SendLimits,
@@ -48,7 +60,7 @@ export class BodySender {
    * gone: with the reason when this sender cut it, else `undefined`.
    */
   async send(res: ServerResponse, body: Body): Promise<ConnectionCloseReason | undefined> {
-    this.latestBytes.set(body.encoding ?? 'identity', body.bytes);
+    if (body.encoding === undefined) this.latestPlainBytes = body.bytes;
     if (!this.held.has(body)) this.makeRoom(body.bytes, body);
     const send: Send = { res, body, cut: undefined };
     this.hold(send);
@@ -56,6 +68,7 @@ export class BodySender {
     timer.unref();
     try {
       for (const chunk of body.chunks) {
+        await this.pace();
         if (res.destroyed) break;
         if (!res.write(chunk)) await settled(res, 'drain');
       }
@@ -70,14 +83,29 @@ export class BodySender {
     return send.cut;
   }
 
+  /** Shares out the event loop between sends: after SLICE_MS of writing in one turn, waits for the next. */
+  private async pace(): Promise<void> {
+    for (;;) {
+      const now = performance.now();
+      if (this.sliceEnds === 0) {
+        this.sliceEnds = now + SLICE_MS;
+        setImmediate(() => {
+          this.sliceEnds = 0;
+        });
+        return;
+      }
+      if (now < this.sliceEnds) return;
+      await nextTurn();
+    }
+  }
+
   /**
-   * Call before producing a new body with this encoding: makes room for one as large as the latest, so the
-   * bodies of the sends it cuts can be freed before the new one is built (40 non-reading clients, each
-   * arriving after the previous collection, otherwise held the old 43 MB body while the next was made).
+   * Call before a new collection: makes room for a body as large as the latest uncompressed one, so the bodies
+   * of the sends it cuts can be freed before the new one is built (40 non-reading clients, each arriving after
+   * the previous collection, otherwise held the old 43 MB body while the next was made).
    */
-  reserve(encoding: Encoding | undefined): void {
-    const expected = this.latestBytes.get(encoding ?? 'identity');
-    if (expected !== undefined) this.makeRoom(expected);
+  reserve(): void {
+    this.makeRoom(this.latestPlainBytes);
   }
 
   /** Cuts the longest-running sends (except those of `keep`) until `bytes` more fit under `maxQueuedBytes`. */
