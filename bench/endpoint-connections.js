@@ -318,6 +318,8 @@ async function slowReaders() {
   const server = await startServer('ours-http', SLOW_SERIES);
   // Steady state: two ordinary scrapes, then the RSS after a GC.
   for (let i = 0; i < 2; i++) await probe(server.url, undefined, 60_000);
+  // Past the coalescing window, so the last scrape's body is no longer held and the GC can free it.
+  await sleep(1000);
   const { rss: before, now: steady } = await server.ask('rss');
   console.log(
     `steady: V8 heap ${(steady.heapTotal / 1048576).toFixed(0)} MB, array buffers ${(steady.arrayBuffers / 1048576).toFixed(0)} MB`,
