@@ -120,6 +120,14 @@ export class ConnectionGuard {
     // Until the server's handlers take over, nobody else listens: an error (a reset) must not go unhandled.
     socket.on('error', ignore);
     socket.once('data', (first: Buffer) => this.spoke(c, first));
+    // A client that closes its side without a byte (a TCP health check) is done: the server allows half-open
+    // sockets, so nothing else would close ours before the deadline.
+    socket.once('end', () => {
+      if (!c.spoke) {
+        this.forget(c);
+        socket.destroy();
+      }
+    });
     this.silent.add(c);
     if (this.tls) this.deadline(c, this.limits.tlsHandshakeTimeout, 'tls_handshake_timeout');
     else this.waiting(c);

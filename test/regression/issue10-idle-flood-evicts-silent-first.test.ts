@@ -25,6 +25,14 @@ async function open(url: string, n: number): Promise<Socket[]> {
   return sockets;
 }
 
+async function until(condition: () => boolean, ms = 2000): Promise<void> {
+  const start = performance.now();
+  while (!condition()) {
+    if (performance.now() - start > ms) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('a flood of idle connections (issue 10, finding 3, 1000 connections)', () => {
   for (const scheme of ['http', 'https'] as const) {
     it(`evicts connections that never sent a byte before one that has started (${scheme})`, async () => {
@@ -45,6 +53,15 @@ describe('a flood of idle connections (issue 10, finding 3, 1000 connections)', 
       ).toBeGreaterThanOrEqual(9);
     });
   }
+
+  it('still closes at once a connection whose client closes its side without sending a byte', async () => {
+    const served = await serveMeter();
+    cleanup.push(served.close);
+    const [check] = await open(served.url, 1);
+    check?.end(); // a TCP health check: connect, close
+    expect(await closedWithin(check as Socket, 2000)).toBeDefined();
+    await until(() => served.server.connections() === 0);
+  });
 
   it('has room in the listen backlog for the clients waiting to replace evicted ones', async () => {
     expect(LIMITS.backlog).toBeGreaterThanOrEqual(1000);
