@@ -1,5 +1,5 @@
 // Hostile connections against the metrics endpoint (issue 10, findings 3 and 4). Each server runs in its own
-// child process, so the attacking and probing client (this process) does not share its event loop.
+// child process, and so does the attacker, so neither shares an event loop with the probe (this process).
 //
 // idle: N idle TCP connections (256, 1000; 0 for the machine's own noise), kept at N by reconnecting whenever the server closes one, while a
 //   probe asks for /healthz and /metrics on a fresh connection every 100 ms for 5 s. Prints the slowest answer
@@ -28,6 +28,12 @@ const PROBE_TIMEOUT_MS = 2000;
 const SLOW_READERS = 40;
 const SLOW_SERIES = Number(process.env.BENCH_SLOW_SERIES ?? 100_000);
 const SEND_TIMEOUT_MS = 5000;
+// Which idle rows to run: BENCH_IDLE_SERVERS=ours-https BENCH_IDLE_COUNTS=1000 BENCH_IDLE_REPEAT=3.
+const IDLE_SERVERS = (process.env.BENCH_IDLE_SERVERS ?? 'ours-http,ours-https,prom-client,upstream').split(
+  ',',
+);
+const IDLE_COUNTS = (process.env.BENCH_IDLE_COUNTS ?? '0,256,1000').split(',').map(Number);
+const IDLE_REPEAT = Number(process.env.BENCH_IDLE_REPEAT ?? 1);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,30 +106,52 @@ async function serve(kind, series) {
     server = exporter._server;
     url = `http://127.0.0.1:${server.address().port}/metrics`;
   }
-  // Slow readers: when each response was closed, counted from its first byte (writeHead).
-  const closes = [];
-  server.on('request', (_req, res) => {
+  // Slow readers: each response's status, when its first byte went out (writeHead, also called implicitly by
+  // `end()`), whether it was sent whole, and when the server's side of its connection closed.
+  let responses = [];
+  server.on('request', (req, res) => {
+    const r = { status: undefined, first: undefined, whole: false, closed: undefined };
+    responses.push(r);
     const writeHead = res.writeHead;
-    let first;
-    res.writeHead = function (...args) {
-      first = performance.now();
-      return writeHead.apply(this, args);
+    res.writeHead = function (status, ...rest) {
+      r.status = status;
+      r.first ??= performance.now();
+      return writeHead.call(this, status, ...rest);
     };
     res.on('close', () => {
-      if (first !== undefined && !res.writableFinished) closes.push(performance.now() - first);
+      r.status ??= res.statusCode;
+      r.first ??= performance.now();
+      r.whole = res.writableFinished;
+    });
+    req.socket.once('close', () => {
+      r.closed = performance.now();
     });
   });
   let peak = 0;
+  let atPeak;
   setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) {
+      peak = rss;
+      atPeak = process.memoryUsage();
+    }
   }, 20).unref();
   process.on('message', (m) => {
     if (m === 'rss') {
       globalThis.gc?.();
       const rss = process.memoryUsage.rss();
-      process.send({ rss, peak });
+      const now = process.memoryUsage();
+      process.send({ rss, peak, atPeak, now });
       peak = rss;
-    } else if (m === 'closes') process.send({ closes });
+      atPeak = now;
+    } else if (m === 'responses') {
+      const now = performance.now();
+      process.send({ responses: responses.map((r) => ({ ...r, open: r.closed === undefined, now })) });
+      responses = [];
+    } else if (m === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send({ cpu: (user + system) / 1000 });
+    }
   });
   process.send({ url });
 }
@@ -144,7 +172,7 @@ function startServer(kind, series, env = {}) {
 
 // ---------------------------------------------------------------- the clients (this process)
 
-/** Keeps `n` idle connections open, opening a new one whenever the server closes one. */
+/** Keeps `n` idle connections open, opening a new one whenever the server closes one (runs in its own process). */
 function idleAttack(url, n) {
   const { hostname, port } = new URL(url);
   let stopped = false;
@@ -164,12 +192,26 @@ function idleAttack(url, n) {
     });
   };
   for (let i = 0; i < n; i++) open();
+  process.on('message', () => {
+    stopped = true;
+    for (const s of sockets) s.destroy();
+    process.send({ reconnects });
+    process.exit(0);
+  });
+}
+
+/**
+ * The attacker in a child process of its own, so its reconnect loop does not delay the probe's event loop (a
+ * prober such as the kubelet does not share a process with the clients flooding the endpoint).
+ */
+function startAttack(url, n) {
+  const child = fork(self, ['attack', url, String(n)]);
   return {
-    reconnects: () => reconnects,
-    stop() {
-      stopped = true;
-      for (const s of sockets) s.destroy();
-    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('message', ({ reconnects }) => resolve(reconnects));
+        child.send('stop');
+      }),
   };
 }
 
@@ -203,40 +245,48 @@ async function idle() {
     `idle connections: probe /healthz and /metrics every ${PROBE_EVERY_MS} ms for ${PROBE_MS / 1000} s, ` +
       `${PROBE_TIMEOUT_MS / 1000} s timeout; 1000 series; the attacker reconnects whatever the server closes`,
   );
-  console.log('server         idle  /healthz max   /metrics max   no answer   attacker reconnects');
-  for (const kind of ['ours-http', 'ours-https', 'prom-client', 'upstream']) {
-    for (const n of [0, 256, 1000]) {
-      const server = await startServer(kind, 1000, { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert });
-      const base = server.url.slice(0, -'/metrics'.length);
-      const attack = idleAttack(server.url, n);
-      await sleep(500); // let the connections land
-      let failed = 0;
-      const max = { health: 0, metrics: 0 };
-      const end = performance.now() + PROBE_MS;
-      while (performance.now() < end) {
-        const [health, metrics] = await Promise.all([probe(`${base}/healthz`, ca), probe(server.url, ca)]);
-        // prom-client's and upstream's servers have no health path: their /healthz is their metrics (or 404).
-        if (kind.startsWith('ours')) {
-          if (health === undefined) failed++;
-          else max.health = Math.max(max.health, health);
+  console.log(
+    'server         idle  /healthz max   /metrics max   no answer   attacker reconnects  server CPU ms',
+  );
+  for (const kind of IDLE_SERVERS) {
+    for (const n of IDLE_COUNTS)
+      for (let r = 0; r < IDLE_REPEAT; r++) {
+        const server = await startServer(kind, 1000, { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert });
+        const base = server.url.slice(0, -'/metrics'.length);
+        const attack = startAttack(server.url, n);
+        await sleep(500); // let the connections land
+        const { cpu: cpuBefore } = await server.ask('cpu');
+        let failed = 0;
+        const max = { health: 0, metrics: 0 };
+        const end = performance.now() + PROBE_MS;
+        while (performance.now() < end) {
+          const [health, metrics] = await Promise.all([probe(`${base}/healthz`, ca), probe(server.url, ca)]);
+          // prom-client's and upstream's servers have no health path: their /healthz is their metrics (or 404).
+          if (kind.startsWith('ours')) {
+            if (health === undefined) failed++;
+            else max.health = Math.max(max.health, health);
+          }
+          if (metrics === undefined) failed++;
+          else max.metrics = Math.max(max.metrics, metrics);
+          await sleep(PROBE_EVERY_MS);
         }
-        if (metrics === undefined) failed++;
-        else max.metrics = Math.max(max.metrics, metrics);
-        await sleep(PROBE_EVERY_MS);
+        const reconnects = await attack.stop();
+        const { cpu: cpuAfter } = await server.ask('cpu');
+        server.stop();
+        const health = kind.startsWith('ours') ? `${fmt(max.health)} ms` : '—';
+        console.log(
+          `${kind.padEnd(13)} ${String(n).padStart(5)}  ${health.padStart(12)}  ${`${fmt(max.metrics)} ms`.padStart(13)}  ` +
+            `${String(failed).padStart(10)}  ${String(reconnects).padStart(20)}  ${fmt(cpuAfter - cpuBefore).padStart(14)}`,
+        );
+        await sleep(300);
       }
-      attack.stop();
-      server.stop();
-      const health = kind.startsWith('ours') ? `${fmt(max.health)} ms` : '—';
-      console.log(
-        `${kind.padEnd(13)} ${String(n).padStart(5)}  ${health.padStart(12)}  ${`${fmt(max.metrics)} ms`.padStart(13)}  ` +
-          `${String(failed).padStart(10)}  ${String(attack.reconnects()).padStart(20)}`,
-      );
-      await sleep(300);
-    }
   }
 }
 
-/** Sends a scrape and never reads; resolves once the response has started (or after 10 s). */
+/**
+ * Sends a scrape and never reads; resolves once the response has started (or after 10 s), with the status line
+ * peeked at (`socket.status`; the bytes are put back, so the socket holds as much as before).
+ */
 function nonReader(url) {
   const { hostname, port } = new URL(url);
   const s = connect(Number(port), hostname);
@@ -245,7 +295,11 @@ function nonReader(url) {
   s.write(`GET /metrics HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
   return new Promise((resolve) => {
     const started = setInterval(() => {
-      if (s.readableLength > 0) done();
+      if (s.readableLength < 12) return;
+      const head = s.read(12);
+      s.status = Number(head.toString('latin1', 9, 12));
+      s.unshift(head);
+      done();
     }, 10);
     const timer = setTimeout(done, 10_000);
     function done() {
@@ -264,7 +318,12 @@ async function slowReaders() {
   const server = await startServer('ours-http', SLOW_SERIES);
   // Steady state: two ordinary scrapes, then the RSS after a GC.
   for (let i = 0; i < 2; i++) await probe(server.url, undefined, 60_000);
-  const { rss: before } = await server.ask('rss');
+  // Past the coalescing window, so the last scrape's body is no longer held and the GC can free it.
+  await sleep(1000);
+  const { rss: before, now: steady } = await server.ask('rss');
+  console.log(
+    `steady: V8 heap ${(steady.heapTotal / 1048576).toFixed(0)} MB, array buffers ${(steady.arrayBuffers / 1048576).toFixed(0)} MB`,
+  );
   const bytes = await new Promise((resolve) => {
     httpRequest(server.url, { agent: false }, (res) => {
       let n = 0;
@@ -279,34 +338,54 @@ async function slowReaders() {
   // readers add to the collections' own churn.
   for (let i = 0; i < SLOW_READERS; i++) await probe(server.url, undefined, 60_000);
   const { peak: readers } = await server.ask('rss');
+  await server.ask('responses'); // forget the control's
   const start = performance.now();
   const clients = [];
   for (let i = 0; i < SLOW_READERS; i++) clients.push(await nonReader(server.url));
   const sendingFor = performance.now() - start;
   await sleep(SEND_TIMEOUT_MS + 2000);
-  const { peak } = await server.ask('rss');
-  const { closes } = await server.ask('closes');
+  const { peak, atPeak } = await server.ask('rss');
+  const { responses } = await server.ask('responses');
   const { closed } = await server.ask('closed');
   for (const c of clients) c.destroy();
   server.stop();
   const mb = (b) => (b / 1024 / 1024).toFixed(0);
-  closes.sort((a, b) => a - b);
   console.log(`body ${mb(bytes)} MB; ${SLOW_READERS} requests sent over ${(sendingFor / 1000).toFixed(1)} s`);
   console.log(
     `server RSS: steady ${mb(before)} MB; one ordinary scrape peaks ${mb(ordinary - before)} MB above it; ` +
       `${SLOW_READERS} scrapes in a row that are read peak ${mb(readers - before)} MB above it; ` +
-      `the ${SLOW_READERS} slow readers peak ${mb(peak - before)} MB above it`,
+      `the ${SLOW_READERS} slow readers peak ${mb(peak - before)} MB above it (at that peak: V8 heap ` +
+      `${mb(atPeak.heapTotal)} MB, array buffers ${mb(atPeak.arrayBuffers)} MB)`,
   );
   console.log(
-    `connections closed by the server: ${closes.length} of ${SLOW_READERS}, after ` +
-      `${fmt(closes[0] ?? Number.NaN)}–${fmt(closes.at(-1) ?? Number.NaN)} ms from their first byte; by reason: ${JSON.stringify(closed)}`,
+    `statuses the clients saw: ${JSON.stringify(count(clients.map((c) => c.status)))}; ` +
+      `connections closed by the server, by reason: ${JSON.stringify(closed)}`,
   );
+  // Per status: how many connections the server had closed when asked, and when, from the response's first byte.
+  const byStatus = Map.groupBy(responses, (r) => r.status);
+  for (const [status, rs] of byStatus) {
+    const after = rs.filter((r) => !r.open).map((r) => r.closed - r.first);
+    after.sort((x, y) => x - y);
+    console.log(
+      `  ${status}: ${rs.length} responses, ${rs.filter((r) => r.whole).length} sent whole; connection closed by ` +
+        `the server for ${after.length}, ${fmt(after[0] ?? Number.NaN)}–${fmt(after.at(-1) ?? Number.NaN)} ms after ` +
+        `the first byte; still open ${rs.filter((r) => r.open).length}`,
+    );
+  }
+}
+
+function count(values) {
+  const counts = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
 }
 
 // ---------------------------------------------------------------- main
 
 if (process.argv[2] === 'serve') {
   await serve(process.argv[3], Number(process.argv[4]));
+} else if (process.argv[2] === 'attack') {
+  idleAttack(process.argv[3], Number(process.argv[4]));
 } else {
   console.log(environment());
   console.log(`ulimit -n: ${execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()}`);

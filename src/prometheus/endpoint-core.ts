@@ -107,6 +107,12 @@ export class EndpointCore {
   private readonly auth: Authenticator | undefined;
   private readonly rateLimiter: RateLimiter | undefined;
   private inFlight = 0;
+  /**
+   * Requests waiting for their body (collection, serialization, compression): what `maxConcurrentScrapes`
+   * bounds. A request that is only sending is bounded by the transport instead (`sendTimeout`, `maxQueuedBytes`),
+   * so clients that read slowly or never cannot hold the slots and lock new collections out.
+   */
+  private producing = 0;
   /** Connections with a scrape in flight. */
   private readonly scraping = new WeakSet<object>();
 
@@ -115,6 +121,8 @@ export class EndpointCore {
     readonly options: EndpointOptions,
     readonly selfMetrics?: SelfMetrics,
     hooks: ScrapeHooks = {},
+    /** Called before a request starts a new collection, so the transport can make room for its body. */
+    private readonly beforeCollection?: () => void,
   ) {
     const serializer = new ProtobufSerializer({
       targetInfo: options.targetInfo,
@@ -177,7 +185,7 @@ export class EndpointCore {
     // neither, so a burst of scrapers gets one collection and 200s rather than 503s. One per connection still.
     if (
       (connection !== undefined && this.scraping.has(connection)) ||
-      (this.inFlight >= this.options.maxConcurrentScrapes && !this.producer.joinable)
+      (this.producing >= this.options.maxConcurrentScrapes && !this.producer.joinable)
     ) {
       return this.reject(503, 'too_many_concurrent_scrapes', 'too many concurrent scrapes\n', {
         'Retry-After': '1',
@@ -206,7 +214,9 @@ export class EndpointCore {
     release: () => void,
   ): Promise<MetricsReply> {
     const { format, escaping, contentType, encoding } = this.negotiate(req, json);
+    if (!this.producer.joinable) this.beforeCollection?.();
     let body: Body;
+    this.producing++;
     try {
       body = await this.producer.body(format, encoding, escaping);
     } catch (err) {
@@ -217,6 +227,8 @@ export class EndpointCore {
       else diag.warn(`otel-metrics-bootstrap: ${err.message}`);
       this.selfMetrics?.request(status, err.kind, seconds(req));
       return textReply(status, `${err.message}\n`);
+    } finally {
+      this.producing--;
     }
     const headers: Record<string, string> = {
       'Content-Type': contentType,

@@ -63,7 +63,8 @@ export class MetricsEndpoint {
     private readonly selfMetrics?: SelfMetrics,
     hooks: ScrapeHooks = {},
   ) {
-    this.core = new EndpointCore(source, options, selfMetrics, hooks);
+    // Slow readers' old bodies make room before a new collection builds its body.
+    this.core = new EndpointCore(source, options, selfMetrics, hooks, () => this.sender.reserve());
     this.sender = new BodySender(options, (reason) => this.selfMetrics?.connectionClosed(reason));
     this.dataPath = options.ui ? uiDataPath(options.uiPath) : undefined;
   }

@@ -37,6 +37,11 @@ export interface ListenOptions {
  * 8 KiB (room for a long bearer token), 10 s to send them, 5 s for a TLS handshake, 30 s for the whole
  * request, idle keep-alive sockets closed after 5 s, at most 256 open connections (idle ones make room for new
  * ones: `ConnectionGuard`). The configurable ones default to the same values in `DEFAULTS.prometheus`.
+ *
+ * `backlog`, the kernel's queue of connections not yet accepted (the OS caps it at `net.core.somaxconn`, 4096
+ * on current Linux): when idle clients flood the endpoint, those above `maxConnections` wait there to replace
+ * the ones evicted. With Node's default of 511, 1000 such clients overflowed it, and a probe whose connection
+ * the kernel then dropped waited for its SYN to be resent, a whole second (docs/benchmarks.md).
  */
 export const LIMITS = Object.freeze({
   maxHeaderSize: 8 * 1024,
@@ -45,6 +50,7 @@ export const LIMITS = Object.freeze({
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
   maxConnections: 256,
+  backlog: 4096,
 });
 
 /**
@@ -77,7 +83,11 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
   // No `server.maxConnections`: at the limit it refuses every newcomer, so idle clients lock everyone out.
   const guard = new ConnectionGuard(
     server,
-    { maxConnections: options.maxConnections ?? LIMITS.maxConnections, headerTimeout },
+    {
+      maxConnections: options.maxConnections ?? LIMITS.maxConnections,
+      headerTimeout,
+      tlsHandshakeTimeout: options.tlsHandshakeTimeout ?? LIMITS.tlsHandshakeTimeout,
+    },
     closed,
     tls !== undefined,
   );
@@ -148,7 +158,7 @@ export function listen(handler: RequestListener, options: ListenOptions): Promis
     server.once('error', onError);
     // `localhost` may resolve to ::1 alone; the spec's default means "loopback", so bind the IPv4 loopback
     // that every scraper and `curl http://localhost` reach.
-    server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port }, () => {
+    server.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port, backlog: LIMITS.backlog }, () => {
       server.off('error', onError);
       server.on('error', () => {
         /* per-connection errors are handled by node:http; a server-level error after listen is ignored */

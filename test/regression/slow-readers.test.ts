@@ -71,6 +71,37 @@ describe('clients that never read (issue 10, finding 4)', () => {
     expect(await served.closed('send_timeout')).toBe(0);
   });
 
+  it('are cut before a new collection builds its body, so the old body and the new are never held together', async () => {
+    const served = await serveBigBody({
+      sendTimeout: 60_000,
+      maxQueuedBytes: 12 * 1024 * 1024,
+      coalesceWindow: 0,
+    });
+    // A callback that holds the next collection until released: the first scrape's body is made by then.
+    let release = () => {};
+    let gate = Promise.resolve();
+    served.meter.createObservableGauge('held').addCallback(async (result) => {
+      await gate;
+      result.observe(1);
+    });
+    await nonReader(served.url);
+    gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    const second = fetch(served.url).then((r) => r.text());
+    await until(async () => (await served.closed('queue_full')) === 1, 2000);
+    release();
+    expect(await second).toMatch(/^held\{.*\} 1$/m);
+  });
+
+  it('hold no concurrency slot while they are only being sent to, so new scrapes still collect', async () => {
+    const served = await serveBigBody({ sendTimeout: 60_000, maxConcurrentScrapes: 1, coalesceWindow: 0 });
+    await nonReader(served.url);
+    const next = await fetch(served.url);
+    expect(next.status).toBe(200);
+    await next.arrayBuffer();
+  });
+
   it('still get a whole body when they read it', async () => {
     const served = await serveBigBody({ sendTimeout: 5000, maxQueuedBytes: 1 });
     const body = await (await fetch(served.url)).text();
