@@ -58,7 +58,6 @@ import type { WireFormat } from './negotiation.js';
 import {
   countOverflow,
   drop,
-  type ExpositionFormat,
   type ExpositionStats,
   type FamilyMeta,
   isOverflowSeries,
