@@ -14,15 +14,17 @@ import { SUMMARY_SERIES, type SummarySeriesData } from '../instruments/summary.j
  * The IPC payload of one worker answer. What is stable from one scrape to the next — scopes, metric
  * descriptors, bucket boundaries, each series' attributes and start time — goes into a dictionary that the
  * worker sends once: after the first answer only new entries travel (the primary says in each request how many
- * it holds). Every scrape sends the numbers alone, as float64s in one base64 string: no number is printed or
- * parsed, and the channel's JSON has one long string without escapes to copy (bench/cluster.js has the figures).
+ * it holds). Every scrape sends the numbers alone, packed into bytes (see `Packer`) and sent as one base64
+ * string: nothing is printed or parsed as text, and the channel's JSON copies one long string without escapes
+ * (bench/cluster.js has the figures).
  *
- * Numbers, per stream with points: stream id, point count, kind (`NUMBER`, `HISTOGRAM`, `GENERIC`), end time
- * (seconds, nanoseconds) and whether every point has it (1) or carries its own (0); then per point: series id,
- * its own end time when not uniform, and its value — a number; or a histogram as presence bits (sum, min,
- * max), count, sum, min, max, bucket count and bucket counts; or nothing for `GENERIC` values (any other point
- * type, such as exponential histograms), which travel whole, as JSON, in `j`. Exemplars and summary series ride
- * along in JSON too (`x`, `s`), keyed by the stream's position in the answer.
+ * The numbers, per stream with points: stream id, point count, kind (`NUMBER`, `HISTOGRAM`, `GENERIC`), end
+ * time (seconds, nanoseconds) and whether every point has it (1) or carries its own (0); then per point: its
+ * series id (as the difference to the previous point's, less one: 0 when the SDK reports series in dictionary
+ * order), its own end time when not uniform, and its value — a number; or a histogram as presence bits (sum,
+ * min, max), count, the sum, min and max present, bucket count and bucket counts; or nothing for `GENERIC`
+ * values (any other point type, such as exponential histograms), which travel whole, as JSON, in `j`.
+ * Exemplars and summary series ride along in JSON too (`x`, `s`), keyed by the stream's position in the answer.
  */
 export interface Payload {
   /** The worker's dictionary generation; a new one starts from an empty dictionary. */
@@ -31,7 +33,7 @@ export interface Payload {
   readonly b: number;
   /** Dictionary entries from `b` on. */
   readonly d: readonly Entry[];
-  /** The numbers, as base64 of float64s. */
+  /** The numbers, packed, as base64. */
   readonly v: string;
   /** `GENERIC` point values, in order. */
   readonly j?: readonly unknown[];
@@ -97,12 +99,11 @@ export class ClusterEncoder {
   private streams = new Map<string, StreamState>();
   private boundsByText = new Map<string, number>();
   private boundsById = new WeakMap<readonly number[], number>();
-  private values = new Float64Array(4096);
-  private n = 0;
+  private readonly writer = new Packer();
 
   /** The payload for a primary that holds `have` = `[generation, entries]` of this worker's dictionary. */
   encode(resourceMetrics: ResourceMetrics, have: unknown): Payload {
-    this.n = 0;
+    this.writer.reset();
     let used = 0;
     const generic: unknown[] = [];
     const exemplars: [number, number, unknown][] = [];
@@ -117,24 +118,24 @@ export class ClusterEncoder {
         const end = points[0]!.endTime;
         let uniform = 1;
         for (const p of points) if (p.endTime[0] !== end[0] || p.endTime[1] !== end[1]) uniform = 0;
-        this.room(6);
-        const v = this.values;
-        v[this.n] = stream.id;
-        v[this.n + 1] = points.length;
-        v[this.n + 2] = kind;
-        v[this.n + 3] = end[0];
-        v[this.n + 4] = end[1];
-        v[this.n + 5] = uniform;
-        this.n += 6;
+        const w = this.writer;
+        w.uint(stream.id);
+        w.uint(points.length);
+        w.uint(kind);
+        w.num(end[0]);
+        w.num(end[1]);
+        w.uint(uniform);
+        let previous = -1;
         for (let i = 0; i < points.length; i++) {
           const p = points[i]!;
-          this.room(4);
-          this.values[this.n++] = this.series(stream, i, p.attributes, p.startTime, kind, p.value);
+          const id = this.series(stream, i, p.attributes, p.startTime, kind, p.value);
+          w.int(id - previous - 1);
+          previous = id;
           if (uniform === 0) {
-            this.values[this.n++] = p.endTime[0];
-            this.values[this.n++] = p.endTime[1];
+            w.num(p.endTime[0]);
+            w.num(p.endTime[1]);
           }
-          if (kind === NUMBER) this.values[this.n++] = p.value as number;
+          if (kind === NUMBER) w.num(p.value as number);
           else if (kind === HISTOGRAM) this.histogram(p.value as Histogram);
           else generic.push(portable(p.value));
           const ex = exemplarsOf(p);
@@ -153,7 +154,7 @@ export class ClusterEncoder {
       e: this.epoch,
       b: base,
       d: base === 0 ? this.entries : this.entries.slice(base),
-      v: Buffer.from(this.values.buffer, 0, this.n * 8).toString('base64'),
+      v: this.writer.base64(),
       ...(generic.length > 0 && { j: generic }),
       ...(exemplars.length > 0 && { x: exemplars }),
       ...(summaries.length > 0 && { s: summaries }),
@@ -254,24 +255,109 @@ export class ClusterEncoder {
       (h.sum === undefined ? 0 : HAS_SUM) |
       (h.min === undefined ? 0 : HAS_MIN) |
       (h.max === undefined ? 0 : HAS_MAX);
-    this.room(6 + counts.length);
-    const v = this.values;
+    const w = this.writer;
+    w.uint(bits);
+    w.num(h.count);
+    if (h.sum !== undefined) w.num(h.sum);
+    if (h.min !== undefined) w.num(h.min);
+    if (h.max !== undefined) w.num(h.max);
+    w.uint(counts.length);
+    for (let k = 0; k < counts.length; k++) w.num(counts[k]!);
+  }
+}
+
+/**
+ * The numbers of a payload, packed: most are small non-negative integers (ids, counts, bucket counts), which
+ * take one or two bytes as varints; any other number takes a marker byte and its float64 bits, exactly.
+ */
+class Packer {
+  private bytes = new Uint8Array(65536);
+  private view = new DataView(this.bytes.buffer);
+  private n = 0;
+
+  reset(): void {
+    this.n = 0;
+  }
+
+  base64(): string {
+    return Buffer.from(this.bytes.buffer, 0, this.n).toString('base64');
+  }
+
+  /** A non-negative integer below 2^53, 7 bits a byte. */
+  uint(v: number): void {
+    if (this.n + 8 > this.bytes.length) this.grow();
+    const b = this.bytes;
     let n = this.n;
-    v[n++] = bits;
-    v[n++] = h.count;
-    v[n++] = h.sum ?? 0;
-    v[n++] = h.min ?? 0;
-    v[n++] = h.max ?? 0;
-    v[n++] = counts.length;
-    for (let k = 0; k < counts.length; k++) v[n++] = counts[k]!;
+    while (v >= 128) {
+      b[n++] = (v % 128) | 128;
+      v = Math.floor(v / 128);
+    }
+    b[n++] = v;
     this.n = n;
   }
 
-  private room(more: number): void {
-    if (this.n + more <= this.values.length) return;
-    const bigger = new Float64Array(Math.max(this.values.length * 2, this.n + more));
-    bigger.set(this.values.subarray(0, this.n));
-    this.values = bigger;
+  /** An integer, zigzag: small magnitudes of either sign stay short. */
+  int(v: number): void {
+    this.uint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  /** Any number: an integer in [0, 2^52) as a varint of twice its value, else 1 and its float64 bits. */
+  num(v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < 2 ** 52 && !(v === 0 && 1 / v < 0)) this.uint(v * 2);
+    else {
+      if (this.n + 9 > this.bytes.length) this.grow();
+      this.bytes[this.n] = 1;
+      this.view.setFloat64(this.n + 1, v, true);
+      this.n += 9;
+    }
+  }
+
+  private grow(): void {
+    const bigger = new Uint8Array(this.bytes.length * 2);
+    bigger.set(this.bytes.subarray(0, this.n));
+    this.bytes = bigger;
+    this.view = new DataView(bigger.buffer);
+  }
+}
+
+/** Reads what a {@link Packer} wrote. */
+class Unpacker {
+  private readonly view: DataView;
+  pos = 0;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get done(): boolean {
+    return this.pos >= this.bytes.length;
+  }
+
+  uint(): number {
+    const b = this.bytes;
+    let byte = b[this.pos++]!;
+    if (byte < 128) return byte;
+    let v = byte & 127;
+    let scale = 128;
+    do {
+      byte = b[this.pos++]!;
+      v += (byte & 127) * scale;
+      scale *= 128;
+    } while (byte >= 128);
+    return v;
+  }
+
+  int(): number {
+    const z = this.uint();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  num(): number {
+    const z = this.uint();
+    if (z % 2 === 0) return z / 2;
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
   }
 }
 
@@ -318,48 +404,43 @@ export class ClusterDecoder {
    */
   decode(payload: Payload): DecodedMetric[] | undefined {
     if (!this.learn(payload)) return undefined;
-    const bytes = Buffer.from(payload.v, 'base64');
-    const v =
-      bytes.byteOffset % 8 === 0
-        ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length >> 3)
-        : new Float64Array(new Uint8Array(bytes).buffer);
+    const r = new Unpacker(Buffer.from(payload.v, 'base64'));
     const metrics: DecodedMetric[] = [];
     const entries = this.entries;
-    let k = 0;
     let g = 0;
-    while (k < v.length) {
-      const info = entries[v[k]!];
-      const count = v[k + 1]!;
-      const kind = v[k + 2]!;
-      const end: HrTime = [v[k + 3]!, v[k + 4]!];
-      const uniform = v[k + 5] === 1;
-      k += 6;
+    while (!r.done) {
+      const info = entries[r.uint()];
+      const count = r.uint();
+      const kind = r.uint();
+      const end: HrTime = [r.num(), r.num()];
+      const uniform = r.uint() === 1;
       if (info?.tag !== 0) return undefined;
       const dataPoints: unknown[] = new Array(count);
       const refs: SeriesRef[] = new Array(count);
+      let id = -1;
       for (let i = 0; i < count; i++) {
-        const series = entries[v[k++]!];
+        id += r.int() + 1;
+        const series = entries[id];
         if (series?.tag !== 2) return undefined;
-        let endTime = end;
-        if (!uniform) {
-          endTime = [v[k]!, v[k + 1]!];
-          k += 2;
-        }
+        const endTime: HrTime = uniform ? end : [r.num(), r.num()];
         let value: unknown;
-        if (kind === NUMBER) value = v[k++];
+        if (kind === NUMBER) value = r.num();
         else if (kind === HISTOGRAM) {
-          const bits = v[k]!;
-          const n = v[k + 5]!;
+          const bits = r.uint();
+          const histogramCount = r.num();
+          const sum = bits & HAS_SUM ? r.num() : undefined;
+          const min = bits & HAS_MIN ? r.num() : undefined;
+          const max = bits & HAS_MAX ? r.num() : undefined;
+          const n = r.uint();
           const counts: number[] = new Array(n);
-          for (let c = 0; c < n; c++) counts[c] = v[k + 6 + c]!;
+          for (let c = 0; c < n; c++) counts[c] = r.num();
           value = {
-            count: v[k + 1]!,
-            sum: bits & HAS_SUM ? v[k + 2] : undefined,
-            min: bits & HAS_MIN ? v[k + 3] : undefined,
-            max: bits & HAS_MAX ? v[k + 4] : undefined,
+            count: histogramCount,
+            sum,
+            min,
+            max,
             buckets: { boundaries: series.bounds, counts },
           } satisfies Histogram;
-          k += 6 + n;
         } else value = revive(payload.j?.[g++]);
         dataPoints[i] = { attributes: series.attributes, startTime: series.startTime, endTime, value };
         refs[i] = series.ref;

@@ -81,8 +81,18 @@ export class ClusterPrimary implements MetricsSource {
 
   async collect(options?: { timeoutMillis?: number }): Promise<CollectionResult> {
     const workers = this.connected();
-    // The workers are asked first, so they collect while the primary collects its own.
-    const answers = workers.map((w) => this.ask(w));
+    // The workers are asked first, so they collect while the primary collects its own, and each answer is
+    // decoded as it arrives, while the primary would otherwise wait for the slower ones.
+    const answers = workers.map((worker) =>
+      this.ask(worker).then((data): WorkerData | undefined => {
+        const slot = this.slots.get(worker);
+        const metrics = data ? this.decode(worker, data) : undefined;
+        if (metrics === undefined || slot === undefined) return undefined;
+        const decoded = { worker: slot, metrics };
+        if (this.options.output === 'aggregated') this.latest.set(slot, decoded);
+        return decoded;
+      }),
+    );
     const own = await this.own.collect(options);
     const sources: WorkerData[] = [
       {
@@ -91,16 +101,7 @@ export class ClusterPrimary implements MetricsSource {
           this.ownDecoder.decode(this.ownEncoder.encode(own.resourceMetrics, this.ownDecoder.have())) ?? [],
       },
     ];
-    for (let i = 0; i < workers.length; i++) {
-      const data = await answers[i];
-      const worker = workers[i]!;
-      const slot = this.slots.get(worker);
-      const metrics = data ? this.decode(worker, data) : undefined;
-      if (metrics === undefined || slot === undefined) continue;
-      const decoded = { worker: slot, metrics };
-      sources.push(decoded);
-      if (this.options.output === 'aggregated') this.latest.set(slot, decoded);
-    }
+    for (const decoded of await Promise.all(answers)) if (decoded) sources.push(decoded);
     return {
       resourceMetrics: { resource: own.resourceMetrics.resource, scopeMetrics: this.merger.merge(sources) },
       errors: own.errors,
