@@ -113,6 +113,23 @@ describe('the cluster IPC codec', () => {
     expect(new ClusterDecoder({}).decode(delta)).toBeUndefined();
   });
 
+  it('reads two answers that carry the same new entries (two scrapes in flight) without doubling them', async () => {
+    const rm = await processData(3, 100);
+    const encoder = new ClusterEncoder();
+    const decoder = new ClusterDecoder({});
+    const have = decoder.have();
+    const [a, b] = [wire(encoder.encode(rm, have)), wire(encoder.encode(rm, have))];
+    decoder.decode(a);
+    const again = decoder.decode(b)!;
+    expect(decoder.have()[1]).toBe(a.d.length);
+    expect(
+      serializer.serialize({
+        resource: rm.resource,
+        scopeMetrics: new ClusterMerger(false, 'worker').merge([{ worker: '1', metrics: again }]),
+      }),
+    ).toBe(serializer.serialize(rm));
+  });
+
   it('starts a new dictionary when most of its series have left', async () => {
     const rm = await processData(3, 100);
     const point = rm.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!;
