@@ -12,7 +12,7 @@
 // Ours and prom-client alternate, so the machine's load hits both alike. Next to each wall-clock median, the
 // median CPU time of the primary and the workers per scrape (the client's not included). Also: the IPC payload, our codec
 // against JSON of the SDK's ResourceMetrics (what a naive implementation would send), encode+decode time.
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,34 +22,12 @@ import { ClusterDecoder, ClusterEncoder } from '../dist/cluster/codec.js';
 import { initMeter } from '../dist/index.js';
 import { PrometheusReader } from '../dist/prometheus/reader.js';
 import { populateOtel, populatePromClient } from './fixture.js';
+import { startScraper } from './scraper.js';
 import { environment, fmt, median } from './util.js';
 
 const WORKERS = (process.env.BENCH_CLUSTER_WORKERS ?? '1,2,4,8').split(',').map(Number);
 const SERIES = (process.env.BENCH_CLUSTER_SERIES ?? '1000,10000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_CLUSTER_RUNS ?? 9);
-
-/** The scraping client's process: GETs each URL it is sent, answers with the body's decompressed size. */
-function scraper() {
-  process.on('message', async (url) => {
-    const res = await fetch(url, { headers: { accept: 'text/plain', 'accept-encoding': 'gzip' } });
-    const body = await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`scrape answered ${res.status}: ${Buffer.from(body)}`);
-    process.send(body.byteLength);
-  });
-}
-
-/** A scraping client in its own process; `scrape(url)` resolves with the body's size. */
-function startScraper() {
-  const child = fork(fileURLToPath(import.meta.url), ['--scraper']);
-  return {
-    scrape: (url) =>
-      new Promise((resolve) => {
-        child.once('message', resolve);
-        child.send(url);
-      }),
-    stop: () => child.kill(),
-  };
-}
 
 /** Runs in a fresh process: the primary of one cluster size. Prints one JSON line. */
 async function primary(workers, output) {
@@ -177,7 +155,6 @@ async function payload(series) {
 const [mode, ...args] = process.argv.slice(2);
 if (cluster.isWorker) await worker(Number(process.env.BENCH_SERIES));
 else if (mode === '--primary') await primary(Number(args[0]), args[2]);
-else if (mode === '--scraper') scraper();
 else {
   console.log(environment());
   console.log(
