@@ -2,33 +2,32 @@
 // next to prom-client's AggregatorRegistry on the same data in the same workers, in one run. Each size runs in a
 // fresh primary (initMeter is once per process) that forks real node:cluster workers; every worker holds the
 // fixture's series both on our meter and on prom-client's global registry.
-// - ours: GET /metrics on the primary's endpoint (text, uncompressed, coalescing off): the primary asks each
-//   worker over IPC, merges, serializes. Default output (per-worker, a `worker` label: N× the series) and
-//   `output: 'aggregated'` (counters and histograms added: the same series count as prom-client).
+// - ours: GET /metrics on the primary's endpoint (text 0.0.4, gzip as Prometheus asks for it, coalescing off),
+//   from a client in its own process, as Prometheus is: the primary asks each worker over IPC, merges,
+//   serializes, compresses. (A fetch inside the primary would charge the client's work — receiving,
+//   decompressing and decoding up to 53 MB — to the server's event loop.) Default output (per-worker, a
+//   `worker` label: N× the series) and `output: 'aggregated'` (counters and histograms added: the same series
+//   count as prom-client).
 // - prom-client: `await new AggregatorRegistry().clusterMetrics()` in the primary (no HTTP: its best case).
-// Ours and prom-client alternate, so the machine's load hits both alike. Also: the IPC payload, our codec
+// Ours and prom-client alternate, so the machine's load hits both alike. Next to each wall-clock median, the
+// median CPU time of the primary and the workers per scrape (the client's not included). Also: the IPC payload, our codec
 // against JSON of the SDK's ResourceMetrics (what a naive implementation would send), encode+decode time.
 import { spawnSync } from 'node:child_process';
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import client from 'prom-client';
-import { decodeMetrics, encodeMetrics } from '../dist/cluster/codec.js';
+import { ClusterDecoder, ClusterEncoder } from '../dist/cluster/codec.js';
 import { initMeter } from '../dist/index.js';
 import { PrometheusReader } from '../dist/prometheus/reader.js';
 import { populateOtel, populatePromClient } from './fixture.js';
+import { startScraper } from './scraper.js';
 import { environment, fmt, median } from './util.js';
 
 const WORKERS = (process.env.BENCH_CLUSTER_WORKERS ?? '1,2,4,8').split(',').map(Number);
 const SERIES = (process.env.BENCH_CLUSTER_SERIES ?? '1000,10000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_CLUSTER_RUNS ?? 9);
-
-async function scrapeOnce(url) {
-  const res = await fetch(url, { headers: { accept: 'text/plain' } });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`scrape answered ${res.status}: ${text}`);
-  return text.length;
-}
 
 /** Runs in a fresh process: the primary of one cluster size. Prints one JSON line. */
 async function primary(workers, output) {
@@ -50,23 +49,65 @@ async function primary(workers, output) {
   });
   // Let the workers' ready announcements arrive.
   await new Promise((r) => setTimeout(r, 200));
+  const pids = Object.values(cluster.workers).map((w) => w.process.pid);
+  const scraper = startScraper();
   let bytes = 0;
   let promBytes = 0;
-  const ours = [];
-  const theirs = [];
+  const ours = { wall: [], cpu: [] };
+  const theirs = { wall: [], cpu: [] };
+  const timed = async (into, fn, keep) => {
+    const cpu = cpuNow(pids);
+    const t = performance.now();
+    const result = await fn();
+    if (keep) {
+      into.wall.push(performance.now() - t);
+      into.cpu.push(cpuNow(pids) - cpu);
+    }
+    return result;
+  };
+  let promTimeouts = 0;
   for (let i = 0; i < RUNS + 2; i++) {
-    let t = performance.now();
-    bytes = await scrapeOnce(handle.metricsUrl);
-    if (i >= 2) ours.push(performance.now() - t);
-    t = performance.now();
-    promBytes = (await aggregator.clusterMetrics()).length;
-    if (i >= 2) theirs.push(performance.now() - t);
+    bytes = await timed(ours, () => scraper.scrape(handle.metricsUrl), i >= 2);
+    // prom-client gives up after a fixed 5 s (its cluster.js); under heavy load it can: counted, not fatal.
+    const text = await timed(theirs, () => aggregator.clusterMetrics().catch(() => undefined), i >= 2);
+    if (text === undefined) promTimeouts++;
+    else promBytes = text.length;
   }
   const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  console.log(JSON.stringify({ ours: med(ours), theirs: med(theirs), bytes, promBytes }));
+  console.log(
+    JSON.stringify({
+      ours: med(ours.wall),
+      oursCpu: med(ours.cpu),
+      theirs: med(theirs.wall),
+      theirsCpu: med(theirs.cpu),
+      bytes,
+      promBytes,
+      promTimeouts,
+    }),
+  );
+  scraper.stop();
   for (const w of Object.values(cluster.workers)) w.kill();
   await handle.shutdown();
   process.exit(0);
+}
+
+/**
+ * CPU time used so far by this process and the workers, in ms: a busy machine stretches wall-clock times by
+ * however much CPU the other processes take, CPU time much less. Workers' from /proc (10 ms ticks; Linux only,
+ * else 0), summed over the runs before the median, so the resolution evens out.
+ */
+function cpuNow(pids) {
+  const own = process.cpuUsage();
+  let workers = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      workers += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // Not Linux: the primary's CPU only.
+    }
+  }
+  return (own.user + own.system) / 1000 + workers;
 }
 
 async function worker(series) {
@@ -84,15 +125,18 @@ async function payload(series) {
   const provider = new MeterProvider({ readers: [reader] });
   populateOtel(provider.getMeter('bench'), series);
   const { resourceMetrics } = await reader.collect();
-  // Steady state, as on every scrape after the first: the worker's attribute JSON and the primary's decoded
-  // attributes are reused. The JSON side does the least the primary would have to: parse, and give every point
-  // its `worker` label.
+  // Steady state, as on every scrape after the first: the primary holds the worker's dictionary, so only the
+  // numbers travel. The JSON side does the least the primary would have to: parse, and give every point its
+  // `worker` label.
+  const encoder = new ClusterEncoder();
+  const decoder = new ClusterDecoder({ worker: '1' });
+  const first = JSON.stringify({ ombMetrics: 1, data: encoder.encode(resourceMetrics, decoder.have()) });
+  decoder.decode(JSON.parse(first).data);
   let size = 0;
-  let intern = new Map();
   const codec = await median(() => {
-    const wire = JSON.stringify({ ombMetrics: 1, data: encodeMetrics(resourceMetrics) });
+    const wire = JSON.stringify({ ombMetrics: 1, data: encoder.encode(resourceMetrics, decoder.have()) });
     size = wire.length;
-    intern = decodeMetrics(JSON.parse(wire).data, intern, { worker: '1' }).intern;
+    decoder.decode(JSON.parse(wire).data);
   });
   let jsonSize = 0;
   const json = await median(() => {
@@ -105,7 +149,7 @@ async function payload(series) {
     }
   });
   await provider.shutdown();
-  return { codec, size, json, jsonSize };
+  return { codec, size, firstSize: first.length, json, jsonSize };
 }
 
 const [mode, ...args] = process.argv.slice(2);
@@ -119,13 +163,17 @@ else {
   for (const series of SERIES) {
     const p = await payload(series);
     console.log(
-      `  ${String(series).padStart(6)} series: codec ${fmt(p.codec)} ms, ${(p.size / 1024).toFixed(0)} KB; ` +
+      `  ${String(series).padStart(6)} series: codec ${fmt(p.codec)} ms, ${(p.size / 1024).toFixed(0)} KB ` +
+        `(first answer, with the dictionary: ${(p.firstSize / 1024).toFixed(0)} KB); ` +
         `JSON of ResourceMetrics (stringify + parse + worker label) ${fmt(p.json)} ms, ${(p.jsonSize / 1024).toFixed(0)} KB`,
     );
   }
-  console.log(`\nscrape in the primary, median of ${RUNS} (ms); per-worker = default output, N× the series`);
   console.log(
-    'workers  series/worker  ours per-worker  ours aggregated  prom-client  prom-client/ours(aggr)',
+    `\nscrape in the primary, median of ${RUNS}: wall-clock ms (CPU ms of primary + workers); ` +
+      'per-worker = default output, N× the series; ratios = prom-client / ours',
+  );
+  console.log(
+    'workers  series/worker   ours per-worker    ours aggregated        prom-client  ratio per-worker  ratio aggregated',
   );
   const script = fileURLToPath(import.meta.url);
   const run = (workers, series, output) => {
@@ -143,10 +191,15 @@ else {
       const per = run(workers, series, 'per-worker');
       const agg = run(workers, series, 'aggregated');
       const prom = (per.theirs + agg.theirs) / 2;
+      const promCpu = (per.theirsCpu + agg.theirsCpu) / 2;
+      const cell = (wall, cpu) => `${fmt(wall)} (${fmt(cpu)})`.padStart(17);
+      const timeouts = per.promTimeouts + agg.promTimeouts;
       console.log(
-        `${String(workers).padStart(7)}  ${String(series).padStart(13)}  ${fmt(per.ours).padStart(15)}  ` +
-          `${fmt(agg.ours).padStart(15)}  ${fmt(prom).padStart(11)}  ${(prom / agg.ours).toFixed(2).padStart(21)}×` +
-          `   (${(per.bytes / 1e6).toFixed(1)} MB / ${(agg.bytes / 1e6).toFixed(1)} MB / ${(per.promBytes / 1e6).toFixed(1)} MB)`,
+        `${String(workers).padStart(7)}  ${String(series).padStart(13)}  ${cell(per.ours, per.oursCpu)}  ` +
+          `${cell(agg.ours, agg.oursCpu)}  ${cell(prom, promCpu)}  ${(prom / per.ours).toFixed(2).padStart(15)}×  ` +
+          `${(prom / agg.ours).toFixed(2).padStart(15)}×` +
+          `   (${(per.bytes / 1e6).toFixed(1)} MB / ${(agg.bytes / 1e6).toFixed(1)} MB / ${(per.promBytes / 1e6).toFixed(1)} MB)` +
+          (timeouts > 0 ? `  prom-client timed out ${timeouts}× (5 s)` : ''),
       );
     }
   }

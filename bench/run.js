@@ -30,6 +30,7 @@ export const BENCHMARKS = {
   'startup-cpu': 'startup-cpu.js',
   'record-guard': 'record-guard.js',
   cluster: 'cluster.js',
+  'cluster-phases': 'cluster-phases.js',
 };
 
 const wanted = process.argv.slice(2);

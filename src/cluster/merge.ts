@@ -8,7 +8,7 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { SUMMARY_SERIES, type SummarySeriesData } from '../instruments/summary.js';
-import { type DecodedMetric, sameNumbers } from './codec.js';
+import { type DecodedMetric, type SeriesRef, sameNumbers } from './codec.js';
 import type { GaugePolicy } from './options.js';
 
 /** One process's decoded data, with its `worker` label value. */
@@ -27,14 +27,15 @@ type Merged = MetricData & { dataPoints: Point[]; [SUMMARY_SERIES]?: SummarySeri
  */
 export class ClusterMerger {
   private readonly descriptors = new Map<string, MetricDescriptor>();
-  /** Aggregated output: the attributes object for each attribute JSON, without the `worker` label. */
-  private readonly plain = new Map<string, Attributes>();
   /**
    * Aggregated output: the last cumulative counter and histogram values of workers that exited, by stream and
    * series. Added to the live workers' sums, so an aggregated counter never goes backwards when a worker is
    * replaced (its replacement starts from zero).
    */
-  private readonly retired = new Map<string, { entry: DecodedMetric; points: Map<string, Point> }>();
+  private readonly retired = new Map<
+    string,
+    { entry: DecodedMetric; points: Map<string, Point>; refs: Map<string, SeriesRef> }
+  >();
 
   constructor(
     private readonly aggregated: boolean,
@@ -66,7 +67,7 @@ export class ClusterMerger {
       for (let i = 0; i < points.length; i++) {
         const p = points[i]!;
         if (into === undefined) merged.dataPoints.push(p);
-        else this.combine(into, entry.keys[i]!, p, entry.metric, merged);
+        else this.combine(into, entry.series[i]!, p, entry.metric, merged);
       }
     };
     const pick = (merged: Merged, id: string) => {
@@ -80,12 +81,12 @@ export class ClusterMerger {
     };
     for (const source of sources) for (const entry of source.metrics) add(entry, pick);
     if (this.aggregated) {
-      for (const { entry, points } of this.retired.values()) {
+      for (const { entry, points, refs } of this.retired.values()) {
         add(
           {
             ...entry,
             metric: { ...entry.metric, dataPoints: [...points.values()] } as MetricData,
-            keys: [...points.keys()],
+            series: [...points.keys()].map((key) => refs.get(key)!),
           },
           pick,
         );
@@ -107,14 +108,18 @@ export class ClusterMerger {
       let r = this.retired.get(id);
       if (r === undefined) {
         r = {
-          entry: { ...entry, metric: { ...m, dataPoints: [] } as MetricData, keys: [] },
+          entry: { ...entry, metric: { ...m, dataPoints: [] } as MetricData, series: [] },
           points: new Map(),
+          refs: new Map(),
         };
         this.retired.set(id, r);
       }
       const points = m.dataPoints as Point[];
-      for (let i = 0; i < points.length; i++)
-        this.combine(r.points, entry.keys[i]!, points[i]!, m, undefined);
+      for (let i = 0; i < points.length; i++) {
+        const ref = entry.series[i]!;
+        r.refs.set(ref.key, ref);
+        this.combine(r.points, ref, points[i]!, m, undefined);
+      }
     }
   }
 
@@ -131,21 +136,16 @@ export class ClusterMerger {
    */
   private combine(
     into: Map<string, Point>,
-    key: string,
+    series: SeriesRef,
     p: Point,
     m: MetricData,
     merged: Merged | undefined,
   ): void {
-    const have = into.get(key);
+    const have = into.get(series.key);
     if (have === undefined) {
-      let attributes = this.plain.get(key);
-      if (attributes === undefined) {
-        attributes = JSON.parse(key) as Attributes;
-        this.plain.set(key, attributes);
-      }
       const value = typeof p.value === 'number' ? p.value : copyHistogram(p.value);
-      const point = { attributes, startTime: p.startTime, endTime: p.endTime, value };
-      into.set(key, point);
+      const point = { attributes: series.plain, startTime: p.startTime, endTime: p.endTime, value };
+      into.set(series.key, point);
       merged?.dataPoints.push(point);
       return;
     }

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { type Attributes, type Counter, diag, type Meter } from '@opentelemetry/api';
+import { type Counter, diag, type Meter } from '@opentelemetry/api';
 import type { CollectionResult } from '@opentelemetry/sdk-metrics';
 import { isRecord } from '../option-reader.js';
 import type { MetricsSource } from '../prometheus/scrape.js';
@@ -9,10 +9,10 @@ import {
   METRIC_OMB_CLUSTER_WORKER_TIMEOUTS,
   METRIC_OMB_CLUSTER_WORKERS,
 } from '../semconv.js';
-import { decodeMetrics, encodeMetrics } from './codec.js';
+import { ClusterDecoder, ClusterEncoder, type DecodedMetric, type Payload } from './codec.js';
 import { ClusterMerger, type WorkerData } from './merge.js';
 import type { ResolvedClusterOptions } from './options.js';
-import { COLLECT_MESSAGE, METRICS_MESSAGE, READY_MESSAGE } from './worker.js';
+import { COLLECT_MESSAGE, HAVE_MESSAGE, METRICS_MESSAGE, READY_MESSAGE } from './worker.js';
 
 /** The `worker` label of the primary's own series. */
 export const PRIMARY_WORKER = 'primary';
@@ -32,14 +32,18 @@ export class ClusterPrimary implements MetricsSource {
   private readonly slots = new Map<Worker, string>();
   /** Workers that announced they answer (see `READY_MESSAGE`). */
   private readonly ready = new WeakSet<Worker>();
-  private readonly waiting = new Map<number, (data: string | undefined) => void>();
-  private readonly interns = new Map<string, Map<string, Attributes>>();
+  private readonly waiting = new Map<number, (data: Payload | null | undefined) => void>();
+  /** Each worker's dictionary (codec.ts); the primary's own data goes through the same codec, in process. */
+  private readonly decoders = new Map<Worker, ClusterDecoder>();
+  private readonly ownEncoder = new ClusterEncoder();
+  private readonly ownDecoder = new ClusterDecoder({ [ATTR_OMB_WORKER]: PRIMARY_WORKER });
   /** Aggregated output: each worker's latest data, retired into the merger when it exits. */
   private readonly latest = new Map<string, WorkerData>();
   private readonly merger: ClusterMerger;
   private readonly timeouts: Counter;
   private nextRequest = 1;
   private warned = false;
+  private warnedDecode = false;
 
   constructor(
     private readonly own: MetricsSource,
@@ -77,39 +81,60 @@ export class ClusterPrimary implements MetricsSource {
 
   async collect(options?: { timeoutMillis?: number }): Promise<CollectionResult> {
     const workers = this.connected();
-    const [own, ...answers] = await Promise.all([
-      this.own.collect(options),
-      ...workers.map((w) => this.ask(w)),
-    ]);
-    const sources: WorkerData[] = [this.decode(PRIMARY_WORKER, encodeMetrics(own.resourceMetrics))];
-    for (let i = 0; i < workers.length; i++) {
-      const data = answers[i];
-      const slot = this.slots.get(workers[i]!);
-      if (data === undefined || slot === undefined) continue;
-      const decoded = this.decode(slot, data);
-      sources.push(decoded);
-      if (this.options.output === 'aggregated') this.latest.set(slot, decoded);
-    }
+    // The workers are asked first, so they collect while the primary collects its own, and each answer is
+    // decoded as it arrives, while the primary would otherwise wait for the slower ones.
+    const answers = workers.map((worker) =>
+      this.ask(worker).then((data): WorkerData | undefined => {
+        const slot = this.slots.get(worker);
+        const metrics = data ? this.decode(worker, data) : undefined;
+        if (metrics === undefined || slot === undefined) return undefined;
+        const decoded = { worker: slot, metrics };
+        if (this.options.output === 'aggregated') this.latest.set(slot, decoded);
+        return decoded;
+      }),
+    );
+    const own = await this.own.collect(options);
+    const sources: WorkerData[] = [
+      {
+        worker: PRIMARY_WORKER,
+        metrics:
+          this.ownDecoder.decode(this.ownEncoder.encode(own.resourceMetrics, this.ownDecoder.have())) ?? [],
+      },
+    ];
+    for (const decoded of await Promise.all(answers)) if (decoded) sources.push(decoded);
     return {
       resourceMetrics: { resource: own.resourceMetrics.resource, scopeMetrics: this.merger.merge(sources) },
       errors: own.errors,
     };
   }
 
-  private decode(worker: string, payload: string): WorkerData {
-    const { metrics, intern } = decodeMetrics(payload, this.interns.get(worker) ?? new Map(), {
-      [ATTR_OMB_WORKER]: worker,
-    });
-    this.interns.set(worker, intern);
-    return { worker, metrics };
+  /** A worker's answer; `undefined`, logged once, when it cannot be read (it is left out of this scrape). */
+  private decode(worker: Worker, data: Payload): DecodedMetric[] | undefined {
+    try {
+      const metrics = this.decoders.get(worker)?.decode(data);
+      if (metrics !== undefined) return metrics;
+    } catch {
+      // Reported below, like an answer that does not fit.
+    }
+    if (!this.warnedDecode) {
+      this.warnedDecode = true;
+      diag.warn(
+        `otel-metrics-bootstrap: the metrics of cluster worker ${this.slots.get(worker)} could not be read; ` +
+          'it is left out of this scrape (logged once). Do the primary and the workers run the same version?',
+      );
+    }
+    return undefined;
   }
 
   private connected(): Worker[] {
     return [...this.slots.keys()].filter((w) => this.ready.has(w) && w.isConnected());
   }
 
-  /** The worker's payload, or `undefined` when it did not answer within `cluster.timeout` (counted) or exited. */
-  private ask(worker: Worker): Promise<string | undefined> {
+  /**
+   * The worker's payload (`null` when its collection failed), or `undefined` when it did not answer within
+   * `cluster.timeout` (counted) or exited.
+   */
+  private ask(worker: Worker): Promise<Payload | null | undefined> {
     const id = this.nextRequest++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -125,7 +150,7 @@ export class ClusterPrimary implements MetricsSource {
         }
         done(undefined);
       }, this.options.timeout);
-      const done = (data: string | undefined) => {
+      const done = (data: Payload | null | undefined) => {
         clearTimeout(timer);
         this.waiting.delete(id);
         resolve(data);
@@ -133,7 +158,8 @@ export class ClusterPrimary implements MetricsSource {
       this.waiting.set(id, done);
       try {
         // The callback receives send failures (a channel closing right now), so they never become 'error' events.
-        worker.send({ [COLLECT_MESSAGE]: id }, undefined, (err) => {
+        const have = this.decoders.get(worker)?.have();
+        worker.send({ [COLLECT_MESSAGE]: id, [HAVE_MESSAGE]: have }, undefined, (err) => {
           if (err) done(undefined);
         });
       } catch {
@@ -147,13 +173,14 @@ export class ClusterPrimary implements MetricsSource {
     let n = 1;
     while (taken.has(String(n))) n++;
     this.slots.set(worker, String(n));
+    this.decoders.set(worker, new ClusterDecoder({ [ATTR_OMB_WORKER]: String(n) }));
   };
 
   private readonly onExit = (worker: Worker): void => {
     const slot = this.slots.get(worker);
     this.slots.delete(worker);
+    this.decoders.delete(worker);
     if (slot === undefined) return;
-    this.interns.delete(slot);
     const last = this.latest.get(slot);
     this.latest.delete(slot);
     if (last) this.merger.retire(last);
@@ -164,6 +191,7 @@ export class ClusterPrimary implements MetricsSource {
     if (message[READY_MESSAGE] === true) this.ready.add(worker);
     const id = message[METRICS_MESSAGE];
     const data = message['data'];
-    if (typeof id === 'number' && typeof data === 'string') this.waiting.get(id)?.(data);
+    if (typeof id === 'number' && (data === null || isRecord(data)))
+      this.waiting.get(id)?.(data as Payload | null);
   };
 }

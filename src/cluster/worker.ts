@@ -1,11 +1,16 @@
 import { diag } from '@opentelemetry/api';
 import { isRecord } from '../option-reader.js';
 import type { MetricsSource } from '../prometheus/scrape.js';
-import { encodeMetrics } from './codec.js';
+import { ClusterEncoder } from './codec.js';
 
-/** Message key of the primary's request (`{ ombCollect: id }`). */
+/**
+ * Message key of the primary's request (`{ ombCollect: id, ombHave: [generation, entries] }`: how much of the
+ * worker's dictionary the primary holds, see codec.ts).
+ */
 export const COLLECT_MESSAGE = 'ombCollect';
-/** Message key of a worker's answer (`{ ombMetrics: id, data }`). */
+/** The request's dictionary state. */
+export const HAVE_MESSAGE = 'ombHave';
+/** Message key of a worker's answer (`{ ombMetrics: id, data }`, `data` a codec `Payload` or `null`). */
 export const METRICS_MESSAGE = 'ombMetrics';
 /**
  * A worker's announcement that it answers (`{ ombReady: true }`), sent when it starts and again when a primary
@@ -21,6 +26,7 @@ export const READY_MESSAGE = 'ombReady';
  */
 export function answerPrimary(reader: MetricsSource, timeout: number): () => void {
   let warned = false;
+  const encoder = new ClusterEncoder();
   const announce = () => process.send?.({ [READY_MESSAGE]: true }, undefined, undefined, () => undefined);
   const onMessage = (message: unknown): void => {
     if (!isRecord(message)) return;
@@ -29,12 +35,12 @@ export function answerPrimary(reader: MetricsSource, timeout: number): () => voi
     if (typeof id !== 'number') return;
     reader
       .collect({ timeoutMillis: timeout })
-      .then((result) => encodeMetrics(result.resourceMetrics))
+      .then((result) => encoder.encode(result.resourceMetrics, message[HAVE_MESSAGE]))
       .catch((err: unknown) => {
         if (!warned)
           diag.error('otel-metrics-bootstrap: metrics collection for the cluster primary failed', err);
         warned = true;
-        return '';
+        return null;
       })
       .then((data) => {
         // The callback takes send failures (the primary went away): there is nobody left to answer.

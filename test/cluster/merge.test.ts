@@ -1,8 +1,14 @@
-import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  DataPointType,
+  MeterProvider,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { decodeMetrics, encodeMetrics } from '../../src/cluster/codec.js';
+import { ClusterDecoder, ClusterEncoder, type Payload } from '../../src/cluster/codec.js';
 import { ClusterMerger, type WorkerData } from '../../src/cluster/merge.js';
 import { resolveConfig } from '../../src/config.js';
+import { EXEMPLARS } from '../../src/exemplars.js';
 import { instrumentsFor } from '../../src/instruments/instruments.js';
 import { InstrumentRegistry } from '../../src/instruments/registry.js';
 import { PrometheusReader } from '../../src/prometheus/reader.js';
@@ -35,8 +41,23 @@ async function processData(requests: number, heap: number): Promise<ResourceMetr
 
 const serializer = new PrometheusSerializer({ targetInfo: false });
 
+/** What the cluster channel does to a message: JSON. */
+function wire(payload: Payload): Payload {
+  return JSON.parse(JSON.stringify(payload)) as Payload;
+}
+
 function roundTrip(rm: ResourceMetrics, worker: string): WorkerData {
-  return { worker, metrics: decodeMetrics(encodeMetrics(rm), new Map(), { worker }).metrics };
+  const decoder = new ClusterDecoder({ worker });
+  return { worker, metrics: decoder.decode(wire(new ClusterEncoder().encode(rm, decoder.have())))! };
+}
+
+/** A hand-made collection of one stream, for data the SDK does not produce on demand. */
+function collection(rm: ResourceMetrics, metric: { dataPointType?: DataPointType; dataPoints: object[] }) {
+  const { scope, metrics } = rm.scopeMetrics[0]!;
+  return {
+    resource: rm.resource,
+    scopeMetrics: [{ scope, metrics: [{ ...metrics[0]!, ...metric } as MetricData] }],
+  } satisfies ResourceMetrics;
 }
 
 function exposition(rm: ResourceMetrics, merger: ClusterMerger, sources: WorkerData[]): string {
@@ -46,10 +67,11 @@ function exposition(rm: ResourceMetrics, merger: ClusterMerger, sources: WorkerD
 describe('the cluster IPC codec', () => {
   it('carries every kind of metric through unchanged', async () => {
     const rm = await processData(3, 100);
-    const decoded = decodeMetrics(encodeMetrics(rm), new Map(), {});
+    const decoder = new ClusterDecoder({});
+    const decoded = decoder.decode(wire(new ClusterEncoder().encode(rm, decoder.have())))!;
     const back = serializer.serialize({
       resource: rm.resource,
-      scopeMetrics: new ClusterMerger(false, 'worker').merge([{ worker: '1', metrics: decoded.metrics }]),
+      scopeMetrics: new ClusterMerger(false, 'worker').merge([{ worker: '1', metrics: decoded }]),
     });
     expect(back).toBe(serializer.serialize(rm));
     expect(back).toContain('payload_size_bytes_count');
@@ -58,13 +80,113 @@ describe('the cluster IPC codec', () => {
     );
   });
 
-  it('hands back the same attribute objects for series it decoded before', async () => {
-    const payload = encodeMetrics(await processData(3, 100));
-    const first = decodeMetrics(payload, new Map(), { worker: '1' });
-    const second = decodeMetrics(payload, first.intern, { worker: '1' });
-    expect(second.metrics[0]!.metric.dataPoints[0]!.attributes).toBe(
-      first.metrics[0]!.metric.dataPoints[0]!.attributes,
-    );
+  it('sends the dictionary once, then only the numbers, and hands back the same attribute objects', async () => {
+    const rm = await processData(3, 100);
+    const encoder = new ClusterEncoder();
+    const decoder = new ClusterDecoder({ worker: '1' });
+    const firstPayload = wire(encoder.encode(rm, decoder.have()));
+    const first = decoder.decode(firstPayload)!;
+    const secondPayload = wire(encoder.encode(rm, decoder.have()));
+    expect(firstPayload.d.length).toBeGreaterThan(0);
+    expect(secondPayload.d).toEqual([]);
+    const second = decoder.decode(secondPayload)!;
+    expect(second[0]!.metric.dataPoints[0]!.attributes).toBe(first[0]!.metric.dataPoints[0]!.attributes);
+    expect(second[0]!.metric.dataPoints[0]!.attributes).toMatchObject({ worker: '1' });
+  });
+
+  it('sends only the entries a primary lacks, and everything to a primary that holds none', async () => {
+    const rm = await processData(3, 100);
+    const encoder = new ClusterEncoder();
+    const decoder = new ClusterDecoder({});
+    decoder.decode(wire(encoder.encode(rm, decoder.have())));
+    const held = decoder.have()[1];
+    const more = collection(rm, {
+      dataPoints: [{ ...rm.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!, attributes: { queue: 'new' } }],
+    });
+    const delta = wire(encoder.encode(more, decoder.have()));
+    expect([delta.b, delta.d.length]).toEqual([held, 1]);
+    expect(decoder.decode(delta)![0]!.metric.dataPoints[0]!.attributes).toEqual({ queue: 'new' });
+    // A primary that lost track (or a new one) gets the whole dictionary.
+    const full = wire(encoder.encode(more, new ClusterDecoder({}).have()));
+    expect([full.b, full.d.length]).toEqual([0, held + 1]);
+    // An answer that does not continue what the primary holds is refused, not misread.
+    expect(new ClusterDecoder({}).decode(delta)).toBeUndefined();
+  });
+
+  it('reads two answers that carry the same new entries (two scrapes in flight) without doubling them', async () => {
+    const rm = await processData(3, 100);
+    const encoder = new ClusterEncoder();
+    const decoder = new ClusterDecoder({});
+    const have = decoder.have();
+    const [a, b] = [wire(encoder.encode(rm, have)), wire(encoder.encode(rm, have))];
+    decoder.decode(a);
+    const again = decoder.decode(b)!;
+    expect(decoder.have()[1]).toBe(a.d.length);
+    expect(
+      serializer.serialize({
+        resource: rm.resource,
+        scopeMetrics: new ClusterMerger(false, 'worker').merge([{ worker: '1', metrics: again }]),
+      }),
+    ).toBe(serializer.serialize(rm));
+  });
+
+  it('starts a new dictionary when most of its series have left', async () => {
+    const rm = await processData(3, 100);
+    const point = rm.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!;
+    const many = collection(rm, {
+      dataPoints: Array.from({ length: 3000 }, (_, i) => ({ ...point, attributes: { n: i } })),
+    });
+    const few = collection(rm, { dataPoints: [{ ...point, attributes: { n: 'last' } }] });
+    const encoder = new ClusterEncoder();
+    const decoder = new ClusterDecoder({});
+    const first = wire(encoder.encode(many, decoder.have()));
+    decoder.decode(first);
+    decoder.decode(wire(encoder.encode(few, decoder.have())));
+    const next = wire(encoder.encode(few, decoder.have()));
+    expect(next.e).not.toBe(first.e);
+    expect(next.d.length).toBe(2);
+    expect(decoder.decode(next)![0]!.metric.dataPoints.map((p) => p.attributes)).toEqual([{ n: 'last' }]);
+  });
+
+  it('carries NaN and infinities, exemplars, and point types it does not know, exactly', async () => {
+    const rm = await processData(3, 100);
+    const point = rm.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!;
+    const exemplar = { value: 2, timestamp: 1.5, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) };
+    const exponential = {
+      count: 3,
+      sum: Number.POSITIVE_INFINITY,
+      scale: 3,
+      zeroCount: 1,
+      positive: { offset: -2, bucketCounts: [1, 0, 1] },
+      negative: { offset: 0, bucketCounts: [] },
+      min: 0,
+      max: Number.POSITIVE_INFINITY,
+    };
+    const gauge = collection(rm, {
+      dataPointType: DataPointType.GAUGE,
+      dataPoints: [
+        { ...point, attributes: { a: Number.NaN }, value: Number.NaN, [EXEMPLARS]: [exemplar] },
+        { ...point, attributes: { a: 1 }, value: Number.NEGATIVE_INFINITY },
+      ],
+    });
+    const exp = collection(rm, {
+      dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+      dataPoints: [{ ...point, value: exponential }],
+    });
+    for (const [data, values] of [
+      [gauge, [Number.NaN, Number.NEGATIVE_INFINITY]],
+      [exp, [exponential]],
+    ] as const) {
+      const decoder = new ClusterDecoder({});
+      const [metric] = decoder.decode(wire(new ClusterEncoder().encode(data, decoder.have())))!;
+      expect(metric!.metric.dataPointType).toBe(data.scopeMetrics[0]!.metrics[0]!.dataPointType);
+      expect(metric!.metric.dataPoints.map((p) => p.value)).toEqual(values);
+      expect(metric!.metric.dataPoints[0]!.startTime).toEqual(point.startTime);
+    }
+    const decoder = new ClusterDecoder({});
+    const [metric] = decoder.decode(wire(new ClusterEncoder().encode(gauge, decoder.have())))!;
+    expect(metric!.metric.dataPoints[0]!.attributes).toEqual({ a: Number.NaN });
+    expect((metric!.metric.dataPoints[0] as { [EXEMPLARS]?: unknown })[EXEMPLARS]).toEqual([exemplar]);
   });
 });
 
