@@ -68,6 +68,13 @@ export class ScrapeError extends Error {
  */
 export const COMPRESSION_LEVEL = 1;
 
+/**
+ * zlib's output buffer per round trip to the thread pool. The default 16 KiB makes a 5 MB exposition take dozens
+ * of hand-offs between the pool and the main thread; 256 KiB measured 10.0 ms against 11.4–13.8 ms for the
+ * default on the 10k-series OpenMetrics body (2026-12-02, quiet 2-core VM).
+ */
+const COMPRESSION_CHUNK = 256 * 1024;
+
 /** Longest stretch of serialization before yielding to the event loop, in ms. */
 const SLICE_MS = 8;
 
@@ -323,8 +330,8 @@ class Production {
 async function compress(chunks: readonly Buffer[], encoding: Encoding): Promise<Body> {
   const z =
     encoding === 'gzip'
-      ? createGzip({ level: COMPRESSION_LEVEL })
-      : createDeflate({ level: COMPRESSION_LEVEL });
+      ? createGzip({ level: COMPRESSION_LEVEL, chunkSize: COMPRESSION_CHUNK })
+      : createDeflate({ level: COMPRESSION_LEVEL, chunkSize: COMPRESSION_CHUNK });
   const out: Buffer[] = [];
   let bytes = 0;
   z.on('data', (c: Buffer) => {
