@@ -57,6 +57,50 @@ export function lowerBound(index: number, scale: number): number {
   return scale <= 0 ? 2 ** (index * 2 ** -scale) : 2 ** (index / 2 ** scale);
 }
 
+/** One sign's buckets as a reader sees them: consecutive counts from bucket index `offset` on. */
+export interface SignBuckets {
+  readonly offset: number;
+  readonly counts: readonly number[];
+}
+
+/**
+ * Exponential buckets as explicit ones with exact bounds, for readers that only know explicit buckets (the
+ * instruments API's `snapshot()`, the test kit): an empty bucket up to the most negative bucket's bound, the
+ * negative buckets (most negative first, each up to −lowerBound), the zero bucket (…, 0], an empty bucket up to
+ * the first positive bucket's lower bound, each positive bucket, and an empty `+Inf`. The empty edges give
+ * quantile interpolation the lower bound of the first populated bucket.
+ */
+export function explicitBuckets(
+  scale: number,
+  zeroCount: number,
+  positive: SignBuckets,
+  negative?: SignBuckets,
+): { boundaries: number[]; counts: number[] } {
+  const boundaries: number[] = [];
+  const counts: number[] = [];
+  if (negative !== undefined && negative.counts.length > 0) {
+    const last = negative.offset + negative.counts.length - 1;
+    boundaries.push(-lowerBound(last + 1, scale));
+    counts.push(0);
+    for (let i = negative.counts.length - 1; i >= 0; i--) {
+      boundaries.push(-lowerBound(negative.offset + i, scale));
+      counts.push(negative.counts[i]!);
+    }
+  }
+  boundaries.push(0);
+  counts.push(zeroCount);
+  if (positive.counts.length > 0) {
+    boundaries.push(lowerBound(positive.offset, scale));
+    counts.push(0);
+    for (let i = 0; i < positive.counts.length; i++) {
+      boundaries.push(lowerBound(positive.offset + i + 1, scale));
+      counts.push(positive.counts[i]!);
+    }
+  }
+  counts.push(0);
+  return { boundaries, counts };
+}
+
 /** One sign's buckets: consecutive counts from bucket index `offset` on. */
 class Buckets {
   offset = 0;

@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { captureExemplar } from '../http/exemplar-capture.js';
-import { type ExponentialHistogramSeries, lowerBound } from '../http/exponential.js';
+import { explicitBuckets } from '../http/exponential.js';
 import { type AnyHistogramSeries, HistogramSeries, type HistogramStream } from '../http/series.js';
 import { bucketQuantile } from '../testing/quantile.js';
 import { Instrument, type InstrumentOptions, type SeriesReading } from './instrument.js';
@@ -68,7 +68,7 @@ export class Histogram extends Instrument<AnyHistogramSeries> {
   boundaries(attributes?: Attributes): readonly number[] {
     const series = this.peek(attributes);
     return series && !(series instanceof HistogramSeries)
-      ? exponentialBuckets(series).boundaries
+      ? explicitBuckets(series.scale, series.zeroCount, series.positive).boundaries
       : (this.stream as HistogramStream).boundaries;
   }
 
@@ -116,7 +116,7 @@ function snapshotOf(
             ? Array.from(series.counts)
             : new Array<number>(explicitBoundaries.length + 1).fill(0),
         }
-      : exponentialBuckets(series);
+      : explicitBuckets(series.scale, series.zeroCount, series.positive);
   let cumulative = 0;
   const buckets = counts.map((c, i) => {
     cumulative += c;
@@ -128,24 +128,4 @@ function snapshotOf(
     buckets,
     quantile: (q) => bucketQuantile(q, boundaries, counts),
   };
-}
-
-/**
- * An exponential series (values ≥ 0 here) as explicit buckets with exact bounds: the zero bucket (…, 0], an empty
- * bucket up to the first exponential bucket's lower bound, then each exponential bucket, then an empty `+Inf`.
- */
-function exponentialBuckets(s: ExponentialHistogramSeries): { boundaries: number[]; counts: number[] } {
-  const { offset, counts } = s.positive;
-  const boundaries = [0];
-  const out = [s.zeroCount];
-  if (counts.length > 0) {
-    boundaries.push(lowerBound(offset, s.scale));
-    out.push(0);
-    for (let i = 0; i < counts.length; i++) {
-      boundaries.push(lowerBound(offset + i + 1, s.scale));
-      out.push(counts[i]!);
-    }
-  }
-  out.push(0);
-  return { boundaries, counts: out };
 }

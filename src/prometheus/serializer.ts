@@ -10,6 +10,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { type Exemplar, exemplarsOf } from '../exemplars.js';
+import { lowerBound } from '../http/exponential.js';
 import { SUMMARY_SERIES, type SummaryMetricData } from '../instruments/summary.js';
 import {
   ATTR_OTEL_METRIC_OVERFLOW,
@@ -709,7 +710,7 @@ export class PrometheusSerializer {
     if (neg !== undefined) {
       // Most negative first: bucket j holds values in [−2^((j+1)·2^-s), −2^(j·2^-s)).
       for (let j = neg.hi >> shift; j >= neg.lo >> shift; j--) {
-        const bound = -bucketBound(j, scale);
+        const bound = -lowerBound(j, scale);
         bounds.push(bound);
         les.push(this.expLe(bound, om));
         counts.push(0);
@@ -728,7 +729,7 @@ export class PrometheusSerializer {
       const first = counts.length;
       const low = pos.lo >> shift;
       for (let j = low; j <= pos.hi >> shift; j++) {
-        const bound = bucketBound(j + 1, scale);
+        const bound = lowerBound(j + 1, scale);
         bounds.push(bound);
         les.push(this.expLe(bound, om));
         counts.push(0);
@@ -1044,11 +1045,6 @@ function populated(
   let hi = counts.length - 1;
   while (counts[hi] === 0) hi--;
   return { lo: buckets.offset + lo, hi: buckets.offset + hi, counts };
-}
-
-/** 2^(j·2^-scale), the lower bound of bucket j (upper bound of j − 1). */
-function bucketBound(j: number, scale: number): number {
-  return scale >= 0 ? 2 ** (j / 2 ** scale) : 2 ** (j * 2 ** -scale);
 }
 
 /** An OTel HrTime as seconds since the epoch. */

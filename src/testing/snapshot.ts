@@ -1,5 +1,12 @@
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  type DataPoint,
+  DataPointType,
+  type ExponentialHistogram,
+  type Histogram,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { explicitBuckets } from '../http/exponential.js';
 import { familyName, type PromType } from '../prometheus/naming.js';
 import { bucketQuantile } from './quantile.js';
 
@@ -282,8 +289,9 @@ const PROM_TYPES: Readonly<Record<MetricKind, PromType>> = {
 
 /**
  * Builds a snapshot from any SDK collection (a test meter's, an `InMemoryMetricExporter`'s, a reader's
- * `collect()`). Exponential histograms are left out (the Prometheus formats cannot carry them either), as are
- * instruments that recorded nothing. A second instrument with the same name but another kind is left out too,
+ * `collect()`). An exponential histogram becomes a histogram point with exact explicit bounds (see
+ * `explicitBuckets()`: the text formats serve it as classic buckets too); instruments that recorded nothing are
+ * left out. A second instrument with the same name but another kind is left out too,
  * as the Prometheus serializer drops it.
  */
 export function toSnapshot(
@@ -300,7 +308,11 @@ export function toSnapshot(
       let kind: MetricKind;
       if (metric.dataPointType === DataPointType.SUM) kind = metric.isMonotonic ? 'counter' : 'updowncounter';
       else if (metric.dataPointType === DataPointType.GAUGE) kind = 'gauge';
-      else if (metric.dataPointType === DataPointType.HISTOGRAM) kind = 'histogram';
+      else if (
+        metric.dataPointType === DataPointType.HISTOGRAM ||
+        metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM
+      )
+        kind = 'histogram';
       else continue;
       const { name, unit, description } = metric.descriptor;
       let entry = byName.get(name);
@@ -311,15 +323,24 @@ export function toSnapshot(
       } else if (entry.kind !== kind) {
         continue;
       }
-      if (metric.dataPointType === DataPointType.HISTOGRAM) {
-        for (const p of metric.dataPoints) {
+      if (kind === 'histogram') {
+        for (const p of metric.dataPoints as DataPoint<Histogram | ExponentialHistogram>[]) {
           const h = p.value;
+          const { boundaries, counts } =
+            'buckets' in h
+              ? { boundaries: [...h.buckets.boundaries], counts: [...h.buckets.counts] }
+              : explicitBuckets(
+                  h.scale,
+                  h.zeroCount,
+                  { offset: h.positive.offset, counts: h.positive.bucketCounts },
+                  { offset: h.negative.offset, counts: h.negative.bucketCounts },
+                );
           const point: { -readonly [K in keyof HistogramPoint]: HistogramPoint[K] } = {
             scope: scope.name,
             attributes: plainAttributes(p.attributes),
             count: h.count,
-            boundaries: [...h.buckets.boundaries],
-            counts: [...h.buckets.counts],
+            boundaries,
+            counts,
           };
           if (h.sum !== undefined) point.sum = h.sum;
           if (h.min !== undefined && Number.isFinite(h.min)) point.min = h.min;
@@ -327,7 +348,7 @@ export function toSnapshot(
           entry.points.push(point);
         }
       } else {
-        for (const p of metric.dataPoints) {
+        for (const p of metric.dataPoints as DataPoint<number>[]) {
           entry.points.push({ scope: scope.name, attributes: plainAttributes(p.attributes), value: p.value });
         }
       }

@@ -14,6 +14,32 @@ import {
 } from '../../src/testing/index.js';
 
 describe('a snapshot', () => {
+  it('reads an exponential histogram as explicit buckets with exact bounds, so the histogram matchers work on it', async () => {
+    const tm = createTestMeter({ histogramAggregations: { 'job.size': 'exponential' } });
+    const sizes = tm.meter.createHistogram('job.size', { unit: 'By' });
+    const values = [0, 1, 2, 3, 100, 100, 1000];
+    for (const v of values) sizes.record(v, { queue: 'mail' });
+    const snap = await tm.collect();
+    await tm.shutdown();
+
+    expect(snap).toHaveHistogram('job.size', { queue: 'mail' }, { count: 7, sum: 1206, min: 0, max: 1000 });
+    const h = snap.histogram('job.size')!;
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(values.length);
+    // Bounds increase; the zero bucket (…, 0] holds the 0; every other value lies in its bucket (lower, upper].
+    expect(h.boundaries).toEqual([...h.boundaries].sort((a, b) => a - b));
+    expect(h.boundaries[0]).toBe(0);
+    expect(h.counts[0]).toBe(1);
+    for (const v of values.filter((x) => x > 0)) {
+      const i = h.boundaries.findIndex((b) => v <= b);
+      expect(i).toBeGreaterThan(0);
+      expect(h.boundaries[i - 1]!).toBeLessThan(v);
+      expect(h.counts[i]!).toBeGreaterThan(0);
+    }
+    // The 0.5 quantile is 3 within the width of one bucket at the SDK's scale.
+    expect(h.quantile(0.5)).toBeGreaterThan(2);
+    expect(h.quantile(0.5)).toBeLessThanOrEqual(3.01);
+  });
+
   it('is plain data, ordered by name then scope and attributes, without timestamps', async () => {
     const tm = createTestMeter({ histograms: { 'checkout.duration': [0.1, 1] } });
     tm.getMeter('z-scope').createCounter('orders.placed').add(1, { region: 'us' });
