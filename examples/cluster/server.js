@@ -23,10 +23,11 @@ if (cluster.isPrimary) {
     console.log(`worker ${worker.process.pid} died (${signal ?? code}); starting another`);
     cluster.fork();
   });
-  let announced = false;
+  // Announced once every worker listens, so the first requests are spread over all of them (a replacement
+  // worker's 'listening' comes later and announces nothing).
+  let listening = 0;
   cluster.on('listening', async (_worker, address) => {
-    if (announced) return;
-    announced = true;
+    if (++listening !== workers) return;
     console.log(`app:     http://127.0.0.1:${address.port}/users/42`);
     await telemetry.ready.catch((err) => console.error(`metrics endpoint not started: ${err.message}`));
     console.log(`metrics: ${telemetry.metricsUrl}`);
