@@ -48,18 +48,15 @@ export type { AnyInstrument, InstrumentSnapshot } from './instruments/registry.j
 export type { BoundSummary, Summary, SummaryOptions, SummarySnapshot } from './instruments/summary.js';
 export { SUMMARY_RELATIVE_ACCURACY } from './instruments/summary.js';
 export type { Timer, TimerOptions } from './instruments/timer.js';
+export type { ExpositionStats } from './prometheus/exposition-stats.js';
 export type { FetchHandler } from './prometheus/fetch.js';
 export type { MetricsRequestHandler } from './prometheus/handler.js';
+export type { ResourceConstantLabels } from './prometheus/labels.js';
 export { createFetchHandler, createMetricsHandler } from './prometheus/mount.js';
 export type { EscapingScheme, TranslationStrategy } from './prometheus/naming.js';
 export { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from './prometheus/negotiation.js';
 export type { PrometheusOptions, ResolvedPrometheusOptions } from './prometheus/options.js';
-export type {
-  ExpositionFormat,
-  ExpositionStats,
-  ResourceConstantLabels,
-  SerializerOptions,
-} from './prometheus/serializer.js';
+export type { ExpositionFormat, SerializerOptions } from './prometheus/serializer.js';
 export { PrometheusSerializer } from './prometheus/serializer.js';
 export type { HostMetricGroup, HostOptions, RuntimeOptions } from './runtime/options.js';
 export { HOST_METRIC_GROUPS, INSTRUMENTATION_SHORT_NAMES } from './runtime/options.js';

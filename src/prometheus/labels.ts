@@ -93,3 +93,33 @@ export function formatValue(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   return v > 0 ? '+Inf' : '-Inf';
 }
+
+/**
+ * Resource attribute keys to copy onto every series: those matching an `include` pattern (every key when
+ * `include` is not given) and no `exclude` pattern. `*` matches any run of characters, `?` any one.
+ */
+export interface ResourceConstantLabels {
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+}
+
+/** The label name, or `key_<name>` when it would repeat a constant label. */
+export function reserveLabel(label: string, reserved: ReadonlySet<string>): string {
+  return reserved.has(label) ? `key_${label}` : label;
+}
+
+/** A predicate for resource attribute keys from include/exclude patterns; `undefined` when nothing is copied. */
+export function keyFilter(spec: ResourceConstantLabels | undefined): ((key: string) => boolean) | undefined {
+  if (spec === undefined) return undefined;
+  const glob = (p: string) =>
+    new RegExp(
+      `^${p
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+  const include = spec.include?.map(glob);
+  const exclude = (spec.exclude ?? []).map(glob);
+  return (key) =>
+    (include === undefined || include.some((r) => r.test(key))) && !exclude.some((r) => r.test(key));
+}

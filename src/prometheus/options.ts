@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { type Reader, type Section, show } from '../option-reader.js';
+import type { ResourceConstantLabels } from './labels.js';
 import { TRANSLATION_STRATEGIES, type TranslationStrategy } from './naming.js';
-import type { ResourceConstantLabels } from './serializer.js';
 
 /**
  * The pull endpoint's options. To add one: a field here (JSDoc: what, default, unit, env variable), its default

@@ -45,6 +45,8 @@ import type {
 import { type Exemplar, exemplarsOf } from '../exemplars.js';
 import { SUMMARY_SERIES, type SummaryMetricData } from '../instruments/summary.js';
 import { ATTR_OTEL_METRIC_OVERFLOW, PROM_QUANTILE_LABEL, PROM_TARGET_INFO } from '../semconv.js';
+import { countOverflow, drop, type ExpositionStats, isOverflowSeries } from './exposition-stats.js';
+import type { FamilyMeta } from './family-meta.js';
 import { labelString } from './labels.js';
 import type { EscapingScheme } from './naming.js';
 import type { WireFormat } from './negotiation.js';
@@ -89,17 +91,7 @@ import {
   writeExemplar,
   zigzag,
 } from './proto-wire.js';
-import {
-  countOverflow,
-  drop,
-  type ExpositionStats,
-  type FamilyMeta,
-  isOverflowSeries,
-  type Names,
-  PrometheusSerializer,
-  type ScopeBytes,
-  type SerializerOptions,
-} from './serializer.js';
+import { type Names, PrometheusSerializer, type ScopeBytes, type SerializerOptions } from './serializer.js';
 
 export interface ProtobufSerializerOptions extends SerializerOptions {
   /**

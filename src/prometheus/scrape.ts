@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createDeflate, createGzip } from 'node:zlib';
 import type { CollectionResult, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ExpositionStats } from './exposition-stats.js';
 import type { EscapingScheme } from './naming.js';
 import type { Encoding, WireFormat } from './negotiation.js';
 import type { ProtobufSerializer } from './protobuf.js';
-import type { ExpositionStats } from './serializer.js';
 
 /** An exposition format, or `json`: the live page's view of the OpenMetrics exposition of the same collection. */
 export type BodyFormat = WireFormat | 'json';

@@ -20,7 +20,7 @@ import {
   METRIC_OMB_SCRAPE_SERIES,
   METRIC_OMB_SCRAPES_IN_FLIGHT,
 } from '../semconv.js';
-import type { DroppedSeries, ExpositionStats } from './serializer.js';
+import type { DroppedSeries, ExpositionStats } from './exposition-stats.js';
 
 const NOTHING_DROPPED: ReadonlyMap<string, DroppedSeries> = new Map();
 

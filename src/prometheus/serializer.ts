@@ -22,7 +22,17 @@ import {
   PROM_TARGET_INFO_OM,
 } from '../semconv.js';
 import { ByteWriter, CLOSE_BRACE, cp, writeNumber } from './byte-writer.js';
-import { escapeHelp, escapeLabelValue, formatValue, labelString } from './labels.js';
+import { countOverflow, drop, type ExpositionStats, isOverflowSeries } from './exposition-stats.js';
+import { buildMeta, type FamilyMeta, quoteName, type SampleName } from './family-meta.js';
+import {
+  escapeHelp,
+  escapeLabelValue,
+  formatValue,
+  keyFilter,
+  labelString,
+  type ResourceConstantLabels,
+  reserveLabel,
+} from './labels.js';
 import {
   type EscapingScheme,
   escapeName,
@@ -52,84 +62,6 @@ export interface SerializerOptions {
   readonly resourceConstantLabels?: ResourceConstantLabels;
   /** Size of each yielded chunk, in bytes. Default 64 KiB. */
   readonly chunkSize?: number;
-}
-
-/**
- * Resource attribute keys to copy onto every series: those matching an `include` pattern (every key when
- * `include` is not given) and no `exclude` pattern. `*` matches any run of characters, `?` any one.
- */
-export interface ResourceConstantLabels {
-  readonly include?: readonly string[];
-  readonly exclude?: readonly string[];
-}
-
-/** What one exposition contained; filled in by `chunks()` when the caller passes one. */
-export interface ExpositionStats {
-  /** Sample lines written (what Prometheus counts as scraped samples), `target_info` included. */
-  series: number;
-  /**
-   * Per instrument name: data points carrying `otel.metric.overflow=true` (one per stream that hit its
-   * cardinality limit) and, for histograms, the measurements folded into them (the overflow point's count).
-   */
-  readonly overflow: Map<string, { series: number; measurements: number }>;
-  /**
-   * What was left out, keyed by `<reason>\u0000<instrument name>`; created on the first drop. See
-   * {@link DroppedSeries} for the reasons.
-   */
-  dropped?: Map<string, DroppedSeries>;
-}
-
-/**
- * Why a metric or series was left out of an exposition:
- * - `invalid_name`: the instrument name has no letter or digit once translated (`''`, `'_total'`, `'…'`);
- * - `name_conflict`: an earlier family already uses its Prometheus name, one of its sample names (`_total`,
- *   `_bucket`, `_sum`, `_count`) or its OpenMetrics family name, or it repeats a stream of the same scope;
- * - `unsupported_type`: a data point type the serializer does not know (none of the SDK's today), or in protobuf an
- *   exponential histogram whose scale is below -4, the coarsest native-histogram schema;
- * - `invalid_value`: a counter value or histogram sum that is NaN or negative (counters only count up).
- */
-export type DropReason = 'invalid_name' | 'name_conflict' | 'unsupported_type' | 'invalid_value';
-
-/** Series of one instrument left out of one exposition, and why. */
-export interface DroppedSeries {
-  readonly instrument: string;
-  readonly reason: DropReason;
-  series: number;
-}
-
-/**
- * A sample name as bytes in both spellings: with labels to follow (`name{`, or `{"name",` for a quoted UTF-8
- * name) and alone (`name`, or `{"name"}`).
- */
-interface SampleName {
-  readonly open: Buffer;
-  readonly bare: Buffer;
-}
-
-export interface FamilyMeta {
-  /** The name as served (escaped for the scheme; UTF-8, unquoted, under `allow-utf-8`); text 0.0.4's TYPE name. */
-  readonly name: string;
-  readonly type: PromType;
-  /** An exponential histogram served as a native histogram (protobuf only). */
-  readonly native: boolean;
-  readonly unit: string;
-  /** OpenMetrics family name: a counter's without `_total`. */
-  readonly omName: string;
-  /** Names this family's lines use besides `name`: its other sample names and its OpenMetrics family name. */
-  readonly claims: readonly string[];
-  /** Sample names as bytes, built once per family. */
-  readonly bytes: {
-    /** Text 0.0.4 sample name (counters: as `name`; others: the family name). */
-    readonly name: SampleName;
-    /** OpenMetrics sample name: a counter's always ends in `_total`. */
-    readonly omSample: SampleName;
-    readonly bucket: SampleName;
-    readonly sum: SampleName;
-    readonly count: SampleName;
-    readonly created: SampleName;
-  };
-  /** HELP/TYPE/UNIT lines per format, for the help text they were built with. */
-  header?: { readonly help: string; readonly text?: Buffer; readonly om?: Buffer };
 }
 
 /**
@@ -939,52 +871,6 @@ export class PrometheusSerializer {
 
 const NO_SCOPE: ScopeBytes = { alone: Buffer.alloc(0), withComma: Buffer.alloc(0) };
 
-/** A sample name in both spellings; quoted (`{"a.b"` …) when it is outside the legacy character set. */
-function sampleName(name: string): SampleName {
-  const written = quoteName(name);
-  return written === name
-    ? { open: Buffer.from(`${name}{`), bare: Buffer.from(name) }
-    : { open: Buffer.from(`{${written},`), bare: Buffer.from(`{${written}}`) };
-}
-
-/** A served name as written on a line: unchanged when legacy-valid, else quoted (only under `allow-utf-8`). */
-function quoteName(name: string): string {
-  return escapeName(name, 'allow-utf-8');
-}
-
-/** Family metadata for a served name: its OpenMetrics names, the names it claims, its sample-name bytes. */
-function buildMeta(name: string, type: PromType, unit: string, native: boolean): FamilyMeta {
-  // OpenMetrics names a counter family without `_total` and its sample with it, whatever the strategy did.
-  const omName = type === 'counter' && name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
-  const omSample = type === 'counter' ? `${omName}_total` : name;
-  const created = `${omName}_created`;
-  const claims =
-    type === 'counter'
-      ? [omName, omSample, created]
-      : type === 'histogram'
-        ? [`${name}_bucket`, `${name}_sum`, `${name}_count`, created]
-        : type === 'summary'
-          ? [`${name}_sum`, `${name}_count`, created]
-          : [];
-  const sample = sampleName(name);
-  return {
-    name,
-    type,
-    native,
-    unit,
-    omName,
-    claims: [...new Set(claims)].filter((n) => n !== name),
-    bytes: {
-      name: sample,
-      omSample: omSample === name ? sample : sampleName(omSample),
-      bucket: sampleName(`${name}_bucket`),
-      sum: sampleName(`${name}_sum`),
-      count: sampleName(`${name}_count`),
-      created: sampleName(created),
-    },
-  };
-}
-
 /** A line that copies its labels from `b[start..end)`: `name{labels} ` or `name ` (spellings of {@link SampleName}). */
 function copyLine(
   b: Buffer,
@@ -1050,54 +936,4 @@ function populated(
 /** An OTel HrTime as seconds since the epoch. */
 function seconds(t: readonly [number, number]): number {
   return t[0] + t[1] / 1e9;
-}
-
-/** The label name, or `key_<name>` when it would repeat a constant label. */
-function reserveLabel(label: string, reserved: ReadonlySet<string>): string {
-  return reserved.has(label) ? `key_${label}` : label;
-}
-
-/** A predicate for resource attribute keys from include/exclude patterns; `undefined` when nothing is copied. */
-export function keyFilter(spec: ResourceConstantLabels | undefined): ((key: string) => boolean) | undefined {
-  if (spec === undefined) return undefined;
-  const glob = (p: string) =>
-    new RegExp(
-      `^${p
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-    );
-  const include = spec.include?.map(glob);
-  const exclude = (spec.exclude ?? []).map(glob);
-  return (key) =>
-    (include === undefined || include.some((r) => r.test(key))) && !exclude.some((r) => r.test(key));
-}
-
-/** The SDK's overflow series carries exactly one attribute, `otel.metric.overflow=true`. */
-export function isOverflowSeries(attributes: Attributes): boolean {
-  let n = 0;
-  for (const _ in attributes) if (++n > 1) return false;
-  return true;
-}
-
-export function countOverflow(
-  stats: ExpositionStats,
-  metric: MetricData,
-  series: number,
-  measurements: number,
-): void {
-  const seen = stats.overflow.get(metric.descriptor.name);
-  if (seen) {
-    seen.series += series;
-    seen.measurements += measurements;
-  } else stats.overflow.set(metric.descriptor.name, { series, measurements });
-}
-
-export function drop(stats: ExpositionStats, metric: MetricData, reason: DropReason, series: number): void {
-  const instrument = metric.descriptor.name;
-  const key = `${reason}\u0000${instrument}`;
-  stats.dropped ??= new Map();
-  const seen = stats.dropped.get(key);
-  if (seen) seen.series += series;
-  else stats.dropped.set(key, { instrument, reason, series });
 }

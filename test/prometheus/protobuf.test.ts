@@ -11,9 +11,9 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXEMPLARS, type Exemplar } from '../../src/exemplars.js';
 import { createInstruments } from '../../src/instruments/instruments.js';
+import type { ExpositionStats } from '../../src/prometheus/exposition-stats.js';
 import { negotiateFormat, PROTOBUF_CONTENT_TYPE } from '../../src/prometheus/negotiation.js';
 import { ProtobufSerializer } from '../../src/prometheus/protobuf.js';
-import type { ExpositionStats } from '../../src/prometheus/serializer.js';
 import { referenceParse } from '../helpers.js';
 import { lognormal } from './lognormal.js';
 import {

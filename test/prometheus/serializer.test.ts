@@ -1,6 +1,7 @@
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { type ExpositionStats, PrometheusSerializer } from '../../src/prometheus/serializer.js';
+import type { ExpositionStats } from '../../src/prometheus/exposition-stats.js';
+import { PrometheusSerializer } from '../../src/prometheus/serializer.js';
 import { expectExposition } from '../../src/testing/index.js';
 import { promtoolCheck, referenceParse } from '../helpers.js';
 import { TestReader } from './support.js';

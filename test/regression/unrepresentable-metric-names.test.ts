@@ -4,7 +4,7 @@
 
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExpositionStats } from '../../src/prometheus/serializer.js';
+import type { ExpositionStats } from '../../src/prometheus/exposition-stats.js';
 import { PrometheusSerializer } from '../../src/prometheus/serializer.js';
 import { createTestMeter, expectExposition } from '../../src/testing/index.js';
 import { captureDiag, expectValidInBothFormats } from '../helpers.js';
