@@ -156,14 +156,6 @@ function contentType(offer: Offer, escaping: EscapingScheme | undefined): string
 }
 
 /**
- * The format the endpoint serves for an `Accept` header: {@link negotiate} over {@link SERVED_OFFERS}, without
- * the version and escaping details.
- */
-export function negotiateFormat(accept: string | undefined): WireFormat {
-  return negotiate(accept, SERVED_OFFERS).format;
-}
-
-/**
  * Picks a compression for an `Accept-Encoding` header: the acceptable one (q > 0) with the highest quality,
  * gzip on a tie (every scraper has it; deflate is here for the rare client that only asks for it). `*` stands
  * for any coding the header does not name. `undefined` means identity.

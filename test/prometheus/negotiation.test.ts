@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   negotiate,
   negotiateEncoding,
-  negotiateFormat,
   PROTOBUF_OFFER,
+  SERVED_OFFERS,
   TEXT_OFFERS,
 } from '../../src/prometheus/negotiation.js';
+
+/** The format the endpoint serves for an `Accept` header. */
+const negotiateFormat = (accept: string | undefined) => negotiate(accept, SERVED_OFFERS).format;
 
 describe('negotiateFormat', () => {
   it('gives text 0.0.4 without an Accept header, for */* and for types it does not produce', () => {

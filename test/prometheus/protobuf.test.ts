@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EXEMPLARS, type Exemplar } from '../../src/exemplars.js';
 import { createInstruments } from '../../src/instruments/instruments.js';
 import type { ExpositionStats } from '../../src/prometheus/exposition-stats.js';
-import { negotiateFormat, PROTOBUF_CONTENT_TYPE } from '../../src/prometheus/negotiation.js';
+import { negotiate, PROTOBUF_CONTENT_TYPE, SERVED_OFFERS } from '../../src/prometheus/negotiation.js';
 import { ProtobufSerializer } from '../../src/prometheus/protobuf.js';
 import { referenceParse } from '../helpers.js';
 import { lognormal } from './lognormal.js';
@@ -24,6 +24,9 @@ import {
   type PbHistogram,
 } from './protobuf-decode.js';
 import { serveMeter, TestReader } from './support.js';
+
+/** The format the endpoint serves for an `Accept` header. */
+const negotiateFormat = (accept: string | undefined) => negotiate(accept, SERVED_OFFERS).format;
 
 /** Prometheus 2.42 with `--enable-feature=native-histograms` (scrape/scrape.go, scrapeAcceptHeaderWithProtobuf). */
 const PROMETHEUS_2_42_PROTOBUF =
