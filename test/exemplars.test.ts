@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Exemplar, exemplarsOf } from '../src/exemplars.js';
 import { tracingRegistered } from '../src/http/exemplar-capture.js';
 import { bucketIndex } from '../src/http/exponential.js';
-import { createInstruments, type MetricsHandle } from '../src/index.js';
+import { createInstruments, createLlmMetrics, type MetricsHandle } from '../src/index.js';
 import { createTestMeter } from '../src/testing/index.js';
 import { close, collect, eventually, listen, startMeter } from './http/helpers.js';
 
@@ -217,6 +217,37 @@ describe('exemplars', () => {
       // 0.003 and 0.004 fall in different buckets at the scale two octaves apart allow; 2 in a third.
       expect(exemplars.map((e) => e.value)).toEqual([0.003, 0.004, 2]);
       expect(exemplars.map((e) => e.spanId)).toEqual([2, 0, 1].map((i) => spans[i]!.spanContext().spanId));
+      await metrics.shutdown();
+    });
+  });
+
+  describe('on the business helpers', () => {
+    it('keeps the sampled span of an LLM call on its duration, token and cost series', async () => {
+      // record() writes a common call straight to its series when no exemplar can be wanted; with tracing on
+      // it must go through the bound instruments, which keep them.
+      const metrics = createTestMeter();
+      const llm = createLlmMetrics({
+        meter: metrics.meter,
+        provider: 'openai',
+        prices: { openai: { 'gpt-4o': { input: 2.5, output: 10 } } },
+      });
+      const span = inSpan(sampled, (s) => {
+        llm.record({ model: 'gpt-4o', durationSeconds: 0.5, inputTokens: 100, outputTokens: 20 });
+        return s;
+      });
+      const { resourceMetrics } = await metrics.instruments.producer().collect();
+      const kept = resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .flatMap((m) => m.dataPoints.map((p) => [m.descriptor.name, exemplarsOf(p)?.map((e) => e.value)]));
+      expect(kept).toEqual([
+        ['gen_ai.client.operation.duration', [0.5]],
+        ['gen_ai.client.token.usage', [100]],
+        ['gen_ai.client.token.usage', [20]],
+        ['llm.client.cost', [(100 * 2.5 + 20 * 10) / 1e6]],
+      ]);
+      expect(exemplarsOf(resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!)?.[0]).toEqual(
+        expect.objectContaining(ids(span)),
+      );
       await metrics.shutdown();
     });
   });

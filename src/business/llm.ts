@@ -1,5 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { type Clock, systemClock } from '../clock.js';
+import { tracingOn } from '../http/exemplar-capture.js';
+import type { AnyHistogramSeries, SumSeries } from '../http/series.js';
 import type { BoundCounter, Counter } from '../instruments/counter.js';
 import type { BoundHistogram, Histogram } from '../instruments/histogram.js';
 import type { Timer } from '../instruments/timer.js';
@@ -80,8 +82,13 @@ class LlmSeries {
   readonly input: BoundHistogram;
   readonly output: BoundHistogram;
   readonly cost: BoundCounter;
+  /** The series under `duration`, `input`, `output` and `cost`, for the common call of `record()`. */
+  readonly durationSeries: AnyHistogramSeries;
+  readonly inputSeries: AnyHistogramSeries;
+  readonly outputSeries: AnyHistogramSeries;
+  readonly costSeries: SumSeries;
   /** The price of this series' model; `undefined` when unpriced or folded into `_OTHER` (priced per call). */
-  readonly price: ModelPrice | undefined;
+  readonly price: ResolvedPrice | undefined;
 
   constructor(
     llm: LlmMetrics,
@@ -110,8 +117,13 @@ class LlmSeries {
       [ATTR_GEN_AI_RESPONSE_MODEL]: responseModel,
       [ATTR_LLM_COST_CURRENCY]: o.currency,
     });
+    this.durationSeries = this.duration.s;
+    this.inputSeries = this.input.s;
+    this.outputSeries = this.output.s;
+    this.costSeries = this.cost.s;
     const model = responseModel ?? requestModel;
-    this.price = model === BUSINESS_OVERFLOW_VALUE ? undefined : priceOf(o.prices, o.provider, model);
+    this.price =
+      model === BUSINESS_OVERFLOW_VALUE ? undefined : resolvedPrice(priceOf(o.prices, o.provider, model));
   }
 }
 
@@ -198,8 +210,55 @@ export class LlmMetrics {
    */
   record(call: LlmCall): void {
     const s = this.seriesOf(call.operation, call.model, call.responseModel);
-    // The common call (a success, not streamed) stays small enough for V8 to inline its observes; failures and
-    // chunk timings take the longer path (measured in bench/business.js).
+    const duration = call.durationSeconds;
+    const { inputTokens, outputTokens } = call;
+    const cached = call.cachedInputTokens ?? 0;
+    const price = s.price;
+    // The common call (a success, not streamed, both counts, a priced model, cached ≤ input, tracing off so no
+    // exemplar can be wanted) is written straight to its four series, with the checks observe() and add() make
+    // done here once; anything else, and any value those checks would drop, goes through the bound instruments
+    // on the general path. Why: through the bound instruments, record() and what it inlines came to about 1030
+    // bytecodes, and V8 inlines a callee only while its caller stays within 920 (less a 20% reserve), so every
+    // caller called record() out of line: 15–20% over the same recording written by hand (bench/business.js);
+    // now about 680, inlined, and no slower than the hand-written recording.
+    if (
+      tracingOn ||
+      call.error !== undefined ||
+      call.timeToFirstChunkSeconds !== undefined ||
+      call.timePerOutputChunkSeconds !== undefined ||
+      inputTokens === undefined ||
+      outputTokens === undefined ||
+      price === undefined ||
+      !(cached <= inputTokens)
+    ) {
+      this.recordAny(s, call);
+      return;
+    }
+    const cost =
+      ((inputTokens - cached) * price.input + cached * price.cachedInput + outputTokens * price.output) / 1e6;
+    if (
+      !(
+        duration >= 0 &&
+        duration < Infinity &&
+        inputTokens >= 0 &&
+        inputTokens < Infinity &&
+        outputTokens >= 0 &&
+        outputTokens < Infinity &&
+        cost >= 0 &&
+        cost < Infinity
+      )
+    ) {
+      this.recordAny(s, call);
+      return;
+    }
+    s.durationSeries.record(duration);
+    s.inputSeries.record(inputTokens);
+    s.outputSeries.record(outputTokens);
+    s.costSeries.value += cost;
+  }
+
+  /** Any call: failed or streamed, counts absent, the model unpriced or folded into `_OTHER`. */
+  private recordAny(s: LlmSeries, call: LlmCall): void {
     if (
       call.error === undefined &&
       call.timeToFirstChunkSeconds === undefined &&
@@ -207,18 +266,21 @@ export class LlmMetrics {
     )
       s.duration.observe(call.durationSeconds);
     else this.recordTimes(s, call);
+    this.recordUsage(s, call);
+  }
+
+  /** Token counts and cost of any call: counts may be absent, the model unpriced or folded into `_OTHER`. */
+  private recordUsage(s: LlmSeries, call: LlmCall): void {
     const { inputTokens, outputTokens } = call;
     if (inputTokens === undefined && outputTokens === undefined) return;
     if (inputTokens !== undefined) s.input.observe(inputTokens);
     if (outputTokens !== undefined) s.output.observe(outputTokens);
-    const price = s.price ?? this.overflowPrice(s, call);
+    const price = s.price ?? resolvedPrice(this.overflowPrice(s, call));
     if (price === undefined) return;
     const input = inputTokens ?? 0;
     const cached = Math.min(call.cachedInputTokens ?? 0, input);
     s.cost.add(
-      ((input - cached) * price.input +
-        cached * (price.cachedInput ?? price.input) +
-        (outputTokens ?? 0) * price.output) /
+      ((input - cached) * price.input + cached * price.cachedInput + (outputTokens ?? 0) * price.output) /
         1e6,
     );
   }
@@ -363,6 +425,19 @@ export class LlmMetrics {
     if (model !== BUSINESS_OVERFLOW_VALUE) return undefined;
     return priceOf(this.options.prices, this.options.provider, call.responseModel ?? call.model);
   }
+}
+
+/** A model's price with the cached-input price filled in, so the common call reads three numbers. */
+interface ResolvedPrice {
+  readonly input: number;
+  readonly output: number;
+  readonly cachedInput: number;
+}
+
+function resolvedPrice(price: ModelPrice | undefined): ResolvedPrice | undefined {
+  return price === undefined
+    ? undefined
+    : { input: price.input, output: price.output, cachedInput: price.cachedInput ?? price.input };
 }
 
 /** The price of `model` at `provider`: an exact key, else the longest key the model name starts with. */

@@ -23,18 +23,20 @@ export function tracingRegistered(): boolean {
  * `globalThis`, then one of the API's dictionary-mode object) measured 7 ns, which doubled a bound histogram
  * observe and made a bound counter inc 8× slower (bench/histogram-record.js), and a per-call countdown still
  * cost 2–3 ns (a store on every call). Tracing is set up at startup, normally before the first request; when it
- * comes later, exemplars begin with the next new series or collection.
+ * comes later, exemplars begin with the next new series or collection. Exported (other modules only read it,
+ * an ES live binding) for a recorder that writes several series itself and must know, once per call, whether
+ * an exemplar could be wanted (`LlmMetrics.record()`).
  */
-const tracing = { on: false };
+export let tracingOn = false;
 
-/** Reads again whether a context manager is registered (see `tracing`). */
+/** Reads again whether a context manager is registered (see `tracingOn`). */
 export function refreshTracing(): void {
-  tracing.on = tracingRegistered();
+  tracingOn = tracingRegistered();
 }
 
 /** The active span's context when it is sampled and valid, else `undefined`. */
 export function sampledSpanContext(): SpanContext | undefined {
-  if (!tracing.on) return undefined;
+  if (!tracingOn) return undefined;
   const span = trace.getSpan(context.active());
   if (span === undefined) return undefined;
   const sc = span.spanContext();
@@ -71,7 +73,7 @@ export function exemplarsSince(
  * V8 inlines it into the recording call: without tracing it costs one load and a branch.
  */
 export function captureExemplar(series: { keep(exemplar: Exemplar): void }, value: number): void {
-  if (tracing.on) keepIfSampled(series, value);
+  if (tracingOn) keepIfSampled(series, value);
 }
 
 function keepIfSampled(series: { keep(exemplar: Exemplar): void }, value: number): void {

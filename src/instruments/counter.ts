@@ -105,7 +105,8 @@ export class Counter extends Instrument<SumSeries> {
 /** One series of a counter, bound by `counter.bind()`. */
 export class BoundCounter {
   constructor(
-    private readonly s: SumSeries,
+    /** @internal The series itself, for a helper that checks several values at once (`LlmMetrics.record`). */
+    readonly s: SumSeries,
     private readonly counter: Counter,
   ) {}
 

@@ -85,7 +85,8 @@ export class Histogram extends Instrument<AnyHistogramSeries> {
 /** One series of a histogram, bound by `histogram.bind()`. */
 export class BoundHistogram {
   constructor(
-    private readonly s: AnyHistogramSeries,
+    /** @internal The series itself, for a helper that checks several values at once (`LlmMetrics.record`). */
+    readonly s: AnyHistogramSeries,
     private readonly histogram: Histogram,
   ) {}
 

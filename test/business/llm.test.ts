@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLlmMetrics } from '../../src/business/llm.js';
+import { GEN_AI_DURATION_BUCKETS, GEN_AI_TOKEN_BUCKETS } from '../../src/semconv.js';
 import type { TestClock } from '../../src/testing/index.js';
 import { errorOf, fixture, setup } from './support.js';
 
@@ -106,6 +107,69 @@ describe('createLlmMetrics().record', () => {
     ).toBeCloseTo((176 * 2.5 + 1024 * 1.25 + 85 * 10) / 1e6, 12);
     expect(s.counter('llm.client.cost', { 'gen_ai.request.model': 'gpt-4o-mini' })).toBeCloseTo(0.00015, 12);
     expect(s.counter('llm.client.cost', { 'gen_ai.request.model': 'o3' })).toBe(0);
+  });
+
+  it('records every call as the bound instruments would, whichever path it takes, bad values dropped alike', async () => {
+    // record() keeps a common call on a short path that writes the series itself; this checks it against the
+    // same recording done through bound instruments, including the values observe() and add() drop.
+    const { tm, clock } = setup();
+    const llm = createLlmMetrics({ meter: tm.meter, clock, provider: 'openai', prices: PRICES });
+    const calls = [
+      { durationSeconds: 0.9, inputTokens: 1200, cachedInputTokens: 1024, outputTokens: 85 },
+      { durationSeconds: 0.3, inputTokens: 40, outputTokens: 0 },
+      { durationSeconds: 2, inputTokens: 10, cachedInputTokens: 50, outputTokens: 5 }, // cached > input
+      { durationSeconds: 1, inputTokens: 10, cachedInputTokens: -4, outputTokens: 5 },
+      { durationSeconds: 1, inputTokens: -2, cachedInputTokens: -4, outputTokens: 5 },
+      { durationSeconds: -1, inputTokens: 10, outputTokens: 5 },
+      { durationSeconds: Number.NaN, inputTokens: 10, outputTokens: 5 },
+      { durationSeconds: 1, inputTokens: Number.NaN, outputTokens: 5 },
+      { durationSeconds: 1, inputTokens: 7, outputTokens: Number.POSITIVE_INFINITY },
+      { durationSeconds: 1, inputTokens: Number.POSITIVE_INFINITY, outputTokens: 3 },
+      { durationSeconds: 1, inputTokens: 8, cachedInputTokens: Number.NaN, outputTokens: 3 },
+      { durationSeconds: 1.5, inputTokens: 3, outputTokens: 1e308 }, // the cost overflows
+    ];
+    for (const c of calls) llm.record({ model: 'gpt-4o', ...c });
+
+    const { tm: byHand } = setup();
+    const i = byHand.instruments;
+    const attrs = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+    };
+    const duration = i
+      .timer('gen_ai.client.operation.duration', { buckets: GEN_AI_DURATION_BUCKETS })
+      .bind(attrs);
+    const tokens = i.histogram('gen_ai.client.token.usage', {
+      unit: '{token}',
+      buckets: GEN_AI_TOKEN_BUCKETS,
+    });
+    const input = tokens.bind({ ...attrs, 'gen_ai.token.type': 'input' });
+    const output = tokens.bind({ ...attrs, 'gen_ai.token.type': 'output' });
+    const cost = i.counter('llm.client.cost').bind(attrs);
+    const price = PRICES.openai['gpt-4o'];
+    for (const c of calls) {
+      duration.observe(c.durationSeconds);
+      input.observe(c.inputTokens);
+      output.observe(c.outputTokens);
+      const cached = Math.min(c.cachedInputTokens ?? 0, c.inputTokens);
+      cost.add(
+        ((c.inputTokens - cached) * price.input +
+          cached * price.cachedInput +
+          c.outputTokens * price.output) /
+          1e6,
+      );
+    }
+
+    const helper = await tm.collect();
+    const hand = await byHand.collect();
+    const points = (s: typeof helper, name: string) =>
+      (s.metric(name)?.points ?? []).map(({ attributes: _attributes, scope: _scope, ...data }) => data);
+    for (const name of ['gen_ai.client.operation.duration', 'gen_ai.client.token.usage', 'llm.client.cost']) {
+      expect(points(helper, name), name).toEqual(points(hand, name));
+      expect(points(helper, name).length, name).toBeGreaterThan(0);
+    }
+    expect(helper.histogram('gen_ai.client.operation.duration')?.count).toBe(10);
   });
 
   it('records a failure with error.type on the duration and no tokens', async () => {
