@@ -29,7 +29,7 @@ import {
 } from '../semconv.js';
 import type { BoundedValues } from './bounded-values.js';
 import type { AgentMetricsOptions } from './options.js';
-import { errorType, getOrAdd, type MeasureTarget, measure, setupHelper } from './setup.js';
+import { errorType, getOrAdd, type MeasureTarget, measure, settle, setupHelper } from './setup.js';
 
 /** Where an agent error happened: the `agent.scope` attribute of `agent.errors`. */
 export type AgentScope = 'workflow' | 'run' | 'step' | 'tool';
@@ -48,7 +48,7 @@ export interface AgentToolOptions {
 
 /**
  * The agent a step or tool belongs to, found through AsyncLocalStorage; one per agent name, reused. It is the
- * `measure()` target of that agent's steps.
+ * `settle()` target of that agent's steps (counted, not timed).
  */
 class AgentContext implements MeasureTarget {
   readonly steps: BoundCounter;
@@ -261,7 +261,7 @@ export class AgentMetrics {
 
   /** Runs `fn` as one step of the current agent run (counted in `agent.steps`). Returns what `fn` returns. */
   step<T>(fn: () => T): T {
-    return measure(this.clock, fn, this.current.getStore() ?? this.noAgent);
+    return settle(fn, this.current.getStore() ?? this.noAgent);
   }
 
   /**

@@ -106,6 +106,35 @@ export function measure<T>(clock: Clock, fn: () => T, target: MeasureTarget): T 
   return result;
 }
 
+/**
+ * `measure()` for what is counted but not timed (agent steps): calls `target.done(0, failed, error)` once `fn`
+ * returns, throws or settles, without reading the clock (on a VM two clock reads can cost more than the rest of
+ * a step).
+ */
+export function settle<T>(fn: () => T, target: MeasureTarget): T {
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    target.done(0, true, err);
+    throw err;
+  }
+  if (isThenable(result)) {
+    return result.then(
+      (value) => {
+        target.done(0, false, undefined);
+        return value;
+      },
+      (err: unknown) => {
+        target.done(0, true, err);
+        throw err;
+      },
+    ) as T;
+  }
+  target.done(0, false, undefined);
+  return result;
+}
+
 /** Seconds since `start` (ms on `clock`), never negative. */
 export function elapsed(clock: Clock, start: number): number {
   return Math.max(0, (clock.now() - start) / 1000);
