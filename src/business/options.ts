@@ -59,8 +59,9 @@ export interface LlmMetricsOptions extends BusinessOptions {
   /** The models recorded as they are (request and response model); any other is `_OTHER`. Default: the first `maxValues`. */
   models?: readonly string[];
   /**
-   * Prices feeding `llm.client.cost`, checked at creation and read once per model, when it is first recorded
-   * (later changes to the table are not seen); without them no cost is recorded. Default none.
+   * Prices feeding `llm.client.cost`, checked at creation; a model's price is read when the model is first
+   * recorded (per call for models folded into `_OTHER`), so later changes to the table are not reliably seen.
+   * Without them no cost is recorded. Default none.
    */
   prices?: PriceTable;
   /** The `llm.cost.currency` attribute of the cost (ISO 4217). Default `USD`. */
