@@ -5,14 +5,19 @@
 //   probe asks for /healthz and /metrics on a fresh connection every 100 ms for 5 s. Prints the slowest answer
 //   and how many probes got none within 2 s. Ours over HTTP and HTTPS (the attacker never starts a TLS
 //   handshake), a plain prom-client `http.createServer` endpoint, and the upstream `PrometheusExporter` server.
-// slow-readers: 40 clients that send a scrape of a 100k-series body (no compression) and never read, one after
-//   the other so none shares another's collection (the worst case for memory). Prints the server's RSS growth
-//   over its steady state and when each connection was closed, counted from the first byte of its response.
+// slow-readers: 40 clients that send a scrape of a 100k-series body (no compression) and never read, against
+//   40 ordinary scrapes that are read, each row in a fresh server process. Back to back (each client as soon as
+//   the previous response started, so most share a collection) and spaced (each past the previous one's
+//   coalescing window, so every client gets a collection of its own: the worst case for memory). Prints the
+//   server's RSS growth over its steady state, SDK collections, major GCs, the server's CPU time, and when each
+//   connection was closed, counted from the first byte of its response. BENCH_SLOW_TIMINGS=back-to-back (or
+//   spaced) runs one timing; BENCH_RSS_TRACE=/tmp/trace writes each server's memory every 20 ms to
+//   /tmp/trace.<pid>.
 //
 // `node bench/run.js endpoint-connections` runs both; `node bench/endpoint-connections.js idle|slow-readers`
 // runs one. 1000 connections need about 2100 descriptors in each process: check `ulimit -n`.
 import { execFileSync, fork } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
@@ -28,6 +33,10 @@ const PROBE_TIMEOUT_MS = 2000;
 const SLOW_READERS = 40;
 const SLOW_SERIES = Number(process.env.BENCH_SLOW_SERIES ?? 100_000);
 const SEND_TIMEOUT_MS = 5000;
+/** The endpoint's default coalescing window (prometheus.coalesceWindow). */
+const COALESCE_MS = 500;
+// Which request timings the slow-readers rows use: BENCH_SLOW_TIMINGS=back-to-back,spaced.
+const SLOW_TIMINGS = (process.env.BENCH_SLOW_TIMINGS ?? 'back-to-back,spaced').split(',');
 // Which idle rows to run: BENCH_IDLE_SERVERS=ours-https BENCH_IDLE_COUNTS=1000 BENCH_IDLE_REPEAT=3.
 const IDLE_SERVERS = (process.env.BENCH_IDLE_SERVERS ?? 'ours-http,ours-https,prom-client,upstream').split(
   ',',
@@ -40,6 +49,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------- the servers (child processes)
 
 async function serve(kind, series) {
+  let collections = 0;
+  // Major GCs (mark-compact), to show what decides when garbage is freed.
+  let majorGcs = 0;
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++;
+  }).observe({ entryTypes: ['gc'] });
   const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
   const { populateOtel, populatePromClient } = await import('./fixture.js');
   let url;
@@ -51,6 +67,12 @@ async function serve(kind, series) {
     const { listen } = await import('../dist/prometheus/server.js');
     const reader = new PrometheusReader({ cardinalityLimit: 2000 });
     populateOtel(new MeterProvider({ readers: [reader] }).getMeter('bench'), series);
+    // Counted so the output shows how many scrapes shared a collection.
+    const collect = reader.collect.bind(reader);
+    reader.collect = (o) => {
+      collections++;
+      return collect(o);
+    };
     const closed = {};
     const count = (reason) => {
       closed[reason] = (closed[reason] ?? 0) + 1;
@@ -129,13 +151,27 @@ async function serve(kind, series) {
   });
   let peak = 0;
   let atPeak;
+  // BENCH_RSS_TRACE=<file>: (written to <file>.<pid>) every sample as a line `ms rss heapTotal heapUsed arrayBuffers` (bytes), to see
+  // what the RSS follows.
+  const trace = process.env.BENCH_RSS_TRACE ? [] : undefined;
   setInterval(() => {
     const rss = process.memoryUsage.rss();
     if (rss > peak) {
       peak = rss;
       atPeak = process.memoryUsage();
     }
+    if (trace) {
+      const m = process.memoryUsage();
+      trace.push(`${performance.now().toFixed(0)} ${m.rss} ${m.heapTotal} ${m.heapUsed} ${m.arrayBuffers}`);
+    }
   }, 20).unref();
+  if (trace) {
+    process.on('exit', () =>
+      writeFileSync(`${process.env.BENCH_RSS_TRACE}.${process.pid}`, `${trace.join('\n')}\n`),
+    );
+    process.on('SIGTERM', () => process.exit(0));
+    process.on('message', (m) => trace.push(`# ${performance.now().toFixed(0)} ${m}`));
+  }
   process.on('message', (m) => {
     if (m === 'rss') {
       globalThis.gc?.();
@@ -148,6 +184,11 @@ async function serve(kind, series) {
       const now = performance.now();
       process.send({ responses: responses.map((r) => ({ ...r, open: r.closed === undefined, now })) });
       responses = [];
+    } else if (m === 'collections') {
+      const { user, system } = process.cpuUsage();
+      process.send({ collections, majorGcs, cpu: (user + system) / 1000 });
+      collections = 0;
+      majorGcs = 0;
     } else if (m === 'cpu') {
       const { user, system } = process.cpuUsage();
       process.send({ cpu: (user + system) / 1000 });
@@ -310,55 +351,49 @@ function nonReader(url) {
   });
 }
 
-async function slowReaders() {
-  console.log(
-    `slow readers: ${SLOW_READERS} clients scrape ${SLOW_SERIES} series uncompressed and never read, one after ` +
-      `another; sendTimeout ${SEND_TIMEOUT_MS} ms, maxQueuedBytes default (64 MiB)`,
-  );
+/**
+ * One phase of the slow-readers bench in a server process of its own (RSS never falls back after a phase, so a
+ * phase run after another would show the larger of the two): steady state, then 40 scrapes by `client`
+ * (`read`: an ordinary scrape read to the end; `never`: a client that never reads), sent `back-to-back` (each
+ * as soon as the previous response has started: most share a collection) or `spaced` (each after the previous
+ * production's coalescing window: one collection per client, the worst case for memory).
+ */
+async function slowPhase(client, timing) {
   const server = await startServer('ours-http', SLOW_SERIES);
-  // Steady state: two ordinary scrapes, then the RSS after a GC.
+  // Steady state: two ordinary scrapes, then the RSS after a GC, past the coalescing window so the last
+  // scrape's body is no longer held.
   for (let i = 0; i < 2; i++) await probe(server.url, undefined, 60_000);
-  // Past the coalescing window, so the last scrape's body is no longer held and the GC can free it.
-  await sleep(1000);
+  await sleep(COALESCE_MS + 500);
   const { rss: before, now: steady } = await server.ask('rss');
-  console.log(
-    `steady: V8 heap ${(steady.heapTotal / 1048576).toFixed(0)} MB, array buffers ${(steady.arrayBuffers / 1048576).toFixed(0)} MB`,
-  );
-  const bytes = await new Promise((resolve) => {
-    httpRequest(server.url, { agent: false }, (res) => {
-      let n = 0;
-      res.on('data', (c) => {
-        n += c.length;
-      });
-      res.on('end', () => resolve(n));
-    }).end();
-  });
-  const { peak: ordinary } = await server.ask('rss');
-  // Control: the same number of scrapes back to back, read at once, so what follows shows only what slow
-  // readers add to the collections' own churn.
-  for (let i = 0; i < SLOW_READERS; i++) await probe(server.url, undefined, 60_000);
-  const { peak: readers } = await server.ask('rss');
-  await server.ask('responses'); // forget the control's
+  const { cpu: cpuBefore } = await server.ask('collections');
+  await server.ask('responses');
   const start = performance.now();
   const clients = [];
-  for (let i = 0; i < SLOW_READERS; i++) clients.push(await nonReader(server.url));
+  for (let i = 0; i < SLOW_READERS; i++) {
+    const sent = performance.now();
+    if (client === 'read') await probe(server.url, undefined, 60_000);
+    else clients.push(await nonReader(server.url));
+    if (timing === 'spaced') await sleep(Math.max(0, COALESCE_MS + 100 - (performance.now() - sent)));
+  }
   const sendingFor = performance.now() - start;
-  await sleep(SEND_TIMEOUT_MS + 2000);
+  if (client === 'never') await sleep(SEND_TIMEOUT_MS + 2000);
   const { peak, atPeak } = await server.ask('rss');
+  const { collections, majorGcs, cpu } = await server.ask('collections');
   const { responses } = await server.ask('responses');
   const { closed } = await server.ask('closed');
   for (const c of clients) c.destroy();
   server.stop();
   const mb = (b) => (b / 1024 / 1024).toFixed(0);
-  console.log(`body ${mb(bytes)} MB; ${SLOW_READERS} requests sent over ${(sendingFor / 1000).toFixed(1)} s`);
   console.log(
-    `server RSS: steady ${mb(before)} MB; one ordinary scrape peaks ${mb(ordinary - before)} MB above it; ` +
-      `${SLOW_READERS} scrapes in a row that are read peak ${mb(readers - before)} MB above it; ` +
-      `the ${SLOW_READERS} slow readers peak ${mb(peak - before)} MB above it (at that peak: V8 heap ` +
-      `${mb(atPeak.heapTotal)} MB, array buffers ${mb(atPeak.arrayBuffers)} MB)`,
+    `${timing.padEnd(12)} ${client === 'read' ? 'read       ' : 'never read '} ${SLOW_READERS} requests over ` +
+      `${(sendingFor / 1000).toFixed(1)} s, ${collections} SDK collections, ${majorGcs} major GCs, server CPU ` +
+      `${fmt(cpu - cpuBefore)} ms; RSS steady ${mb(before)} MB ` +
+      `(V8 heap ${mb(steady.heapTotal)}, array buffers ${mb(steady.arrayBuffers)}), peak ${mb(peak)} MB = ` +
+      `+${mb(peak - before)} MB (at the peak: V8 heap ${mb(atPeak.heapTotal)}, array buffers ${mb(atPeak.arrayBuffers)})`,
   );
+  if (client === 'read') return;
   console.log(
-    `statuses the clients saw: ${JSON.stringify(count(clients.map((c) => c.status)))}; ` +
+    `    statuses the clients saw: ${JSON.stringify(count(clients.map((c) => c.status)))}; ` +
       `connections closed by the server, by reason: ${JSON.stringify(closed)}`,
   );
   // Per status: how many connections the server had closed when asked, and when, from the response's first byte.
@@ -367,10 +402,36 @@ async function slowReaders() {
     const after = rs.filter((r) => !r.open).map((r) => r.closed - r.first);
     after.sort((x, y) => x - y);
     console.log(
-      `  ${status}: ${rs.length} responses, ${rs.filter((r) => r.whole).length} sent whole; connection closed by ` +
+      `    ${status}: ${rs.length} responses, ${rs.filter((r) => r.whole).length} sent whole; connection closed by ` +
         `the server for ${after.length}, ${fmt(after[0] ?? Number.NaN)}–${fmt(after.at(-1) ?? Number.NaN)} ms after ` +
         `the first byte; still open ${rs.filter((r) => r.open).length}`,
     );
+  }
+}
+
+async function slowReaders() {
+  console.log(
+    `slow readers: ${SLOW_READERS} clients scrape ${SLOW_SERIES} series uncompressed; sendTimeout ` +
+      `${SEND_TIMEOUT_MS} ms, maxQueuedBytes default (64 MiB), coalesceWindow ${COALESCE_MS} ms. Each row is a ` +
+      `server process of its own; "+N MB" is its RSS peak over its steady state (after two scrapes and a GC).`,
+  );
+  const bytes = await (async () => {
+    const server = await startServer('ours-http', SLOW_SERIES);
+    const n = await new Promise((resolve) => {
+      httpRequest(server.url, { agent: false }, (res) => {
+        let total = 0;
+        res.on('data', (c) => {
+          total += c.length;
+        });
+        res.on('end', () => resolve(total));
+      }).end();
+    });
+    server.stop();
+    return n;
+  })();
+  console.log(`body ${(bytes / 1024 / 1024).toFixed(0)} MB`);
+  for (const timing of SLOW_TIMINGS) {
+    for (const client of ['read', 'never']) await slowPhase(client, timing);
   }
 }
 

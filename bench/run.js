@@ -15,6 +15,7 @@ export const BENCHMARKS = {
   'prometheus-protobuf': 'prometheus-protobuf.js',
   'prometheus-http': 'prometheus-http.js',
   'prometheus-heap': 'prometheus-heap.js',
+  'prometheus-allocations': 'prometheus-allocations.js',
   'prometheus-eventloop': 'prometheus-eventloop.js',
   'prometheus-gzip-levels': 'prometheus-gzip-levels.js',
   'prometheus-burst': 'prometheus-burst.js',
