@@ -7,8 +7,9 @@ import {
   type MetricDescriptor,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { exemplarsOf } from '../exemplars.js';
 import { SUMMARY_SERIES, type SummarySeriesData } from '../instruments/summary.js';
-import { type DecodedMetric, type SeriesRef, sameNumbers } from './codec.js';
+import { type DecodedMetric, type SeriesRef, type SumsFor, sameNumbers } from './codec.js';
 import type { GaugePolicy } from './options.js';
 
 /**
@@ -24,6 +25,11 @@ export interface WorkerData {
 export interface MergeRun {
   /** Adds one process's data; `rank` places its streams and per-worker points among the others'. */
   add(source: WorkerData, rank: number): void;
+  /**
+   * For the decoder (`ClusterDecoder.decode`): aggregated output adds a summed stream's points in as they are
+   * decoded. The stream must still be `add()`ed, without its points, for its place in the result.
+   */
+  readonly sums: SumsFor;
   finish(): ScopeMetrics[];
 }
 
@@ -115,6 +121,11 @@ export class ClusterMerger {
         this.combine(s, entry.series[i]!, points[i]!, entry.metric, false);
     };
     return {
+      sums: (entry) => {
+        const s = finished ? undefined : sumsFor(entry);
+        if (s === undefined) return undefined;
+        return (series, p) => this.combine(s, series, p, entry.metric, true);
+      },
       add: (source, rank) => {
         if (finished) return;
         sources.push({ rank, source });
@@ -211,7 +222,8 @@ export class ClusterMerger {
 
   /**
    * Folds `p` into its series' sum in `s`. A histogram whose boundaries differ from the series' cannot be added
-   * exactly; it is kept apart, with its `worker` label. `copy`: `p` belongs to someone else (retired totals).
+   * exactly; it is kept apart, with its `worker` label. `copy`: `p` is not ours to keep (retired totals, the
+   * decoder's scratch point).
    */
   private combine(s: Sums, series: SeriesRef, p: Point, m: MetricData, copy: boolean): void {
     const at = series.at;
@@ -229,13 +241,17 @@ export class ClusterMerger {
       series.at = { table, generation: table.generation, index: i };
     const have = s.points[i];
     if (have === undefined) {
-      // Decoded points are made for this scrape and used once: the first worker's becomes the sum.
-      s.points[i] = copy ? copyPoint(p, s.table.attributes[i]!) : p;
-      if (!copy) p.attributes = s.table.attributes[i]!;
+      // Decoded points are made for this scrape and used once: the first worker's becomes the sum, unless it
+      // carries exemplars (those are served with per-worker series only).
+      if (copy || exemplarsOf(p) !== undefined) s.points[i] = copyPoint(p, s.table.attributes[i]!);
+      else {
+        p.attributes = s.table.attributes[i]!;
+        s.points[i] = p;
+      }
       s.seen++;
       return;
     }
-    if (!this.add(have, p, m)) s.apart.push(p);
+    if (!this.add(have, p, m)) s.apart.push(copy ? copyPoint(p, p.attributes) : p);
   }
 
   /** Adds `p` into `have`; false when they cannot be added (histograms with different boundaries). */
