@@ -366,19 +366,6 @@ class Unpacker {
   }
 }
 
-/** A point that only lives for the call it is passed to: a {@link SumsFor} sink copies what it keeps. */
-export interface ScratchPoint {
-  attributes: Attributes;
-  startTime: HrTime;
-  endTime: HrTime;
-  value: number | Histogram;
-}
-
-/** Aggregated output: for a stream, the sink its points are added into, or `undefined` to decode it whole. */
-export type SumsFor = (
-  entry: DecodedMetric,
-) => ((series: SeriesRef, point: ScratchPoint) => void) | undefined;
-
 /** One dictionary entry as the primary keeps it. */
 type Decoded = StreamInfo | { readonly tag: 1; readonly bounds: number[] } | SeriesInfo;
 
@@ -408,11 +395,6 @@ interface StreamInfo {
 export class ClusterDecoder {
   private epoch = -1;
   private entries: Decoded[] = [];
-  /** The one point (and histogram) that summed streams are decoded through; see `decode`. */
-  private readonly scratch = {
-    point: { attributes: {}, startTime: [0, 0], endTime: [0, 0], value: 0 } as ScratchPoint,
-    histogram: { count: 0, buckets: { boundaries: [] as number[], counts: [] as number[] } } as Histogram,
-  };
 
   constructor(private readonly extra: Attributes) {}
 
@@ -424,44 +406,10 @@ export class ClusterDecoder {
   /**
    * The metrics of one answer; `undefined` when the answer does not fit the dictionary held here (it would
    * take an answer to a request that was never made).
-   *
-   * `sums` (aggregated output): where a stream's points are to be added up. A stream it takes is decoded
-   * straight into it, through one scratch point, instead of into points of its own, and comes back with no
-   * points. The answer is read through once first, so one that turns out unreadable adds nothing.
    */
-  decode(payload: Payload, sums?: SumsFor): DecodedMetric[] | undefined {
+  decode(payload: Payload): DecodedMetric[] | undefined {
     if (!this.learn(payload)) return undefined;
-    const bytes = Buffer.from(payload.v, 'base64');
-    // Streams whose points carry exemplars or which are summaries are decoded whole.
-    const whole = new Set<number>();
-    for (const [position] of payload.x ?? []) whole.add(position);
-    for (const [position] of payload.s ?? []) whole.add(position);
-    if (sums !== undefined && this.read(new Unpacker(bytes), payload, undefined, whole, true) === undefined)
-      return undefined;
-    const metrics = this.read(new Unpacker(bytes), payload, sums, whole, false);
-    if (metrics === undefined) return undefined;
-    for (const [position, index, ex] of payload.x ?? []) {
-      const point = metrics[position]?.metric.dataPoints[index];
-      if (point !== undefined) (point as { [EXEMPLARS]?: unknown })[EXEMPLARS] = revive(ex) as Exemplar[];
-    }
-    for (const [position, series] of payload.s ?? []) {
-      const metric = metrics[position]?.metric;
-      if (metric === undefined) continue;
-      (metric as unknown as Record<symbol, unknown>)[SUMMARY_SERIES] = (
-        revive(series) as SummarySeriesData[]
-      ).map((s) => ({ ...s, attributes: { ...s.attributes, ...this.extra } }));
-    }
-    return metrics;
-  }
-
-  /** The metrics in `r`; `dry`: only checks that they are readable. */
-  private read(
-    r: Unpacker,
-    payload: Payload,
-    sums: SumsFor | undefined,
-    whole: ReadonlySet<number>,
-    dry: boolean,
-  ): DecodedMetric[] | undefined {
+    const r = new Unpacker(Buffer.from(payload.v, 'base64'));
     const metrics: DecodedMetric[] = [];
     const entries = this.entries;
     let g = 0;
@@ -472,20 +420,8 @@ export class ClusterDecoder {
       const end: HrTime = [r.num(), r.num()];
       const uniform = r.uint() === 1;
       if (info?.tag !== 0) return undefined;
-      const metric = {
-        descriptor: info.descriptor,
-        dataPointType: info.dataPointType,
-        aggregationTemporality: info.aggregationTemporality,
-        isMonotonic: info.isMonotonic,
-        dataPoints: [] as unknown[],
-      };
-      const entry = { scope: info.scope, scopeKey: info.scopeKey, metric: metric as unknown as MetricData };
-      const sink =
-        dry || kind === GENERIC || whole.has(metrics.length) ? undefined : sums?.(entry as DecodedMetric);
-      const keep = !dry && sink === undefined;
-      const dataPoints: unknown[] = keep ? new Array(count) : [];
-      const refs: SeriesRef[] = keep ? new Array(count) : [];
-      const scratch = this.scratch;
+      const dataPoints: unknown[] = new Array(count);
+      const refs: SeriesRef[] = new Array(count);
       let id = -1;
       for (let i = 0; i < count; i++) {
         id += r.int() + 1;
@@ -501,42 +437,38 @@ export class ClusterDecoder {
           const min = bits & HAS_MIN ? r.num() : undefined;
           const max = bits & HAS_MAX ? r.num() : undefined;
           const n = r.uint();
-          if (keep) {
-            const counts: number[] = new Array(n);
-            for (let c = 0; c < n; c++) counts[c] = r.num();
-            value = {
-              count: histogramCount,
-              sum,
-              min,
-              max,
-              buckets: { boundaries: series.bounds, counts },
-            } satisfies Histogram;
-          } else {
-            const h = scratch.histogram;
-            h.buckets.counts.length = n;
-            for (let c = 0; c < n; c++) h.buckets.counts[c] = r.num();
-            h.count = histogramCount;
-            h.sum = sum;
-            h.min = min;
-            h.max = max;
-            h.buckets.boundaries = series.bounds;
-            value = h;
-          }
-        } else value = dry ? undefined : revive(payload.j?.[g++]);
-        if (keep) {
-          dataPoints[i] = { attributes: series.attributes, startTime: series.startTime, endTime, value };
-          refs[i] = series.ref;
-        } else if (sink !== undefined) {
-          const p = scratch.point;
-          p.attributes = series.attributes;
-          p.startTime = series.startTime;
-          p.endTime = endTime;
-          p.value = value as number | Histogram;
-          sink(series.ref, p);
-        }
+          const counts: number[] = new Array(n);
+          for (let c = 0; c < n; c++) counts[c] = r.num();
+          value = {
+            count: histogramCount,
+            sum,
+            min,
+            max,
+            buckets: { boundaries: series.bounds, counts },
+          } satisfies Histogram;
+        } else value = revive(payload.j?.[g++]);
+        dataPoints[i] = { attributes: series.attributes, startTime: series.startTime, endTime, value };
+        refs[i] = series.ref;
       }
-      metric.dataPoints = dataPoints;
-      metrics.push({ ...entry, series: refs });
+      const metric = {
+        descriptor: info.descriptor,
+        dataPointType: info.dataPointType,
+        aggregationTemporality: info.aggregationTemporality,
+        isMonotonic: info.isMonotonic,
+        dataPoints,
+      } as unknown as MetricData;
+      metrics.push({ scope: info.scope, scopeKey: info.scopeKey, metric, series: refs });
+    }
+    for (const [position, index, ex] of payload.x ?? []) {
+      const point = metrics[position]?.metric.dataPoints[index];
+      if (point !== undefined) (point as { [EXEMPLARS]?: unknown })[EXEMPLARS] = revive(ex) as Exemplar[];
+    }
+    for (const [position, series] of payload.s ?? []) {
+      const metric = metrics[position]?.metric;
+      if (metric === undefined) continue;
+      (metric as unknown as Record<symbol, unknown>)[SUMMARY_SERIES] = (
+        revive(series) as SummarySeriesData[]
+      ).map((s) => ({ ...s, attributes: { ...s.attributes, ...this.extra } }));
     }
     return metrics;
   }

@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { exemplarsOf } from '../exemplars.js';
 import { SUMMARY_SERIES, type SummarySeriesData } from '../instruments/summary.js';
-import { type DecodedMetric, type SeriesRef, type SumsFor, sameNumbers } from './codec.js';
+import { type DecodedMetric, type SeriesRef, sameNumbers } from './codec.js';
 import type { GaugePolicy } from './options.js';
 
 /**
@@ -25,11 +25,6 @@ export interface WorkerData {
 export interface MergeRun {
   /** Adds one process's data; `rank` places its streams and per-worker points among the others'. */
   add(source: WorkerData, rank: number): void;
-  /**
-   * For the decoder (`ClusterDecoder.decode`): aggregated output adds a summed stream's points in as they are
-   * decoded. The stream must still be `add()`ed, without its points, for its place in the result.
-   */
-  readonly sums: SumsFor;
   finish(): ScopeMetrics[];
 }
 
@@ -121,11 +116,6 @@ export class ClusterMerger {
         this.combine(s, entry.series[i]!, points[i]!, entry.metric, false);
     };
     return {
-      sums: (entry) => {
-        const s = finished ? undefined : sumsFor(entry);
-        if (s === undefined) return undefined;
-        return (series, p) => this.combine(s, series, p, entry.metric, true);
-      },
       add: (source, rank) => {
         if (finished) return;
         sources.push({ rank, source });
@@ -222,8 +212,7 @@ export class ClusterMerger {
 
   /**
    * Folds `p` into its series' sum in `s`. A histogram whose boundaries differ from the series' cannot be added
-   * exactly; it is kept apart, with its `worker` label. `copy`: `p` is not ours to keep (retired totals, the
-   * decoder's scratch point).
+   * exactly; it is kept apart, with its `worker` label. `copy`: `p` is not ours to keep (retired totals).
    */
   private combine(s: Sums, series: SeriesRef, p: Point, m: MetricData, copy: boolean): void {
     const at = series.at;
@@ -251,7 +240,7 @@ export class ClusterMerger {
       s.seen++;
       return;
     }
-    if (!this.add(have, p, m)) s.apart.push(copy ? copyPoint(p, p.attributes) : p);
+    if (!this.add(have, p, m)) s.apart.push(p);
   }
 
   /** Adds `p` into `have`; false when they cannot be added (histograms with different boundaries). */

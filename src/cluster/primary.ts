@@ -9,7 +9,7 @@ import {
   METRIC_OMB_CLUSTER_WORKER_TIMEOUTS,
   METRIC_OMB_CLUSTER_WORKERS,
 } from '../semconv.js';
-import { ClusterDecoder, ClusterEncoder, type DecodedMetric, type Payload, type SumsFor } from './codec.js';
+import { ClusterDecoder, ClusterEncoder, type DecodedMetric, type Payload } from './codec.js';
 import { ClusterMerger } from './merge.js';
 import type { ResolvedClusterOptions } from './options.js';
 import { COLLECT_MESSAGE, HAVE_MESSAGE, METRICS_MESSAGE, READY_MESSAGE } from './worker.js';
@@ -91,9 +91,7 @@ export class ClusterPrimary implements MetricsSource {
     const answers = workers.map((worker) =>
       this.ask(worker).then((data) => {
         const slot = this.slots.get(worker);
-        const metrics = data
-          ? this.decode(worker, data, this.options.output === 'aggregated' ? run.sums : undefined)
-          : undefined;
+        const metrics = data ? this.decode(worker, data) : undefined;
         if (metrics === undefined || slot === undefined || data == null) return;
         // Kept as the payload, not as what it decodes to: decoded only if the worker exits (`onExit`), so the
         // decoded points die young instead of living on the heap until the next scrape.
@@ -118,9 +116,9 @@ export class ClusterPrimary implements MetricsSource {
   }
 
   /** A worker's answer; `undefined`, logged once, when it cannot be read (it is left out of this scrape). */
-  private decode(worker: Worker, data: Payload, sums?: SumsFor): DecodedMetric[] | undefined {
+  private decode(worker: Worker, data: Payload): DecodedMetric[] | undefined {
     try {
-      const metrics = this.decoders.get(worker)?.decode(data, sums);
+      const metrics = this.decoders.get(worker)?.decode(data);
       if (metrics !== undefined) return metrics;
     } catch {
       // Reported below, like an answer that does not fit.
