@@ -37,16 +37,6 @@ const cpuTotal = () => {
   return (c.user + c.system) / 1000;
 };
 let cpuMark = 0;
-/** GC pauses while tracing, ms (PerformanceObserver 'gc'). */
-let gcMs = 0;
-let gcCount = 0;
-const gcObserver = new PerformanceObserver((list) => {
-  if (!tracing) return;
-  for (const e of list.getEntries()) {
-    gcMs += e.duration;
-    gcCount++;
-  }
-});
 const stamp = (who, what) => {
   if (!tracing) return;
   // Workers stamp the CPU they used since their previous event too.
@@ -91,14 +81,8 @@ async function traceWorker() {
       tracing = true;
       events.length = 0;
       cpuMark = cpuTotal();
-      gcMs = 0;
-      gcCount = 0;
-      gcObserver.observe({ entryTypes: ['gc'] });
     } else if (m?.trace === false) {
-      stamp(
-        who,
-        `trace asked back (cpu since the answer: GC and idle work after it; GC pauses while traced: ${gcCount}, ${gcMs.toFixed(1)} ms)`,
-      );
+      stamp(who, 'trace asked back (cpu since the answer: GC and idle work after it)');
       tracing = false;
       send({ traced: events });
     } else if (m !== null && typeof m === 'object' && 'ombCollect' in m)
@@ -140,16 +124,12 @@ async function traceScrape(scraper, url) {
   for (const w of workers) w.send({ trace: true });
   await new Promise((r) => setTimeout(r, 50));
   events.length = 0;
-  gcMs = 0;
-  gcCount = 0;
-  gcObserver.observe({ entryTypes: ['gc'] });
   tracing = true;
   const t0 = now();
   const cpu0 = process.cpuUsage();
   await scraper.scrape(url);
   const cpu = cpuMs(cpu0);
   stamp('P', 'client has the body');
-  stamp('P', `GC pauses in the primary: ${gcCount}, ${gcMs.toFixed(1)} ms`);
   tracing = false;
   const all = [...events];
   await Promise.all(
