@@ -60,6 +60,11 @@ const HAS_MAX = 4;
 
 /** A series as the primary knows it, without the `worker` label: what aggregated output adds up by. */
 export interface SeriesRef {
+  /**
+   * Where the merger last found this series (its table and position there): the decoder hands out the same ref
+   * on every scrape, so the merger looks a series up by its key only the first time.
+   */
+  at?: { readonly table: object; readonly generation: number; readonly index: number };
   /** The attributes as canonical JSON (keys sorted): the same series from two workers has the same key. */
   readonly key: string;
   readonly plain: Attributes;

@@ -7,14 +7,45 @@ import {
   type MetricDescriptor,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { exemplarsOf } from '../exemplars.js';
 import { SUMMARY_SERIES, type SummarySeriesData } from '../instruments/summary.js';
 import { type DecodedMetric, type SeriesRef, sameNumbers } from './codec.js';
 import type { GaugePolicy } from './options.js';
 
-/** One process's decoded data, with its `worker` label value. */
+/**
+ * One process's decoded data, with its `worker` label value. A merge takes its points over (aggregated sums
+ * are added into the first worker's points), so each decoded answer is merged once.
+ */
 export interface WorkerData {
   readonly worker: string;
   readonly metrics: readonly DecodedMetric[];
+}
+
+/** One merge in progress: `add()` each process's data, then `finish()` once (later `add()`s are ignored). */
+export interface MergeRun {
+  /** Adds one process's data; `rank` places its streams and per-worker points among the others'. */
+  add(source: WorkerData, rank: number): void;
+  finish(): ScopeMetrics[];
+}
+
+/**
+ * The series of one summed stream in the order they first came, each with the attributes object its sums are
+ * served with: the same objects in the same places on every scrape (see `ClusterMerger.start`).
+ */
+interface Table {
+  index: Map<string, number>;
+  attributes: Attributes[];
+  /** Counts the prunings, which move series: a position remembered from before one is stale. */
+  generation: number;
+}
+
+/** One summed stream of a merge in progress: each series' sum at its table position. */
+interface Sums {
+  readonly table: Table;
+  readonly points: (Point | undefined)[];
+  /** Points that cannot be added to their series' sum (other bucket boundaries), kept per worker. */
+  readonly apart: Point[];
+  seen: number;
 }
 
 type Point = { attributes: Attributes; startTime: HrTime; endTime: HrTime; value: number | Histogram };
@@ -27,6 +58,8 @@ type Merged = MetricData & { dataPoints: Point[]; [SUMMARY_SERIES]?: SummarySeri
  */
 export class ClusterMerger {
   private readonly descriptors = new Map<string, MetricDescriptor>();
+  /** Aggregated output: each summed stream's series order, by scope and stream (see `Table`). */
+  private readonly tables = new Map<string, Table>();
   /**
    * Aggregated output: the last cumulative counter and histogram values of workers that exited, by stream and
    * series. Added to the live workers' sums, so an aggregated counter never goes backwards when a worker is
@@ -42,57 +75,100 @@ export class ClusterMerger {
     private readonly gauges: GaugePolicy,
   ) {}
 
+  /** Merges `sources` in one go, in their order (see {@link ClusterMerger.start}). */
   merge(sources: readonly WorkerData[]): ScopeMetrics[] {
-    const scopes = new Map<string, { scope: InstrumentationScope; metrics: Map<string, Merged> }>();
-    const combined = new Map<string, Map<string, Point>>();
-    const add = (
-      entry: DecodedMetric,
-      pick: (merged: Merged, key: string) => Map<string, Point> | undefined,
-    ) => {
-      let s = scopes.get(entry.scopeKey);
+    const run = this.start();
+    for (let i = 0; i < sources.length; i++) run.add(sources[i]!, i);
+    return run.finish();
+  }
+
+  /**
+   * A merge that takes the processes' data one at a time, as each answer arrives: in aggregated output the
+   * primary adds an answer's counters and histograms into the sums while slower workers are still collecting,
+   * so only the last one's are left once they have all answered (bench/cluster-phases.js, timeline).
+   *
+   * The result does not depend on the order of arrival: streams and per-worker points come in the order of
+   * the sources' ranks, and summed series in the order they first had (`tables`). That is also what keeps the
+   * serializer's label cache, which remembers each position's attributes object, hitting on every scrape.
+   */
+  start(): MergeRun {
+    const sums = new Map<string, Sums>();
+    const sources: { rank: number; source: WorkerData }[] = [];
+    let finished = false;
+    const sumsFor = (entry: DecodedMetric): Sums | undefined => {
+      if (!this.aggregated || this.policy(entry.metric) === 'worker') return undefined;
+      const key = `${entry.scopeKey}\u0000${streamId(entry)}`;
+      let s = sums.get(key);
       if (s === undefined) {
-        s = { scope: entry.scope, metrics: new Map() };
-        scopes.set(entry.scopeKey, s);
+        let table = this.tables.get(key);
+        if (table === undefined) {
+          table = { index: new Map(), attributes: [], generation: 0 };
+          this.tables.set(key, table);
+        }
+        s = { table, points: [], apart: [], seen: 0 };
+        sums.set(key, s);
       }
-      const id = streamId(entry);
-      let merged = s.metrics.get(id);
-      if (merged === undefined) {
-        merged = this.emptyLike(entry, id);
-        s.metrics.set(id, merged);
-      }
-      const series = (entry.metric as Merged)[SUMMARY_SERIES];
-      if (series !== undefined) merged[SUMMARY_SERIES] = [...(merged[SUMMARY_SERIES] ?? []), ...series];
-      const into = pick(merged, id);
+      return s;
+    };
+    const sum = (s: Sums, entry: DecodedMetric) => {
       const points = entry.metric.dataPoints as Point[];
-      for (let i = 0; i < points.length; i++) {
-        const p = points[i]!;
-        if (into === undefined) merged.dataPoints.push(p);
-        else this.combine(into, entry.series[i]!, p, entry.metric, merged);
-      }
+      for (let i = 0; i < points.length; i++)
+        this.combine(s, entry.series[i]!, points[i]!, entry.metric, false);
     };
-    const pick = (merged: Merged, id: string) => {
-      if (!this.aggregated || this.policy(merged) === 'worker') return undefined;
-      let into = combined.get(id);
-      if (into === undefined) {
-        into = new Map();
-        combined.set(id, into);
-      }
-      return into;
+    return {
+      add: (source, rank) => {
+        if (finished) return;
+        sources.push({ rank, source });
+        for (const entry of source.metrics) {
+          const s = sumsFor(entry);
+          if (s !== undefined) sum(s, entry);
+        }
+      },
+      finish: () => {
+        finished = true;
+        const scopes = new Map<string, { scope: InstrumentationScope; metrics: Map<string, Merged> }>();
+        const summed = new Map<Merged, Sums>();
+        const mergedFor = (entry: DecodedMetric) => {
+          let s = scopes.get(entry.scopeKey);
+          if (s === undefined) {
+            s = { scope: entry.scope, metrics: new Map() };
+            scopes.set(entry.scopeKey, s);
+          }
+          const id = streamId(entry);
+          let merged = s.metrics.get(id);
+          if (merged === undefined) {
+            merged = this.emptyLike(entry, id);
+            s.metrics.set(id, merged);
+          }
+          return merged;
+        };
+        sources.sort((x, y) => x.rank - y.rank);
+        for (const { source } of sources) {
+          for (const entry of source.metrics) {
+            const merged = mergedFor(entry);
+            const series = (entry.metric as Merged)[SUMMARY_SERIES];
+            if (series !== undefined) merged[SUMMARY_SERIES] = [...(merged[SUMMARY_SERIES] ?? []), ...series];
+            const s = sumsFor(entry);
+            if (s !== undefined) summed.set(merged, s);
+            else for (const p of entry.metric.dataPoints as Point[]) merged.dataPoints.push(p);
+          }
+        }
+        if (this.aggregated) {
+          for (const { entry, points, refs } of this.retired.values()) {
+            const s = sumsFor(entry);
+            if (s === undefined) continue;
+            summed.set(mergedFor(entry), s);
+            for (const [key, p] of points) this.combine(s, refs.get(key)!, p, entry.metric, true);
+          }
+        }
+        for (const [merged, s] of summed) {
+          for (const p of s.points) if (p !== undefined) merged.dataPoints.push(p);
+          for (const p of s.apart) merged.dataPoints.push(p);
+          prune(s);
+        }
+        return [...scopes.values()].map(({ scope, metrics }) => ({ scope, metrics: [...metrics.values()] }));
+      },
     };
-    for (const source of sources) for (const entry of source.metrics) add(entry, pick);
-    if (this.aggregated) {
-      for (const { entry, points, refs } of this.retired.values()) {
-        add(
-          {
-            ...entry,
-            metric: { ...entry.metric, dataPoints: [...points.values()] } as MetricData,
-            series: [...points.keys()].map((key) => refs.get(key)!),
-          },
-          pick,
-        );
-      }
-    }
-    return [...scopes.values()].map(({ scope, metrics }) => ({ scope, metrics: [...metrics.values()] }));
   }
 
   /** Aggregated output: keeps a dead worker's final counter and histogram values (see `retired`). */
@@ -118,7 +194,11 @@ export class ClusterMerger {
       for (let i = 0; i < points.length; i++) {
         const ref = entry.series[i]!;
         r.refs.set(ref.key, ref);
-        this.combine(r.points, ref, points[i]!, m, undefined);
+        const p = points[i]!;
+        const have = r.points.get(ref.key);
+        // A value whose boundaries differ from the series' cannot be added exactly: left out of the totals.
+        if (have === undefined) r.points.set(ref.key, copyPoint(p, ref.plain));
+        else this.add(have, p, m);
       }
     }
   }
@@ -131,24 +211,40 @@ export class ClusterMerger {
   }
 
   /**
-   * Folds `p` into the series `key` of `into`. A histogram whose boundaries differ from the series' cannot be
-   * added exactly; it is kept apart, with its `worker` label (`merged` set), or left out of retired totals.
+   * Folds `p` into its series' sum in `s`. A histogram whose boundaries differ from the series' cannot be added
+   * exactly; it is kept apart, with its `worker` label. `copy`: `p` is not ours to keep (retired totals).
    */
-  private combine(
-    into: Map<string, Point>,
-    series: SeriesRef,
-    p: Point,
-    m: MetricData,
-    merged: Merged | undefined,
-  ): void {
-    const have = into.get(series.key);
+  private combine(s: Sums, series: SeriesRef, p: Point, m: MetricData, copy: boolean): void {
+    const at = series.at;
+    const { table } = s;
+    let i =
+      at !== undefined && at.table === table && at.generation === table.generation
+        ? at.index
+        : table.index.get(series.key);
+    if (i === undefined) {
+      i = s.table.attributes.length;
+      s.table.index.set(series.key, i);
+      s.table.attributes.push(series.plain);
+    }
+    if (at === undefined || at.index !== i || at.table !== table || at.generation !== table.generation)
+      series.at = { table, generation: table.generation, index: i };
+    const have = s.points[i];
     if (have === undefined) {
-      const value = typeof p.value === 'number' ? p.value : copyHistogram(p.value);
-      const point = { attributes: series.plain, startTime: p.startTime, endTime: p.endTime, value };
-      into.set(series.key, point);
-      merged?.dataPoints.push(point);
+      // Decoded points are made for this scrape and used once: the first worker's becomes the sum, unless it
+      // carries exemplars (those are served with per-worker series only).
+      if (copy || exemplarsOf(p) !== undefined) s.points[i] = copyPoint(p, s.table.attributes[i]!);
+      else {
+        p.attributes = s.table.attributes[i]!;
+        s.points[i] = p;
+      }
+      s.seen++;
       return;
     }
+    if (!this.add(have, p, m)) s.apart.push(p);
+  }
+
+  /** Adds `p` into `have`; false when they cannot be added (histograms with different boundaries). */
+  private add(have: Point, p: Point, m: MetricData): boolean {
     if (typeof p.value === 'number') {
       const policy = m.dataPointType === DataPointType.GAUGE ? this.gauges : 'sum';
       const a = have.value as number;
@@ -157,10 +253,7 @@ export class ClusterMerger {
     } else {
       const a = have.value as Histogram;
       const b = p.value;
-      if (!sameNumbers(a.buckets.boundaries, b.buckets.boundaries)) {
-        merged?.dataPoints.push(p);
-        return;
-      }
+      if (!sameNumbers(a.buckets.boundaries, b.buckets.boundaries)) return false;
       a.count += b.count;
       if (a.sum !== undefined && b.sum !== undefined) a.sum += b.sum;
       if (b.min !== undefined) a.min = a.min === undefined ? b.min : Math.min(a.min, b.min);
@@ -169,6 +262,7 @@ export class ClusterMerger {
     }
     if (earlier(p.startTime, have.startTime)) have.startTime = p.startTime;
     if (earlier(have.endTime, p.endTime)) have.endTime = p.endTime;
+    return true;
   }
 
   private emptyLike(entry: DecodedMetric, id: string): Merged {
@@ -194,8 +288,33 @@ function streamId(entry: DecodedMetric): string {
   return `${descriptor.name}\u0000${descriptor.unit}\u0000${dataPointType}`;
 }
 
-function copyHistogram(h: Histogram): Histogram {
-  return { ...h, buckets: { boundaries: h.buckets.boundaries, counts: [...h.buckets.counts] } };
+function copyPoint(p: Point, attributes: Attributes): Point {
+  const v = p.value;
+  const value =
+    typeof v === 'number'
+      ? v
+      : { ...v, buckets: { boundaries: v.buckets.boundaries, counts: [...v.buckets.counts] } };
+  return { attributes, startTime: p.startTime, endTime: p.endTime, value };
+}
+
+/**
+ * Forgets the series of a table that this scrape did not have once they are most of it, so a table follows
+ * series that come and go without growing; the order of those still there is kept.
+ */
+function prune(s: Sums): void {
+  const { table } = s;
+  if (table.attributes.length <= 2 * s.seen + 64) return;
+  const keys = [...table.index.keys()];
+  const index = new Map<string, number>();
+  const attributes: Attributes[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    if (s.points[i] === undefined) continue;
+    index.set(keys[i]!, attributes.length);
+    attributes.push(table.attributes[i]!);
+  }
+  s.table.index = index;
+  s.table.attributes = attributes;
+  s.table.generation++;
 }
 
 function earlier(a: HrTime, b: HrTime): boolean {

@@ -10,7 +10,7 @@ import {
   METRIC_OMB_CLUSTER_WORKERS,
 } from '../semconv.js';
 import { ClusterDecoder, ClusterEncoder, type DecodedMetric, type Payload } from './codec.js';
-import { ClusterMerger, type WorkerData } from './merge.js';
+import { ClusterMerger } from './merge.js';
 import type { ResolvedClusterOptions } from './options.js';
 import { COLLECT_MESSAGE, HAVE_MESSAGE, METRICS_MESSAGE, READY_MESSAGE } from './worker.js';
 
@@ -37,8 +37,11 @@ export class ClusterPrimary implements MetricsSource {
   private readonly decoders = new Map<Worker, ClusterDecoder>();
   private readonly ownEncoder = new ClusterEncoder();
   private readonly ownDecoder = new ClusterDecoder({ [ATTR_OMB_WORKER]: PRIMARY_WORKER });
-  /** Aggregated output: each worker's latest data, retired into the merger when it exits. */
-  private readonly latest = new Map<string, WorkerData>();
+  /**
+   * Aggregated output: each worker's latest answer, retired into the merger when it exits. Its dictionary part
+   * is left out: the worker's decoder holds it then (a dictionary only grows until an answer starts a new one).
+   */
+  private readonly latest = new Map<string, Payload>();
   private readonly merger: ClusterMerger;
   private readonly timeouts: Counter;
   private nextRequest = 1;
@@ -81,29 +84,33 @@ export class ClusterPrimary implements MetricsSource {
 
   async collect(options?: { timeoutMillis?: number }): Promise<CollectionResult> {
     const workers = this.connected();
+    const run = this.merger.start();
     // The workers are asked first, so they collect while the primary collects its own, and each answer is
-    // decoded as it arrives, while the primary would otherwise wait for the slower ones.
+    // decoded and merged as it arrives, while the primary would otherwise wait for the slower ones: once the
+    // last one has answered, only its own share is left to do before serializing.
     const answers = workers.map((worker) =>
-      this.ask(worker).then((data): WorkerData | undefined => {
+      this.ask(worker).then((data) => {
         const slot = this.slots.get(worker);
         const metrics = data ? this.decode(worker, data) : undefined;
-        if (metrics === undefined || slot === undefined) return undefined;
-        const decoded = { worker: slot, metrics };
-        if (this.options.output === 'aggregated') this.latest.set(slot, decoded);
-        return decoded;
+        if (metrics === undefined || slot === undefined || data == null) return;
+        // Kept as the payload, not as what it decodes to: decoded only if the worker exits (`onExit`), so the
+        // decoded points die young instead of living on the heap until the next scrape.
+        if (this.options.output === 'aggregated') this.latest.set(slot, { ...data, b: 0, d: [] });
+        run.add({ worker: slot, metrics }, Number(slot));
       }),
     );
     const own = await this.own.collect(options);
-    const sources: WorkerData[] = [
+    run.add(
       {
         worker: PRIMARY_WORKER,
         metrics:
           this.ownDecoder.decode(this.ownEncoder.encode(own.resourceMetrics, this.ownDecoder.have())) ?? [],
       },
-    ];
-    for (const decoded of await Promise.all(answers)) if (decoded) sources.push(decoded);
+      0,
+    );
+    await Promise.all(answers);
     return {
-      resourceMetrics: { resource: own.resourceMetrics.resource, scopeMetrics: this.merger.merge(sources) },
+      resourceMetrics: { resource: own.resourceMetrics.resource, scopeMetrics: run.finish() },
       errors: own.errors,
     };
   }
@@ -178,12 +185,13 @@ export class ClusterPrimary implements MetricsSource {
 
   private readonly onExit = (worker: Worker): void => {
     const slot = this.slots.get(worker);
+    const last = slot === undefined ? undefined : this.latest.get(slot);
+    const metrics = last === undefined ? undefined : this.decode(worker, last);
     this.slots.delete(worker);
     this.decoders.delete(worker);
     if (slot === undefined) return;
-    const last = this.latest.get(slot);
     this.latest.delete(slot);
-    if (last) this.merger.retire(last);
+    if (metrics) this.merger.retire({ worker: slot, metrics });
   };
 
   private readonly onMessage = (worker: Worker, message: unknown): void => {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createDeflate, createGzip } from 'node:zlib';
+import { createDeflate, createGzip, type Deflate, type Gzip } from 'node:zlib';
 import type { CollectionResult, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExpositionStats } from './exposition-stats.js';
 import type { EscapingScheme } from './naming.js';
@@ -212,6 +212,8 @@ class Production {
   readonly collection: Promise<CollectionResult>;
   private readonly expositions = new Map<string, Promise<Body>>();
   private readonly bodies = new Map<string, Promise<Body>>();
+  /** Compressions fed slice by slice while their exposition is serialized, by exposition key. */
+  private readonly early = new Map<string, EarlyCompression[]>();
 
   constructor(
     source: MetricsSource,
@@ -253,10 +255,29 @@ class Production {
     const key = `${format}/${escaping}/${encoding ?? 'identity'}`;
     let body = this.bodies.get(key);
     if (body === undefined) {
-      body = this.exposition(format, escaping).then((plain) =>
-        encoding === undefined || plain.bytes < this.options.compressionThreshold
-          ? plain
-          : compress(plain.chunks, encoding),
+      // Compressing while serializing: the thread pool compresses each slice while the event loop writes the
+      // next, instead of starting once the whole exposition is written (bench/cluster-phases.js, timeline).
+      // Only for an exposition not started yet; one that is under way or done is compressed whole.
+      const expositionKey = `${format}/${escaping}`;
+      let early: EarlyCompression | undefined;
+      if (encoding !== undefined && format !== 'json' && !this.expositions.has(expositionKey)) {
+        early = new EarlyCompression(encoding, this.options.compressionThreshold);
+        const list = this.early.get(expositionKey) ?? [];
+        list.push(early);
+        this.early.set(expositionKey, list);
+      }
+      body = this.exposition(format, escaping).then(
+        (plain) => {
+          if (encoding === undefined || plain.bytes < this.options.compressionThreshold) {
+            early?.discard();
+            return plain;
+          }
+          return early !== undefined ? early.finish(plain) : compress(plain.chunks, encoding);
+        },
+        (err: unknown) => {
+          early?.discard();
+          throw err;
+        },
       );
       body.catch(() => undefined);
       this.bodies.set(key, body);
@@ -305,6 +326,15 @@ class Production {
     const chunks: Buffer[] = [];
     let bytes = 0;
     let sliceStart = performance.now();
+    /** Where the current slice starts in `chunks`. */
+    let sliceFrom = 0;
+    const early = this.early.get(`${format}/${escaping}`);
+    const handOff = () => {
+      if (early === undefined) return;
+      // Chunk by chunk, not concatenated: a copy of a 50 MB exposition is memory pressure the heap pays for in GC.
+      for (let i = sliceFrom; i < chunks.length; i++) for (const e of early) e.take(chunks[i]!);
+      sliceFrom = chunks.length;
+    };
     for (const chunk of this.serializer.chunks(resourceMetrics, format, stats, escaping)) {
       chunks.push(chunk);
       bytes += chunk.length;
@@ -316,11 +346,13 @@ class Production {
         );
       }
       if (performance.now() - sliceStart > SLICE_MS) {
+        handOff();
         await nextTurn();
         if (this.abandoned) throw new ScrapeError('timeout', 'scrape abandoned after its timeout');
         sliceStart = performance.now();
       }
     }
+    handOff();
     if (!this.abandoned) this.hooks.onExposition?.(stats, resourceMetrics);
     return { chunks, bytes, encoding: undefined };
   }
@@ -328,19 +360,84 @@ class Production {
 
 /** Compresses on the libuv thread pool, chunk by chunk, so the event loop stays free. */
 async function compress(chunks: readonly Buffer[], encoding: Encoding): Promise<Body> {
-  const z =
-    encoding === 'gzip'
-      ? createGzip({ level: COMPRESSION_LEVEL, chunkSize: COMPRESSION_CHUNK })
-      : createDeflate({ level: COMPRESSION_LEVEL, chunkSize: COMPRESSION_CHUNK });
-  const out: Buffer[] = [];
-  let bytes = 0;
-  z.on('data', (c: Buffer) => {
-    out.push(c);
-    bytes += c.length;
-  });
-  const ended = once(z, 'end');
-  for (const chunk of chunks) z.write(chunk);
-  z.end();
-  await ended;
-  return { chunks: out, bytes, encoding };
+  const c = new Compression(encoding);
+  for (const chunk of chunks) c.write(chunk);
+  return c.end();
+}
+
+/** A compression on the libuv thread pool, fed as the data comes. */
+class Compression {
+  private readonly z: Gzip | Deflate;
+  private readonly out: Buffer[] = [];
+  private bytes = 0;
+  private readonly ended: Promise<unknown>;
+
+  constructor(private readonly encoding: Encoding) {
+    this.z =
+      encoding === 'gzip'
+        ? createGzip({ level: COMPRESSION_LEVEL, chunkSize: COMPRESSION_CHUNK })
+        : createDeflate({ level: COMPRESSION_LEVEL, chunkSize: COMPRESSION_CHUNK });
+    this.z.on('data', (c: Buffer) => {
+      this.out.push(c);
+      this.bytes += c.length;
+    });
+    this.ended = once(this.z, 'end');
+  }
+
+  write(chunk: Buffer): void {
+    this.z.write(chunk);
+  }
+
+  async end(): Promise<Body> {
+    this.z.end();
+    await this.ended;
+    return { chunks: this.out, bytes: this.bytes, encoding: this.encoding };
+  }
+
+  destroy(): void {
+    this.ended.catch(() => undefined);
+    this.z.destroy();
+  }
+}
+
+/**
+ * A compression started while its exposition is serialized: it takes each serialized slice, and starts once
+ * they add up to the compression threshold (a smaller body is sent as it is).
+ */
+class EarlyCompression {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private compression: Compression | undefined;
+  private dropped = false;
+
+  constructor(
+    private readonly encoding: Encoding,
+    private readonly threshold: number,
+  ) {}
+
+  take(slice: Buffer): void {
+    if (this.dropped) return;
+    if (this.compression !== undefined) {
+      this.compression.write(slice);
+      return;
+    }
+    this.pending.push(slice);
+    this.pendingBytes += slice.length;
+    if (this.pendingBytes < this.threshold) return;
+    this.compression = new Compression(this.encoding);
+    for (const p of this.pending) this.compression.write(p);
+    this.pending = [];
+  }
+
+  /** The compressed body of `plain`, whose every slice this took. */
+  finish(plain: Body): Promise<Body> {
+    if (this.compression === undefined) return compress(plain.chunks, this.encoding);
+    return this.compression.end();
+  }
+
+  discard(): void {
+    this.dropped = true;
+    this.pending = [];
+    this.compression?.destroy();
+  }
 }

@@ -244,4 +244,36 @@ describe('merging the workers of a cluster', () => {
     expect(after).toContain('heap_used_bytes{otel_scope_name="app",otel_scope_version="1.0.0"} 150');
     expect(after).toContain('jobs_active{otel_scope_name="app",otel_scope_version="1.0.0"} 4');
   });
+
+  it('serves exemplars with per-worker series only: a summed series has none', async () => {
+    const rm = await processData(3, 100);
+    const counter = rm.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'jobs.done')!;
+    const exemplar = { value: 2, timestamp: 1.5, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) };
+    const withExemplar = collection(rm, {
+      dataPoints: [{ ...counter.dataPoints[0]!, [EXEMPLARS]: [exemplar] }],
+    });
+    const [one] = new ClusterMerger(true, 'sum').merge([roundTrip(withExemplar, '1')])[0]!.metrics;
+    expect(one!.dataPoints[0]!.value).toBe(counter.dataPoints[0]!.value);
+    expect((one!.dataPoints[0] as { [EXEMPLARS]?: unknown })[EXEMPLARS]).toBeUndefined();
+  });
+
+  it('gives the same exposition whatever order the answers arrive in, in both outputs', async () => {
+    const data = [await processData(3, 100), await processData(4, 300), await processData(9, 50)];
+    for (const aggregated of [false, true]) {
+      const merger = new ClusterMerger(aggregated, 'max');
+      const texts = [
+        [0, 1, 2],
+        [2, 0, 1],
+        [1, 2, 0],
+      ].map((order) => {
+        const run = merger.start();
+        for (const i of order) run.add(roundTrip(data[i]!, String(i + 1)), i + 1);
+        return serializer.serialize({ resource: data[0]!.resource, scopeMetrics: run.finish() });
+      });
+      expect(texts[1]).toBe(texts[0]);
+      expect(texts[2]).toBe(texts[0]);
+      if (aggregated) expect(texts[0]).toContain('queue="a\\nb"} 16');
+      else expect(texts[0]!.indexOf('worker="1"')).toBeLessThan(texts[0]!.indexOf('worker="3"'));
+    }
+  });
 });
