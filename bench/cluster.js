@@ -6,8 +6,9 @@
 //   from a client in its own process, as Prometheus is: the primary asks each worker over IPC, merges,
 //   serializes, compresses. (A fetch inside the primary would charge the client's work — receiving,
 //   decompressing and decoding up to 53 MB — to the server's event loop.) Default output (per-worker, a
-//   `worker` label: N× the series) and `output: 'aggregated'` (counters and histograms added: the same series
-//   count as prom-client).
+//   `worker` label: N× the series), `output: 'aggregated'` (counters and histograms added; gauges by the
+//   default policy, kept per worker: N× the gauge series) and `output: 'aggregated'` with `gauges: 'sum'`
+//   (prom-client's default for gauges: the same series count as prom-client's output).
 // - prom-client: `await new AggregatorRegistry().clusterMetrics()` in the primary (no HTTP: its best case).
 // Ours and prom-client alternate, so the machine's load hits both alike. Next to each wall-clock median, the
 // median CPU time of the primary and the workers per scrape (the client's not included). Also: the IPC payload, our codec
@@ -28,11 +29,17 @@ import { environment, fmt, median } from './util.js';
 const WORKERS = (process.env.BENCH_CLUSTER_WORKERS ?? '1,2,4,8').split(',').map(Number);
 const SERIES = (process.env.BENCH_CLUSTER_SERIES ?? '1000,10000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_CLUSTER_RUNS ?? 9);
+// Scrapes before timing, for each side. A service is scraped for as long as it runs, so the steady state is the
+// latency users see; the primary reaches it only after several scrapes of a large cluster (at 8 × 10k its CPU per
+// scrape is ~1 s for the first, which carries the workers' dictionaries, ~180 ms for the next five or six, ~55 ms
+// after that: docs/benchmarks.md). BENCH_CLUSTER_WARMUP=2 gives the earlier figures.
+const WARMUP = Number(process.env.BENCH_CLUSTER_WARMUP ?? 10);
 
 /** Runs in a fresh process: the primary of one cluster size. Prints one JSON line. */
-async function primary(workers, output) {
+async function primary(workers, variant) {
+  const [output, gauges] = variant.split('+');
   const handle = initMeter({
-    cluster: { output, timeout: 5000 },
+    cluster: { output, timeout: 5000, ...(gauges !== undefined && { gauges }) },
     runtime: false,
     host: false,
     http: false,
@@ -66,10 +73,10 @@ async function primary(workers, output) {
     return result;
   };
   let promTimeouts = 0;
-  for (let i = 0; i < RUNS + 2; i++) {
-    bytes = await timed(ours, () => scraper.scrape(handle.metricsUrl), i >= 2);
+  for (let i = 0; i < RUNS + WARMUP; i++) {
+    bytes = await timed(ours, () => scraper.scrape(handle.metricsUrl), i >= WARMUP);
     // prom-client gives up after a fixed 5 s (its cluster.js); under heavy load it can: counted, not fatal.
-    const text = await timed(theirs, () => aggregator.clusterMetrics().catch(() => undefined), i >= 2);
+    const text = await timed(theirs, () => aggregator.clusterMetrics().catch(() => undefined), i >= WARMUP);
     if (text === undefined) promTimeouts++;
     else promBytes = text.length;
   }
@@ -170,10 +177,12 @@ else {
   }
   console.log(
     `\nscrape in the primary, median of ${RUNS}: wall-clock ms (CPU ms of primary + workers); ` +
-      'per-worker = default output, N× the series; ratios = prom-client / ours',
+      'per-worker = default output, N× the series; aggregated = counters and histograms summed, gauges per ' +
+      'worker (the default policy); aggr. + sum = gauges summed too, as prom-client does; ratios = prom-client / ours',
   );
   console.log(
-    'workers  series/worker   ours per-worker    ours aggregated        prom-client  ratio per-worker  ratio aggregated',
+    'workers  series/worker   ours per-worker    ours aggregated    ours aggr. + sum        prom-client' +
+      '  ratio per-worker  ratio aggregated  ratio aggr. + sum',
   );
   const script = fileURLToPath(import.meta.url);
   const run = (workers, series, output) => {
@@ -190,15 +199,17 @@ else {
     for (const workers of WORKERS) {
       const per = run(workers, series, 'per-worker');
       const agg = run(workers, series, 'aggregated');
-      const prom = (per.theirs + agg.theirs) / 2;
-      const promCpu = (per.theirsCpu + agg.theirsCpu) / 2;
+      const sum = run(workers, series, 'aggregated+sum');
+      const prom = (per.theirs + agg.theirs + sum.theirs) / 3;
+      const promCpu = (per.theirsCpu + agg.theirsCpu + sum.theirsCpu) / 3;
       const cell = (wall, cpu) => `${fmt(wall)} (${fmt(cpu)})`.padStart(17);
-      const timeouts = per.promTimeouts + agg.promTimeouts;
+      const timeouts = per.promTimeouts + agg.promTimeouts + sum.promTimeouts;
       console.log(
         `${String(workers).padStart(7)}  ${String(series).padStart(13)}  ${cell(per.ours, per.oursCpu)}  ` +
-          `${cell(agg.ours, agg.oursCpu)}  ${cell(prom, promCpu)}  ${(prom / per.ours).toFixed(2).padStart(15)}×  ` +
-          `${(prom / agg.ours).toFixed(2).padStart(15)}×` +
-          `   (${(per.bytes / 1e6).toFixed(1)} MB / ${(agg.bytes / 1e6).toFixed(1)} MB / ${(per.promBytes / 1e6).toFixed(1)} MB)` +
+          `${cell(agg.ours, agg.oursCpu)}  ${cell(sum.ours, sum.oursCpu)}  ${cell(prom, promCpu)}  ` +
+          `${(prom / per.ours).toFixed(2).padStart(15)}×  ${(prom / agg.ours).toFixed(2).padStart(15)}×  ` +
+          `${(prom / sum.ours).toFixed(2).padStart(16)}×` +
+          `   (${[per.bytes, agg.bytes, sum.bytes, per.promBytes].map((b) => `${(b / 1e6).toFixed(1)} MB`).join(' / ')})` +
           (timeouts > 0 ? `  prom-client timed out ${timeouts}× (5 s)` : ''),
       );
     }
