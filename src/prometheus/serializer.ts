@@ -10,7 +10,6 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { type Exemplar, exemplarsOf } from '../exemplars.js';
-import { lowerBound } from '../http/exponential.js';
 import { SUMMARY_SERIES, type SummaryMetricData } from '../instruments/summary.js';
 import {
   ATTR_OTEL_METRIC_OVERFLOW,
@@ -22,6 +21,7 @@ import {
   PROM_TARGET_INFO_OM,
 } from '../semconv.js';
 import { ByteWriter, CLOSE_BRACE, cp, writeNumber } from './byte-writer.js';
+import { classicBuckets } from './classic-buckets.js';
 import { countOverflow, drop, type ExpositionStats, isOverflowSeries } from './exposition-stats.js';
 import { buildMeta, type FamilyMeta, quoteName, type SampleName } from './family-meta.js';
 import {
@@ -118,14 +118,6 @@ const MAX_LE_BYTES = MAX_NUMBER_BYTES + 8;
 const MAX_EXEMPLAR_BYTES = 80 + 2 * MAX_NUMBER_BYTES;
 const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
 const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
-/**
- * Most classic buckets an exponential histogram is served with in the text formats (plus `+Inf` and the zero
- * bucket). Its scale is lowered (adjacent buckets merged in pairs, as the SDK's own downscaling does) until its
- * populated range fits, and never served finer than {@link MAX_CLASSIC_SCALE}.
- */
-export const MAX_CLASSIC_BUCKETS = 40;
-/** Finest scale served as classic buckets: 3, buckets 2^(1/8) ≈ 9 % wide. */
-export const MAX_CLASSIC_SCALE = 3;
 
 /**
  * Turns one collection into Prometheus text 0.0.4 or OpenMetrics 1.0 bytes, written by hand because the
@@ -611,14 +603,7 @@ export class PrometheusSerializer {
     );
   }
 
-  /**
-   * An exponential histogram as classic buckets (text formats have no native histograms). Bucket `j` at scale
-   * `s` holds (2^(j·2^-s), 2^((j+1)·2^-s)], so its upper bound is an exact `le`: the counts are not estimated, only
-   * merged. To keep the `le` set small and stable across scrapes, the scale is lowered to at most
-   * {@link MAX_CLASSIC_SCALE} and further until the populated range fits in {@link MAX_CLASSIC_BUCKETS}
-   * (lowering by one merges neighbours in pairs). Negative buckets come first (bound −2^(j·2^-s)), then the zero
-   * bucket (`le="0"`) when it holds anything, then the positive ones and `+Inf`.
-   */
+  /** An exponential histogram as classic buckets with exact bounds (`classicBuckets`). */
   private writeExponential(
     w: ByteWriter,
     meta: FamilyMeta,
@@ -627,49 +612,8 @@ export class PrometheusSerializer {
     point: DataPoint<ExponentialHistogram>,
     om: boolean,
   ): number {
-    const h = point.value;
-    const pos = populated(h.positive);
-    const neg = populated(h.negative);
-    let scale = Math.min(h.scale, MAX_CLASSIC_SCALE);
-    const span = (r: { lo: number; hi: number } | undefined, shift: number) =>
-      r === undefined ? 0 : (r.hi >> shift) - (r.lo >> shift) + 1;
-    while (scale > -10 && span(pos, h.scale - scale) + span(neg, h.scale - scale) > MAX_CLASSIC_BUCKETS)
-      scale--;
-    const shift = h.scale - scale;
-    const bounds: number[] = [];
-    const counts: number[] = [];
-    const les: Buffer[] = [];
-    if (neg !== undefined) {
-      // Most negative first: bucket j holds values in [−2^((j+1)·2^-s), −2^(j·2^-s)).
-      for (let j = neg.hi >> shift; j >= neg.lo >> shift; j--) {
-        const bound = -lowerBound(j, scale);
-        bounds.push(bound);
-        les.push(this.expLe(bound, om));
-        counts.push(0);
-      }
-      const top = neg.hi >> shift;
-      neg.counts.forEach((c, i) => {
-        counts[top - ((h.negative.offset + i) >> shift)]! += c;
-      });
-    }
-    if (h.zeroCount > 0) {
-      bounds.push(0);
-      les.push(this.expLe(0, om));
-      counts.push(h.zeroCount);
-    }
-    if (pos !== undefined) {
-      const first = counts.length;
-      const low = pos.lo >> shift;
-      for (let j = low; j <= pos.hi >> shift; j++) {
-        const bound = lowerBound(j + 1, scale);
-        bounds.push(bound);
-        les.push(this.expLe(bound, om));
-        counts.push(0);
-      }
-      pos.counts.forEach((c, i) => {
-        counts[first + ((h.positive.offset + i) >> shift) - low]! += c;
-      });
-    }
+    const { bounds, counts } = classicBuckets(point.value);
+    const les = bounds.map((bound) => this.expLe(bound, om));
     les.push(this.expLe(Number.POSITIVE_INFINITY, om));
     counts.push(0);
     return this.writeHistogram(w, meta, scope, labels, point, les, bounds, counts, om);
@@ -918,19 +862,6 @@ function place(exemplars: readonly Exemplar[], bounds: readonly number[]): (Exem
     if (held === undefined || e.timestamp >= held.timestamp) at[i] = e;
   }
   return at;
-}
-
-/** Lowest and highest absolute index with a non-zero count; `undefined` when every count is zero. */
-function populated(
-  buckets: ExponentialHistogram['positive'],
-): { lo: number; hi: number; counts: number[] } | undefined {
-  const counts = buckets.bucketCounts;
-  let lo = 0;
-  while (lo < counts.length && counts[lo] === 0) lo++;
-  if (lo === counts.length) return undefined;
-  let hi = counts.length - 1;
-  while (counts[hi] === 0) hi--;
-  return { lo: buckets.offset + lo, hi: buckets.offset + hi, counts };
 }
 
 /** An OTel HrTime as seconds since the epoch. */

@@ -11,10 +11,10 @@ import {
 import { describe, expect, it } from 'vitest';
 import { EXEMPLARS, type Exemplar } from '../../src/exemplars.js';
 import { createInstruments } from '../../src/instruments/instruments.js';
+import { MAX_CLASSIC_BUCKETS } from '../../src/prometheus/classic-buckets.js';
 import type { EscapingScheme, TranslationStrategy } from '../../src/prometheus/naming.js';
 import {
   type ExpositionFormat,
-  MAX_CLASSIC_BUCKETS,
   PrometheusSerializer,
   type SerializerOptions,
 } from '../../src/prometheus/serializer.js';
